@@ -1,0 +1,21 @@
+/* cli.h - the snapfork command's subcommands and shared helpers. */
+#ifndef SNAPFORK_CLI_H
+#define SNAPFORK_CLI_H
+
+#include "snapfork.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_fork(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_unshare(int argc, char **argv);
+
+/* "snapfork CMD: PATH: REASON (strerror)" on stderr, one line. */
+void cli_error(const char *cmd, const char *path, const char *reason, int err);
+/* A usage error: message plus a pointer to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *msg, const char *arg);
+/* Human form of a byte count, e.g. "1.0 GiB". */
+const char *cli_bytes(uint64_t n, char *buf, unsigned len);
+
+#endif

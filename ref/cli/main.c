@@ -1,0 +1,91 @@
+/* main.c - snapfork: fork, verify, probe and unshare VM snapshot directories. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: snapfork COMMAND [OPTIONS] ARGS\n"
+	"\n"
+	"Fork a paused VM's snapshot directory the right way, and check forks.\n"
+	"\n"
+	"commands:\n"
+	"  fork [--json] [--no-link] [--method auto|reflink|range|rw]\n"
+	"       [--skip REL]... [--fsync] [--materialize] SRC DST\n"
+	"                      fork snapshot SRC into the new directory DST\n"
+	"  verify [--json] [--skip REL]... SRC DST\n"
+	"                      check an existing fork against its snapshot\n"
+	"  probe [--json] DIR  what the filesystem under DIR can do, by trying it\n"
+	"  unshare FILE        give a hardlinked mem-file its own inode\n"
+	"\n"
+	"  --help, --version\n"
+	"\n"
+	"exit status: 0 success, 1 the operation failed or verify found\n"
+	"violations, 2 usage error.  The rules are in CONTRACT.md.\n";
+
+int cli_usage_error(const char *cmd, const char *msg, const char *arg)
+{
+	fprintf(stderr, "snapfork%s%s: %s%s%s\n(see snapfork --help)\n", cmd ? " " : "",
+		cmd ? cmd : "", msg, arg ? ": " : "", arg ? arg : "");
+	return EXIT_USAGE;
+}
+
+void cli_error(const char *cmd, const char *path, const char *reason, int err)
+{
+	fprintf(stderr, "snapfork %s: %s: %s%s%s%s\n", cmd, path, reason ? reason : "",
+		reason && err ? " (" : "", err ? strerror(err < 0 ? -err : err) : "",
+		reason && err ? ")" : "");
+}
+
+const char *cli_bytes(uint64_t n, char *buf, unsigned len)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)n;
+	unsigned u = 0;
+	while (v >= 1024 && u + 1 < sizeof unit / sizeof unit[0]) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* Each directory level of a walk holds two fds; let deep trees use the
+ * hard limit, as systemd does for its own tools. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} cmds[] = {
+		{"fork", cmd_fork},
+		{"verify", cmd_verify},
+		{"probe", cmd_probe},
+		{"unshare", cmd_unshare},
+	};
+	if (argc < 2)
+		return cli_usage_error(NULL, "missing command", NULL);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("snapfork %s\n", SNAPFORK_VERSION);
+		return EXIT_OK;
+	}
+	raise_nofile();
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].run(argc - 1, argv + 1);
+	return cli_usage_error(NULL, "unknown command", argv[1]);
+}

@@ -1,0 +1,173 @@
+/* copy.c - copy one regular file, cheapest method first.
+ *
+ * The ladder is reflink (FICLONE) -> copy_file_range -> pread/pwrite, the
+ * last two over the data extents SEEK_DATA/SEEK_HOLE report, so holes stay
+ * holes.  A method falls back to the next only before it wrote a byte
+ * (errno classes in CONTRACT.md); after that, any error fails the file.
+ */
+#include <errno.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define BUFSZ (1u << 20)
+
+/* Positive sentinel: "this method is not supported here, nothing written". */
+#define FALLBACK 1
+
+static int try_reflink(int sfd, int dfd, const char **reason)
+{
+	/* FICLONE makes dfd share sfd's extents, holes and size included. */
+	if (ioctl(dfd, FICLONE, sfd) == 0)
+		return 0;
+	int e = errno;
+	if (sf_errno_fallback(e))
+		return FALLBACK;
+	*reason = "FICLONE failed";
+	return -e;
+}
+
+static int range_extent(int sfd, int dfd, off_t off, off_t end, int *wrote, const char **reason)
+{
+	off_t in = off, out = off;
+	while (in < end) {
+		ssize_t n = copy_file_range(sfd, &in, dfd, &out, (size_t)(end - in), 0);
+		if (n < 0) {
+			int e = errno;
+			if (e == EINTR || e == EAGAIN)
+				continue;
+			if (!*wrote && sf_errno_fallback(e))
+				return FALLBACK;
+			*reason = "copy_file_range failed";
+			return -e;
+		}
+		if (n == 0) {
+			/* 0 on the first call means "not supported here" (coreutils
+			 * and systemd read it so, e.g. for procfs and some FUSE);
+			 * later it means the source shrank under us. */
+			if (!*wrote)
+				return FALLBACK;
+			*reason = "file shrank while being copied";
+			return -EBUSY;
+		}
+		*wrote = 1;
+	}
+	return 0;
+}
+
+static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int *wrote,
+		     const char **reason)
+{
+	if (!c->buf && !(c->buf = malloc(BUFSZ)))
+		return -ENOMEM;
+	while (off < end) {
+		size_t want = (size_t)(end - off) < BUFSZ ? (size_t)(end - off) : BUFSZ;
+		ssize_t n = pread(sfd, c->buf, want, off);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			*reason = "read failed";
+			return -errno;
+		}
+		if (n == 0) {
+			*reason = "file shrank while being copied";
+			return -EBUSY;
+		}
+		int r = sf_pwrite_full(dfd, c->buf, (size_t)n, off);
+		if (r < 0) {
+			*reason = "write failed";
+			return r;
+		}
+		*wrote = 1;
+		off += n;
+	}
+	return 0;
+}
+
+/* Copy the data extents of [0, size) with range or rw.  The destination is
+ * sized first: a writer that grows a file by seek-and-write leaves XFS
+ * speculative preallocation behind (xfs_file_write_iter extends EOF blocks),
+ * while ftruncate then writing inside EOF allocates only what is written. */
+static int copy_extents(struct ctx *c, int sfd, int dfd, off_t size, int use_range,
+			const char **reason)
+{
+	int wrote = 0;
+	if (ftruncate(dfd, size) < 0) {
+		*reason = "ftruncate failed";
+		return -errno;
+	}
+	for (off_t off = 0; off < size;) {
+		off_t data = lseek(sfd, off, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO) /* only a hole is left: ftruncate made it */
+				break;
+			*reason = "lseek(SEEK_DATA) failed";
+			return -errno;
+		}
+		if (data >= size)
+			break;
+		off_t hole = lseek(sfd, data, SEEK_HOLE);
+		if (hole < 0) {
+			*reason = "lseek(SEEK_HOLE) failed";
+			return -errno;
+		}
+		if (hole > size)
+			hole = size;
+		int r = use_range ? range_extent(sfd, dfd, data, hole, &wrote, reason)
+				  : rw_extent(c, sfd, dfd, data, hole, &wrote, reason);
+		if (r != 0)
+			return r;
+		off = hole;
+	}
+	return 0;
+}
+
+/* The source must not have changed while we copied it: a torn copy of a
+ * file the VMM was still writing would restore a corrupt guest. */
+static int unchanged(int sfd, const struct stat *st, const char **reason)
+{
+	struct stat now;
+	if (fstat(sfd, &now) < 0) {
+		*reason = "fstat failed";
+		return -errno;
+	}
+	if (now.st_size != st->st_size || now.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != st->st_mtim.tv_nsec) {
+		*reason = "file changed while being copied";
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
+	       enum snapfork_via *via, const char **reason)
+{
+	int r = FALLBACK;
+	*reason = NULL;
+	if (m == SNAPFORK_METHOD_AUTO || m == SNAPFORK_METHOD_REFLINK) {
+		r = try_reflink(sfd, dfd, reason);
+		*via = SNAPFORK_VIA_REFLINK;
+		if (r == FALLBACK && m == SNAPFORK_METHOD_REFLINK) {
+			*reason = "reflink (FICLONE) not supported here";
+			return -EOPNOTSUPP;
+		}
+	}
+	if (r == FALLBACK && m != SNAPFORK_METHOD_RW) {
+		r = copy_extents(c, sfd, dfd, st->st_size, 1, reason);
+		*via = SNAPFORK_VIA_RANGE;
+		if (r == FALLBACK && m == SNAPFORK_METHOD_RANGE) {
+			*reason = "copy_file_range not supported here";
+			return -EOPNOTSUPP;
+		}
+	}
+	if (r == FALLBACK) {
+		r = copy_extents(c, sfd, dfd, st->st_size, 0, reason);
+		*via = SNAPFORK_VIA_RW;
+	}
+	if (r < 0)
+		return r;
+	return unchanged(sfd, st, reason);
+}

@@ -1,0 +1,117 @@
+/* decompress.c - turn a compressed-only mem-file into a sparse raw file.
+ *
+ * libarchive's raw format reader with only the filter the suffix names
+ * (zstd or lz4 frame) decodes the stream; we check the filter really
+ * engaged, since the raw reader would otherwise pass undecoded bytes
+ * through.  All-zero 4 KiB blocks are not written, so guest memory that
+ * was never touched stays a hole, and the file is sized with ftruncate at
+ * the end (the stream does not announce its length).
+ */
+#include <archive.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Decode a into fd.  Positive errno: bad stream; negative: write failure. */
+static int decode(struct archive *a, int fd, int want_filter, uint64_t *size, const char **reason)
+{
+	struct archive_entry *entry;
+	if (archive_read_next_header(a, &entry) != ARCHIVE_OK ||
+	    archive_filter_code(a, 0) != want_filter) {
+		*reason = want_filter == ARCHIVE_FILTER_ZSTD ? "not a zstd stream"
+							     : "not an lz4 frame stream";
+		return EBADMSG;
+	}
+	uint64_t end = 0;
+	for (;;) {
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int r = archive_read_data_block(a, &buf, &len, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK || off < 0) {
+			*reason = "compressed stream is corrupt or truncated";
+			return EBADMSG;
+		}
+		int w = sf_write_sparse(fd, buf, len, (off_t)off);
+		if (w < 0) {
+			*reason = "writing the decompressed mem-file failed";
+			return w;
+		}
+		if ((uint64_t)off + len > end)
+			end = (uint64_t)off + len;
+	}
+	if (end == 0) {
+		*reason = "compressed stream holds no memory";
+		return EBADMSG;
+	}
+	if (ftruncate(fd, (off_t)end) < 0) {
+		*reason = "sizing the decompressed mem-file failed";
+		return -errno;
+	}
+	*size = end;
+	return 0;
+}
+
+static int decode_fd(int sfd, int want_filter, int fd, uint64_t *size, const char **reason)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return -ENOMEM;
+	if (want_filter == ARCHIVE_FILTER_ZSTD)
+		archive_read_support_filter_zstd(a);
+	else
+		archive_read_support_filter_lz4(a);
+	archive_read_support_format_raw(a);
+	int r;
+	if (archive_read_open_fd(a, sfd, 1 << 16) != ARCHIVE_OK) {
+		*reason = "cannot start decompression";
+		r = EBADMSG;
+	} else {
+		r = decode(a, fd, want_filter, size, reason);
+	}
+	archive_read_free(a);
+	return r;
+}
+
+int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name,
+		     uint64_t *size, const char **reason)
+{
+	int filter = ends_with(src_name, ".zst") ? ARCHIVE_FILTER_ZSTD : ARCHIVE_FILTER_LZ4;
+	char tmp[300];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", raw_name) >= (int)sizeof tmp)
+		return -ENAMETOOLONG;
+	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*reason = "creating the decompressed mem-file failed";
+		return -errno;
+	}
+	int r = decode_fd(sfd, filter, fd, size, reason);
+	struct stat st;
+	if (r == 0 && fstat(sfd, &st) == 0 && fchmod(fd, st.st_mode & 07777) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat2(dir, tmp, dir, raw_name, RENAME_NOREPLACE) < 0) {
+		*reason = "renaming the decompressed mem-file into place failed";
+		r = -errno;
+	}
+	if (r != 0)
+		unlinkat(dir, tmp, 0);
+	return r;
+}

@@ -1,0 +1,90 @@
+/* internal.h - shared by libsnapfork's files; not installed. */
+#ifndef SNAPFORK_INTERNAL_H
+#define SNAPFORK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "snapfork.h"
+
+/* A relative path grown and shrunk as the walk descends; no PATH_MAX limit,
+ * since everything is fd-relative and the string only serves error reports. */
+struct relpath {
+	char *buf;
+	size_t len, cap;
+};
+int relpath_push(struct relpath *p, const char *name, size_t *saved);
+void relpath_pop(struct relpath *p, size_t saved);
+void relpath_free(struct relpath *p);
+
+/* The skip and refuse rules of CONTRACT.md for one directory entry.
+ * depth is 0 for entries directly in the snapshot root. */
+enum sf_class { SF_COPY, SF_SKIP, SF_REFUSE };
+enum sf_class sf_classify(unsigned depth, const char *name, mode_t mode, const char **reason);
+
+/* The raw or compressed mem-file, found before the walk. */
+struct memfile {
+	enum snapfork_kind kind;
+	char *rel;         /* relative path of the file found (raw or compressed) */
+	char *raw_rel;     /* relative path of the raw file in the fork */
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+};
+
+struct ctx {
+	struct snapfork_options opt;
+	struct snapfork_report *rep;
+	const char *const *skip; /* normalised caller skip paths, NULL-terminated */
+	struct relpath path;
+	struct memfile mem;
+	char *buf;               /* 1 MiB copy buffer, allocated on first use */
+};
+
+/* Record the first failure: where and why.  Each returns err, so callers
+ * can `return sf_fail(...)`.  sf_fail: the walk's current path on side;
+ * sf_fail_rel: a relative path on side; sf_fail_path: a caller's path. */
+int sf_fail(struct ctx *c, int err, enum snapfork_side side, const char *reason);
+int sf_fail_rel(struct ctx *c, int err, enum snapfork_side side, const char *rel,
+		const char *reason);
+int sf_fail_path(struct ctx *c, int err, const char *path, const char *reason);
+
+/* errno classes from CONTRACT.md / domain notes. */
+int sf_errno_fallback(int err); /* try the next method (only before any write) */
+int sf_errno_link_fallback(int err); /* a refused link: copy instead */
+
+/* Copy the regular file sfd (described by st) into the empty file dfd.
+ * *via says which method did it; *reason names the failing step. */
+int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
+	       enum snapfork_via *via, const char **reason);
+/* Write len bytes at off, leaving 4 KiB blocks that are all zero as holes
+ * (the file must already be sized or be extended by a later ftruncate). */
+int sf_write_sparse(int fd, const char *buf, size_t len, off_t off);
+int sf_pwrite_full(int fd, const char *buf, size_t len, off_t off);
+
+/* Open the directory at relative path rel below root, never following a
+ * symlink, and split off the last component into *base. */
+int sf_open_parent(int root, const char *rel, const char **base);
+
+int sf_memfile_find(struct ctx *c, int sroot);
+int sf_memfile_materialize(struct ctx *c, int sroot);
+int sf_memfile_place(struct ctx *c, int sroot, int droot);
+/* Decompress sfd (named src_name: .zst or .lz4) into dir/raw_name via
+ * raw_name.tmp and a rename.  0 on success; a positive errno when the stream
+ * itself is bad (the caller falls back); a negative errno on a fatal error. */
+int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name,
+		     uint64_t *size, const char **reason);
+
+int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth);
+
+int sf_stage_create(int parent, const char *dstname, char *out, size_t outlen);
+int sf_stage_publish(int parent, const char *stage, const char *dst);
+int sf_rmtree_at(int dirfd, const char *name);
+
+int sf_tmpname(const char *base, char *out, size_t outlen);
+
+uint64_t sf_now_ns(void);
+
+#endif
