@@ -56,10 +56,10 @@ int cmd_fork(int argc, char **argv)
 	int r = snapfork_fork(src, dst, &opt, &rep);
 	free(skip);
 	if (json) {
-		struct json j;
-		json_init(&j, stdout);
+		struct jw j;
+		jw_init(&j, stdout);
 		report_json(&j, src, dst, &rep);
-		json_finish(&j);
+		jw_finish(&j);
 	} else if (r == 0) {
 		report_text(stdout, src, dst, &rep);
 	}

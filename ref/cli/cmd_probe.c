@@ -15,12 +15,12 @@ static const char *yes_no(int err, char *buf, size_t len)
 	return buf;
 }
 
-static void cap_json(struct json *j, const char *key, int err)
+static void cap_json(struct jw *j, const char *key, int err)
 {
-	json_object_begin(j, key);
-	json_bool(j, "ok", err == 0);
-	json_string(j, "error", err ? strerror(err) : NULL);
-	json_object_end(j);
+	jw_object_begin(j, key);
+	jw_bool(j, "ok", err == 0);
+	jw_string(j, "error", err ? strerror(err) : NULL);
+	jw_object_end(j);
 }
 
 int cmd_probe(int argc, char **argv)
@@ -48,21 +48,21 @@ int cmd_probe(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (json) {
-		struct json j;
-		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
-		json_string(&j, "dir", dir);
-		json_string(&j, "fstype", p.fstype);
-		json_uint(&j, "fs_magic", p.fs_magic);
-		json_uint(&j, "alloc_unit", p.alloc_unit);
-		json_int(&j, "link_max", p.link_max);
+		struct jw j;
+		jw_init(&j, stdout);
+		jw_object_begin(&j, NULL);
+		jw_string(&j, "dir", dir);
+		jw_string(&j, "fstype", p.fstype);
+		jw_uint(&j, "fs_magic", p.fs_magic);
+		jw_uint(&j, "alloc_unit", p.alloc_unit);
+		jw_int(&j, "link_max", p.link_max);
 		cap_json(&j, "hardlink", p.hardlink);
 		cap_json(&j, "reflink", p.reflink);
 		cap_json(&j, "seek_hole", p.seek_hole);
 		cap_json(&j, "copy_file_range", p.copy_range);
 		cap_json(&j, "rename_noreplace", p.rename_noreplace);
-		json_object_end(&j);
-		json_finish(&j);
+		jw_object_end(&j);
+		jw_finish(&j);
 		return EXIT_OK;
 	}
 	char b[128];

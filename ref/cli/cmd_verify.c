@@ -10,37 +10,37 @@
 
 static void print_json(const char *src, const char *dst, const struct sfc_result *res)
 {
-	struct json j;
-	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
-	json_string(&j, "src", src);
-	json_string(&j, "dst", dst);
-	json_bool(&j, "ok", res->failed == 0);
-	json_array_begin(&j, "rules");
+	struct jw j;
+	jw_init(&j, stdout);
+	jw_object_begin(&j, NULL);
+	jw_string(&j, "src", src);
+	jw_string(&j, "dst", dst);
+	jw_bool(&j, "ok", res->failed == 0);
+	jw_array_begin(&j, "rules");
 	for (int rule = 1; rule <= 13; rule++) {
 		if (!(res->checked & (1u << rule)))
 			continue;
 		char id[8];
 		snprintf(id, sizeof id, "F%d", rule);
-		json_object_begin(&j, NULL);
-		json_string(&j, "rule", id);
-		json_string(&j, "level", sfc_rule_is_should(rule) ? "SHOULD" : "MUST");
-		json_string(&j, "title", sfc_rule_title(rule));
-		json_string(&j, "result", res->failed & (1u << rule) ? "fail" : "pass");
-		json_object_end(&j);
+		jw_object_begin(&j, NULL);
+		jw_string(&j, "rule", id);
+		jw_string(&j, "level", sfc_rule_is_should(rule) ? "SHOULD" : "MUST");
+		jw_string(&j, "title", sfc_rule_title(rule));
+		jw_string(&j, "result", res->failed & (1u << rule) ? "fail" : "pass");
+		jw_object_end(&j);
 	}
-	json_array_end(&j);
-	json_array_begin(&j, "violations");
+	jw_array_end(&j);
+	jw_array_begin(&j, "violations");
 	for (size_t i = 0; i < res->n; i++) {
-		json_object_begin(&j, NULL);
-		json_string(&j, "rule", res->v[i].rule);
-		json_string(&j, "path", res->v[i].path);
-		json_string(&j, "what", res->v[i].what);
-		json_object_end(&j);
+		jw_object_begin(&j, NULL);
+		jw_string(&j, "rule", res->v[i].rule);
+		jw_string(&j, "path", res->v[i].path);
+		jw_string(&j, "what", res->v[i].what);
+		jw_object_end(&j);
 	}
-	json_array_end(&j);
-	json_object_end(&j);
-	json_finish(&j);
+	jw_array_end(&j);
+	jw_object_end(&j);
+	jw_finish(&j);
 }
 
 static void print_text(const char *src, const char *dst, const struct sfc_result *res)

@@ -4,7 +4,7 @@
 
 #include "json.h"
 
-void json_init(struct json *j, FILE *f)
+void jw_init(struct jw *j, FILE *f)
 {
 	memset(j, 0, sizeof *j);
 	j->f = f;
@@ -72,7 +72,7 @@ static void put_string(FILE *f, const char *str, size_t n)
 	fputc('"', f);
 }
 
-static void key(struct json *j, const char *k)
+static void key(struct jw *j, const char *k)
 {
 	if (j->depth > 0 && j->count[j->depth]++ > 0)
 		fputc(',', j->f);
@@ -87,15 +87,15 @@ static void key(struct json *j, const char *k)
 	}
 }
 
-static void open_(struct json *j, const char *k, char c)
+static void open_(struct jw *j, const char *k, char c)
 {
 	key(j, k);
 	fputc(c, j->f);
-	if (j->depth + 1 < JSON_MAX_DEPTH)
+	if (j->depth + 1 < JW_MAX_DEPTH)
 		j->count[++j->depth] = 0;
 }
 
-static void close_(struct json *j, char c)
+static void close_(struct jw *j, char c)
 {
 	int had = j->count[j->depth] > 0;
 	j->depth--;
@@ -107,46 +107,46 @@ static void close_(struct json *j, char c)
 	fputc(c, j->f);
 }
 
-void json_object_begin(struct json *j, const char *k) { open_(j, k, '{'); }
-void json_object_end(struct json *j) { close_(j, '}'); }
-void json_array_begin(struct json *j, const char *k) { open_(j, k, '['); }
-void json_array_end(struct json *j) { close_(j, ']'); }
+void jw_object_begin(struct jw *j, const char *k) { open_(j, k, '{'); }
+void jw_object_end(struct jw *j) { close_(j, '}'); }
+void jw_array_begin(struct jw *j, const char *k) { open_(j, k, '['); }
+void jw_array_end(struct jw *j) { close_(j, ']'); }
 
-void json_string_n(struct json *j, const char *k, const char *v, size_t len)
+void jw_string_n(struct jw *j, const char *k, const char *v, size_t len)
 {
 	key(j, k);
 	put_string(j->f, v, len);
 }
 
-void json_string(struct json *j, const char *k, const char *v)
+void jw_string(struct jw *j, const char *k, const char *v)
 {
 	if (!v) {
 		key(j, k);
 		fputs("null", j->f);
 		return;
 	}
-	json_string_n(j, k, v, strlen(v));
+	jw_string_n(j, k, v, strlen(v));
 }
 
-void json_uint(struct json *j, const char *k, uint64_t v)
+void jw_uint(struct jw *j, const char *k, uint64_t v)
 {
 	key(j, k);
 	fprintf(j->f, "%" PRIu64, v);
 }
 
-void json_int(struct json *j, const char *k, int64_t v)
+void jw_int(struct jw *j, const char *k, int64_t v)
 {
 	key(j, k);
 	fprintf(j->f, "%" PRId64, v);
 }
 
-void json_bool(struct json *j, const char *k, int v)
+void jw_bool(struct jw *j, const char *k, int v)
 {
 	key(j, k);
 	fputs(v ? "true" : "false", j->f);
 }
 
-void json_finish(struct json *j)
+void jw_finish(struct jw *j)
 {
 	fputc('\n', j->f);
 	fflush(j->f);

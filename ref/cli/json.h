@@ -11,26 +11,26 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define JSON_MAX_DEPTH 16
+#define JW_MAX_DEPTH 16
 
-struct json {
+struct jw {
 	FILE *f;
 	int depth;
-	int count[JSON_MAX_DEPTH];
+	int count[JW_MAX_DEPTH];
 };
 
-void json_init(struct json *j, FILE *f);
+void jw_init(struct jw *j, FILE *f);
 /* key is NULL inside arrays and at the top level. */
-void json_object_begin(struct json *j, const char *key);
-void json_object_end(struct json *j);
-void json_array_begin(struct json *j, const char *key);
-void json_array_end(struct json *j);
-void json_string(struct json *j, const char *key, const char *value); /* NULL: null */
-void json_string_n(struct json *j, const char *key, const char *value, size_t len);
-void json_uint(struct json *j, const char *key, uint64_t value);
-void json_int(struct json *j, const char *key, int64_t value);
-void json_bool(struct json *j, const char *key, int value);
+void jw_object_begin(struct jw *j, const char *key);
+void jw_object_end(struct jw *j);
+void jw_array_begin(struct jw *j, const char *key);
+void jw_array_end(struct jw *j);
+void jw_string(struct jw *j, const char *key, const char *value); /* NULL: null */
+void jw_string_n(struct jw *j, const char *key, const char *value, size_t len);
+void jw_uint(struct jw *j, const char *key, uint64_t value);
+void jw_int(struct jw *j, const char *key, int64_t value);
+void jw_bool(struct jw *j, const char *key, int value);
 /* Ends the document with a newline. */
-void json_finish(struct json *j);
+void jw_finish(struct jw *j);
 
 #endif

@@ -54,48 +54,48 @@ void report_text(FILE *f, const char *src, const char *dst, const struct snapfor
 		cli_bytes(r->bytes_copied, b3, sizeof b3));
 }
 
-void report_json(struct json *j, const char *src, const char *dst, const struct snapfork_report *r)
+void report_json(struct jw *j, const char *src, const char *dst, const struct snapfork_report *r)
 {
-	json_object_begin(j, NULL);
-	json_bool(j, "ok", r->error == 0);
-	json_string(j, "src", src);
-	json_string(j, "dst", dst);
-	json_string(j, "kind", snapfork_kind_name(r->kind));
-	json_object_begin(j, "mem");
-	json_string(j, "path", r->mem_path[0] ? r->mem_path : NULL);
-	json_string(j, "source", r->mem_source[0] ? r->mem_source : NULL);
-	json_string(j, "via", snapfork_via_name(r->mem_via));
-	json_uint(j, "size", r->mem_size);
-	json_int(j, "fallback_errno", r->mem_fallback_errno);
-	json_string(j, "fallback_error", r->mem_fallback_errno ? strerror(r->mem_fallback_errno) : NULL);
-	json_string(j, "fallback_reason", r->mem_fallback_reason);
-	json_object_end(j);
-	json_object_begin(j, "counts");
-	json_uint(j, "dirs", r->dirs);
-	json_uint(j, "files", r->files);
-	json_uint(j, "symlinks", r->symlinks);
-	json_uint(j, "skipped", r->skipped);
-	json_uint(j, "files_reflinked", r->files_reflinked);
-	json_uint(j, "files_range", r->files_range);
-	json_uint(j, "files_rw", r->files_rw);
-	json_object_end(j);
-	json_object_begin(j, "bytes");
-	json_uint(j, "linked", r->bytes_linked);
-	json_uint(j, "reflinked", r->bytes_reflinked);
-	json_uint(j, "copied", r->bytes_copied);
-	json_object_end(j);
-	json_uint(j, "elapsed_ns", r->elapsed_ns);
+	jw_object_begin(j, NULL);
+	jw_bool(j, "ok", r->error == 0);
+	jw_string(j, "src", src);
+	jw_string(j, "dst", dst);
+	jw_string(j, "kind", snapfork_kind_name(r->kind));
+	jw_object_begin(j, "mem");
+	jw_string(j, "path", r->mem_path[0] ? r->mem_path : NULL);
+	jw_string(j, "source", r->mem_source[0] ? r->mem_source : NULL);
+	jw_string(j, "via", snapfork_via_name(r->mem_via));
+	jw_uint(j, "size", r->mem_size);
+	jw_int(j, "fallback_errno", r->mem_fallback_errno);
+	jw_string(j, "fallback_error", r->mem_fallback_errno ? strerror(r->mem_fallback_errno) : NULL);
+	jw_string(j, "fallback_reason", r->mem_fallback_reason);
+	jw_object_end(j);
+	jw_object_begin(j, "counts");
+	jw_uint(j, "dirs", r->dirs);
+	jw_uint(j, "files", r->files);
+	jw_uint(j, "symlinks", r->symlinks);
+	jw_uint(j, "skipped", r->skipped);
+	jw_uint(j, "files_reflinked", r->files_reflinked);
+	jw_uint(j, "files_range", r->files_range);
+	jw_uint(j, "files_rw", r->files_rw);
+	jw_object_end(j);
+	jw_object_begin(j, "bytes");
+	jw_uint(j, "linked", r->bytes_linked);
+	jw_uint(j, "reflinked", r->bytes_reflinked);
+	jw_uint(j, "copied", r->bytes_copied);
+	jw_object_end(j);
+	jw_uint(j, "elapsed_ns", r->elapsed_ns);
 	if (r->error) {
 		char path[8192];
 		report_error_path(r, src, dst, path, sizeof path);
-		json_object_begin(j, "error");
-		json_int(j, "errno", -r->error);
-		json_string(j, "message", strerror(-r->error));
-		json_string(j, "path", path);
-		json_string(j, "reason", r->error_reason);
-		json_object_end(j);
+		jw_object_begin(j, "error");
+		jw_int(j, "errno", -r->error);
+		jw_string(j, "message", strerror(-r->error));
+		jw_string(j, "path", path);
+		jw_string(j, "reason", r->error_reason);
+		jw_object_end(j);
 	} else {
-		json_string(j, "error", NULL);
+		jw_string(j, "error", NULL);
 	}
-	json_object_end(j);
+	jw_object_end(j);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/fs.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -142,11 +143,26 @@ static int unchanged(int sfd, const struct stat *st, const char **reason)
 	return 0;
 }
 
-int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
-	       enum snapfork_via *via, const char **reason)
+/* Which side an error is about: space, quota, size limits and writes are
+ * the destination's; reads and a changing source are the snapshot's. */
+static enum snapfork_side blame(int err, const char *reason)
+{
+	switch (-err) {
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+	case EROFS:
+		return SNAPFORK_SIDE_DST;
+	}
+	if (reason && (strstr(reason, "write") || strstr(reason, "ftruncate")))
+		return SNAPFORK_SIDE_DST;
+	return SNAPFORK_SIDE_SRC;
+}
+
+static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
+		       enum snapfork_method m, enum snapfork_via *via, const char **reason)
 {
 	int r = FALLBACK;
-	*reason = NULL;
 	if (m == SNAPFORK_METHOD_AUTO || m == SNAPFORK_METHOD_REFLINK) {
 		r = try_reflink(sfd, dfd, reason);
 		*via = SNAPFORK_VIA_REFLINK;
@@ -170,4 +186,14 @@ int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snap
 	if (r < 0)
 		return r;
 	return unchanged(sfd, st, reason);
+}
+
+int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
+	       enum snapfork_via *via, const char **reason)
+{
+	*reason = NULL;
+	int r = copy_ladder(c, sfd, st, dfd, m, via, reason);
+	if (r < 0)
+		c->copy_side = blame(r, *reason);
+	return r;
 }

@@ -100,8 +100,11 @@ static int open_src(struct ctx *c, int dirfd, const char *src, struct stat *st)
 		struct stat lst;
 		const char *why = "cannot open SRC";
 		if (fstatat(dirfd, src, &lst, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (S_ISLNK(lst.st_mode))
+			if (S_ISLNK(lst.st_mode)) {
+				/* O_DIRECTORY|O_NOFOLLOW says ENOTDIR; the cause is the link. */
+				e = ELOOP;
 				why = "SRC is a symlink; give the directory it points to";
+			}
 			else if (!S_ISDIR(lst.st_mode))
 				why = "SRC is not a directory";
 		}

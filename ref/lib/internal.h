@@ -41,6 +41,7 @@ struct ctx {
 	struct relpath path;
 	struct memfile mem;
 	char *buf;               /* 1 MiB copy buffer, allocated on first use */
+	enum snapfork_side copy_side; /* which side a failed sf_copy_fd blames */
 };
 
 /* Record the first failure: where and why.  Each returns err, so callers
@@ -56,7 +57,8 @@ int sf_errno_fallback(int err); /* try the next method (only before any write) *
 int sf_errno_link_fallback(int err); /* a refused link: copy instead */
 
 /* Copy the regular file sfd (described by st) into the empty file dfd.
- * *via says which method did it; *reason names the failing step. */
+ * *via says which method did it; on failure *reason names the failing step
+ * and c->copy_side the side it failed on. */
 int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
 	       enum snapfork_via *via, const char **reason);
 /* Write len bytes at off, leaving 4 KiB blocks that are all zero as holes

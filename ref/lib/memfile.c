@@ -134,7 +134,7 @@ static int copy_mem(struct ctx *c, int sdir, int ddir, const char *base)
 	enum snapfork_via via = SNAPFORK_VIA_NONE;
 	r = sf_copy_fd(c, sfd, &st, dfd, c->opt.method, &via, &reason);
 	if (r < 0)
-		sf_fail_rel(c, r, SNAPFORK_SIDE_SRC, c->mem.rel, reason);
+		sf_fail_rel(c, r, c->copy_side, c->mem.rel, reason);
 	if (r == 0 && fchmod(dfd, st.st_mode & 07777) < 0)
 		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel, "chmod failed");
 	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(dfd) < 0)

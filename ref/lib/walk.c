@@ -76,7 +76,7 @@ static int read_names(int dirfd, struct names *ns)
 		ns->n++;
 	}
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && ns->n > 1)
 		qsort(ns->v, ns->n, sizeof *ns->v, cmp_name);
 	return r;
 }
@@ -140,7 +140,7 @@ static int copy_regular(struct ctx *c, int sdir, int ddir, const char *name, con
 	enum snapfork_via via = SNAPFORK_VIA_NONE;
 	r = sf_copy_fd(c, sfd, &now, dfd, c->opt.method, &via, &reason);
 	if (r < 0)
-		sf_fail(c, r, SNAPFORK_SIDE_SRC, reason);
+		sf_fail(c, r, c->copy_side, reason);
 	/* Modes exactly, whatever the umask: fchmod after creating 0600. */
 	if (r == 0 && fchmod(dfd, now.st_mode & 07777) < 0)
 		r = sf_fail(c, -errno, SNAPFORK_SIDE_DST, "chmod failed");

@@ -137,7 +137,8 @@ int sfc_tree_load(const char *path, struct sfc_tree *t, char *err, size_t errlen
 		sfc_tree_free(t);
 		return r;
 	}
-	qsort(t->e, t->n, sizeof *t->e, by_rel);
+	if (t->n > 1)
+		qsort(t->e, t->n, sizeof *t->e, by_rel);
 	return 0;
 }
 
@@ -157,6 +158,8 @@ void sfc_tree_free(struct sfc_tree *t)
 const struct sfc_entry *sfc_tree_find(const struct sfc_tree *t, const char *rel)
 {
 	struct sfc_entry key = {.rel = (char *)rel};
+	if (t->n == 0)
+		return NULL;
 	return bsearch(&key, t->e, t->n, sizeof *t->e, by_rel);
 }
 

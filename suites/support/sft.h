@@ -1,0 +1,51 @@
+/* sft.h - test support: build snapshot trees on disk for the suites.
+ * Helpers fail the running cmocka test on any error, naming the path. */
+#ifndef SNAPFORK_SFT_H
+#define SNAPFORK_SFT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <sys/types.h>
+
+#include <cmocka.h>
+
+/* A data extent: len bytes at off, a pattern seeded by seed. */
+struct sft_extent {
+	off_t off;
+	size_t len;
+	unsigned seed;
+};
+
+/* A fresh scratch directory under $SNAPFORK_TEST_DIR (default /var/tmp). */
+char *sft_scratch(const char *tag);
+/* Remove a tree, making directories writable first; ignores ENOENT. */
+void sft_rm_rf(const char *path);
+/* dir + "/" + rel, in one of 8 rotating static buffers. */
+const char *sft_p(const char *dir, const char *rel);
+
+void sft_mkdir(const char *root, const char *rel, mode_t mode);
+void sft_file(const char *root, const char *rel, mode_t mode, off_t size,
+	      const struct sft_extent *ext, size_t n);
+void sft_text(const char *root, const char *rel, mode_t mode, const char *text);
+void sft_symlink(const char *root, const char *rel, const char *target);
+void sft_socket(const char *root, const char *rel);
+void sft_fifo(const char *root, const char *rel);
+/* Compress root/raw_rel into root/out_rel as a zstd or lz4 frame stream. */
+void sft_compress(const char *root, const char *raw_rel, const char *out_rel, int zstd);
+
+/* A Cloud Hypervisor-like raw snapshot: config, state, a sparse mem-file
+ * at mem_rel (NULL: memoryless) of mem_size bytes, a sparse disk, logs/,
+ * a socket and a symlink. */
+void sft_snapshot(const char *root, const char *mem_rel, off_t mem_size);
+
+int sft_exists(const char *path);
+uint64_t sft_allocated(const char *path);
+/* Number of entries in dir whose name contains needle. */
+int sft_count_named(const char *dir, const char *needle);
+/* Open fds of this process (for leak checks). */
+int sft_open_fds(void);
+int sft_is_root(void);
+
+#endif

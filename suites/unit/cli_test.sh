@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# cli_test.sh SNAPFORK - the command line: exit codes, one-line errors that
+# name the path, JSON that jq parses, verify naming the rule of a broken fork.
+set -u
+SF=$1
+T=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-cli.XXXXXX")
+trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
+pass=0 fail=0
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+bad() { echo "not ok - $1"; fail=$((fail + 1)); }
+# expect CODE NAME CMD...: run, keep stdout/stderr in $T/out, $T/err.
+expect() {
+	local code=$1 name=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	local rc=$?
+	if [ "$rc" -eq "$code" ]; then ok "$name (exit $rc)"; else
+		bad "$name: exit $rc, expected $code"; sed 's/^/# /' "$T/err"; fi
+}
+has() { # has FILE PATTERN NAME
+	if grep -q -- "$2" "$1"; then ok "$3"; else bad "$3: no '$2' in:"; sed 's/^/# /' "$1"; fi
+}
+
+S=$T/snap
+mkdir -p "$S/logs" "$S/snapshots/snapshot-latest" "$S/a/logs"
+echo '{"cpus": 2}' >"$S/config.json"
+chmod 640 "$S/config.json"
+echo booted >"$S/logs/vmm.log"
+echo nested >"$S/a/logs/app.log"
+truncate -s 4G "$S/snapshots/snapshot-latest/memory"
+printf 'guest page' | dd of="$S/snapshots/snapshot-latest/memory" bs=4096 seek=1000 conv=notrunc status=none
+truncate -s 1G "$S/overlay.raw"
+printf 'disk block' | dd of="$S/overlay.raw" bs=4096 seek=77 conv=notrunc status=none
+ln -s config.json "$S/current"
+
+expect 0 "--help" "$SF" --help
+has "$T/out" "usage: snapfork" "--help prints usage"
+expect 0 "--version" "$SF" --version
+has "$T/out" "snapfork [0-9]" "--version prints the version"
+expect 2 "no command" "$SF"
+expect 2 "unknown command" "$SF" frobnicate
+expect 2 "fork with one argument" "$SF" fork "$S"
+expect 2 "bad --method" "$SF" fork --method copy "$S" "$T/x"
+has "$T/err" "unknown --method" "bad --method says why"
+
+expect 0 "fork" "$SF" fork "$S" "$T/f1"
+has "$T/out" "via link" "fork reports the mem-file linked"
+expect 0 "verify own fork" "$SF" verify "$S" "$T/f1"
+has "$T/out" "^ok:" "verify says ok"
+
+expect 0 "fork --json" "$SF" fork --json "$S" "$T/f2"
+if jq -e '.ok == true and .kind == "raw" and .mem.via == "link" and .mem.path == "snapshots/snapshot-latest/memory" and .counts.skipped == 1' "$T/out" >/dev/null; then
+	ok "fork --json parses and says what happened"
+else bad "fork --json"; sed 's/^/# /' "$T/out"; fi
+
+expect 0 "fork --no-link --method rw" "$SF" fork --no-link --method rw "$S" "$T/f3"
+has "$T/out" "via rw" "--no-link copies the mem-file"
+expect 1 "verify --no-link fork fails F4" "$SF" verify "$S" "$T/f3"
+has "$T/out" "^F4 FAIL snapshots/snapshot-latest/memory" "verify names F4 and the path"
+
+expect 1 "fork onto an existing DST" "$SF" fork "$S" "$T/f1"
+has "$T/err" "^snapfork fork: $T/f1: DST already exists (File exists)$" "error names DST and the reason"
+[ "$(wc -l <"$T/err")" -eq 1 ] && ok "error is one line" || bad "error is one line"
+
+mkfifo "$S/a/pipe"
+expect 1 "fork refuses a FIFO" "$SF" fork "$S" "$T/f4"
+has "$T/err" "$S/a/pipe: a FIFO is not expected" "FIFO error names the FIFO"
+[ ! -e "$T/f4" ] && ok "failed fork left no DST" || bad "failed fork left DST"
+[ -z "$(ls -A "$T" | grep snapfork-)" ] && ok "failed fork left no staging" || bad "staging left"
+expect 1 "fork --json on failure" "$SF" fork --json "$S" "$T/f4"
+if jq -e '.ok == false and .error.errno == 22 and (.error.path | endswith("a/pipe"))' "$T/out" >/dev/null; then
+	ok "failure JSON names errno and path"
+else bad "failure JSON"; sed 's/^/# /' "$T/out"; fi
+rm "$S/a/pipe"
+
+# Hand-break a fork: verify must name each rule.
+chmod 600 "$T/f1/config.json"
+echo extra >"$T/f1/stray"
+expect 1 "verify broken fork" "$SF" verify --json "$S" "$T/f1"
+if jq -e '[.violations[].rule] | (index("F1") != null and index("F2") != null)' "$T/out" >/dev/null; then
+	ok "verify --json names F1 and F2"
+else bad "verify --json"; sed 's/^/# /' "$T/out"; fi
+
+expect 0 "probe" "$SF" probe "$T"
+has "$T/out" "hardlink: *yes" "probe tries hardlinks"
+expect 0 "probe --json" "$SF" probe --json "$T"
+jq -e '.hardlink.ok == true and (.fstype | length > 0)' "$T/out" >/dev/null && ok "probe --json parses" || bad "probe --json"
+expect 1 "probe a missing dir" "$SF" probe "$T/none"
+has "$T/err" "$T/none" "probe error names the path"
+
+expect 0 "unshare a linked mem-file" "$SF" unshare "$T/f2/snapshots/snapshot-latest/memory"
+has "$T/out" "unshared" "unshare says it unshared"
+[ "$(stat -c %h "$S/snapshots/snapshot-latest/memory")" -eq 2 ] && ok "snapshot lost the link of f2 (f1 keeps one)" || bad "link count after unshare"
+expect 0 "unshare again is a no-op" "$SF" unshare "$T/f2/snapshots/snapshot-latest/memory"
+has "$T/out" "not shared" "second unshare does nothing"
+expect 1 "unshare a directory" "$SF" unshare "$T/f2"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

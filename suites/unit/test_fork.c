@@ -1,0 +1,402 @@
+/* test_fork.c - whole forks: types, modes, skip rules, mem-file lookup and
+ * sharing, link fallback, deep trees.  Each test builds its own snapshot
+ * in a scratch directory that teardown always removes; the result is
+ * judged by the checker (suites/check), never by libsnapfork itself. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "snapfork.h"
+#include "sft.h"
+
+struct t {
+	char *dir;
+	char src[4096], dst[4096];
+};
+
+static int setup(void **state)
+{
+	struct t *t = calloc(1, sizeof *t);
+	t->dir = sft_scratch("fork");
+	snprintf(t->src, sizeof t->src, "%s/snap", t->dir);
+	snprintf(t->dst, sizeof t->dst, "%s/fork", t->dir);
+	sft_mkdir(t->dir, "snap", 0755);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct t *t = *state;
+	sft_rm_rf(t->dir);
+	free(t->dir);
+	free(t);
+	return 0;
+}
+
+/* Run the checker; fail the test with every violation it names. */
+static void verify_ok(const char *src, const char *dst, const char *const *skip)
+{
+	struct sfc_result res = {0};
+	struct sfc_verify_opts o = {.skip = skip};
+	char err[512];
+	assert_int_equal(sfc_verify(src, dst, &o, &res, err, sizeof err), 0);
+	for (size_t i = 0; i < res.n; i++)
+		print_error("%s %s: %s\n", res.v[i].rule, res.v[i].path, res.v[i].what);
+	assert_int_equal(res.n, 0);
+	sfc_result_free(&res);
+}
+
+static void fork_ok(struct t *t, const struct snapfork_options *o, struct snapfork_report *rep)
+{
+	int r = snapfork_fork(t->src, t->dst, o, rep);
+	if (r != 0)
+		fail_msg("fork failed: %s: %s (%s)", rep->error_path,
+			 rep->error_reason ? rep->error_reason : "", strerror(-r));
+}
+
+static void test_F1_F2_F3_F4_raw_snapshot(void **state)
+{
+	struct t *t = *state;
+	sft_snapshot(t->src, "memory-ranges", (off_t)1 << 30);
+	struct stat before;
+	assert_int_equal(lstat(sft_p(t->src, "memory-ranges"), &before), 0);
+	struct snapfork_report rep;
+	int fds = sft_open_fds();
+	fork_ok(t, NULL, &rep);
+	assert_int_equal(sft_open_fds(), fds); /* no fd leaks */
+	assert_int_equal(rep.kind, SNAPFORK_KIND_RAW);
+	assert_string_equal(rep.mem_path, "memory-ranges");
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_LINK);
+	assert_int_equal(rep.mem_fallback_errno, 0);
+	assert_int_equal(rep.bytes_linked, (uint64_t)1 << 30);
+	assert_int_equal(rep.skipped, 2); /* logs/, vsock.sock */
+	assert_int_equal(rep.symlinks, 1);
+	struct stat after, forked;
+	assert_int_equal(lstat(sft_p(t->src, "memory-ranges"), &after), 0);
+	assert_int_equal(lstat(sft_p(t->dst, "memory-ranges"), &forked), 0);
+	assert_int_equal(forked.st_ino, before.st_ino);
+	assert_int_equal(after.st_nlink, before.st_nlink + 1); /* F4 */
+	verify_ok(t->src, t->dst, NULL);
+}
+
+static void test_F4_many_forks_share_one_inode(void **state)
+{
+	struct t *t = *state;
+	sft_snapshot(t->src, "snapshots/snapshot-latest/memory", (off_t)256 << 20);
+	for (int i = 0; i < 5; i++) {
+		char dst[4200];
+		snprintf(dst, sizeof dst, "%s/fork%d", t->dir, i);
+		struct snapfork_report rep;
+		assert_int_equal(snapfork_fork(t->src, dst, NULL, &rep), 0);
+		verify_ok(t->src, dst, NULL);
+	}
+	struct stat st;
+	assert_int_equal(lstat(sft_p(t->src, "snapshots/snapshot-latest/memory"), &st), 0);
+	assert_int_equal(st.st_nlink, 6);
+}
+
+static void test_F2_modes_exact_whatever_the_umask(void **state)
+{
+	struct t *t = *state;
+	static const mode_t modes[] = {0600, 0640, 0700, 0750, 0755, 0444, 04755, 01777};
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "f%04o", (unsigned)modes[i]);
+		sft_text(t->src, name, modes[i] & 0777 ? modes[i] : 0600, "x");
+		snprintf(name, sizeof name, "d%04o", (unsigned)modes[i]);
+		sft_mkdir(t->src, name, modes[i]);
+	}
+	/* A read-only directory with content: the fork must fill it first. */
+	sft_mkdir(t->src, "ro", 0755);
+	sft_text(t->src, "ro/inside", 0644, "y");
+	assert_int_equal(chmod(sft_p(t->src, "ro"), 0555), 0);
+	assert_int_equal(chmod(t->src, 0750), 0);
+	mode_t old = umask(0277);
+	struct snapfork_report rep;
+	int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+	umask(old);
+	assert_int_equal(r, 0);
+	verify_ok(t->src, t->dst, NULL);
+	chmod(sft_p(t->src, "ro"), 0755);
+}
+
+static void test_symlinks_keep_target_text(void **state)
+{
+	struct t *t = *state;
+	sft_text(t->src, "config.json", 0644, "{}");
+	sft_symlink(t->src, "rel", "config.json");
+	sft_symlink(t->src, "abs", "/etc/hostname");
+	sft_symlink(t->src, "dangling", "does/not/exist");
+	sft_symlink(t->src, "escape", "../../../../outside");
+	sft_symlink(t->src, "loop", "loop");
+	sft_symlink(t->src, "memory", "config.json"); /* a symlink is no mem-file */
+	struct snapfork_report rep;
+	fork_ok(t, NULL, &rep);
+	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
+	assert_int_equal(rep.symlinks, 6);
+	verify_ok(t->src, t->dst, NULL);
+}
+
+static void test_skip_rules_in_a_fork(void **state)
+{
+	struct t *t = *state;
+	sft_mkdir(t->src, "logs", 0755);
+	sft_text(t->src, "logs/vmm.log", 0644, "top-level logs: skipped");
+	sft_mkdir(t->src, "a", 0755);
+	sft_mkdir(t->src, "a/logs", 0755);
+	sft_text(t->src, "a/logs/app.log", 0644, "nested logs: copied");
+	sft_text(t->src, "memory.lz4.tmp", 0644, "half-written");
+	sft_text(t->src, "a/memory.zst.tmp", 0644, "half-written");
+	sft_mkdir(t->src, "dir.zst.tmp", 0755);
+	sft_text(t->src, "dir.zst.tmp/kept", 0644, "directories so named are copied");
+	sft_socket(t->src, "api.sock");
+	sft_socket(t->src, "a/vsock.sock");
+	sft_mkdir(t->src, "vol-overlays", 0755);
+	sft_text(t->src, "vol-overlays/big.raw", 0644, "caller skips this");
+	sft_text(t->src, "vol-overlays/keep.raw", 0644, "and keeps this");
+	const char *const skip[] = {"./vol-overlays/big.raw/", NULL};
+	struct snapfork_options o = {.skip = skip};
+	struct snapfork_report rep;
+	fork_ok(t, &o, &rep);
+	assert_int_equal(rep.skipped, 6);
+	assert_false(sft_exists(sft_p(t->dst, "logs")));
+	assert_true(sft_exists(sft_p(t->dst, "a/logs/app.log")));
+	assert_true(sft_exists(sft_p(t->dst, "dir.zst.tmp/kept")));
+	assert_false(sft_exists(sft_p(t->dst, "vol-overlays/big.raw")));
+	verify_ok(t->src, t->dst, skip);
+}
+
+static void test_caller_skip_prunes_a_directory(void **state)
+{
+	struct t *t = *state;
+	sft_mkdir(t->src, "cache", 0755);
+	sft_fifo(t->src, "cache/fifo"); /* would be refused if walked */
+	sft_text(t->src, "keep", 0644, "k");
+	const char *const skip[] = {"cache", NULL};
+	struct snapfork_options o = {.skip = skip};
+	struct snapfork_report rep;
+	fork_ok(t, &o, &rep);
+	assert_false(sft_exists(sft_p(t->dst, "cache")));
+	verify_ok(t->src, t->dst, skip);
+	const char *const bad[] = {"../etc", NULL};
+	o.skip = bad;
+	char dst2[4200];
+	snprintf(dst2, sizeof dst2, "%s/fork2", t->dir);
+	assert_int_equal(snapfork_fork(t->src, dst2, &o, &rep), -EINVAL);
+	assert_string_equal(rep.error_path, "../etc");
+}
+
+static void test_mem_file_lookup_order(void **state)
+{
+	struct t *t = *state;
+	/* Candidates in order; each case removes the winner and forks again. */
+	static const char *const order[] = {"memory-ranges", "memory",
+		"snapshots/snapshot-latest/memory-ranges", "snapshots/snapshot-latest/memory"};
+	sft_mkdir(t->src, "snapshots", 0755);
+	sft_mkdir(t->src, "snapshots/snapshot-latest", 0755);
+	for (size_t i = 0; i < 4; i++)
+		sft_file(t->src, order[i], 0600, 1 << 20, (struct sft_extent[]){{0, 4096, (unsigned)i}}, 1);
+	for (size_t i = 0; i < 4; i++) {
+		char dst[4200];
+		snprintf(dst, sizeof dst, "%s/fork%zu", t->dir, i);
+		struct snapfork_report rep;
+		assert_int_equal(snapfork_fork(t->src, dst, NULL, &rep), 0);
+		assert_string_equal(rep.mem_path, order[i]);
+		verify_ok(t->src, dst, NULL);
+		/* Replace the winner by a symlink and then by a directory: neither
+		 * is a mem-file, the next candidate wins. */
+		assert_int_equal(unlink(sft_p(t->src, order[i])), 0);
+		if (i % 2)
+			sft_mkdir(t->src, order[i], 0755);
+		else
+			sft_symlink(t->src, order[i], "elsewhere");
+	}
+}
+
+static void test_mem_file_behind_symlinked_dir_is_not_used(void **state)
+{
+	struct t *t = *state;
+	sft_mkdir(t->src, "real", 0755);
+	sft_mkdir(t->src, "real/snapshot-latest", 0755);
+	sft_file(t->src, "real/snapshot-latest/memory", 0600, 1 << 20, NULL, 0);
+	sft_symlink(t->src, "snapshots", "real");
+	struct snapfork_report rep;
+	fork_ok(t, NULL, &rep);
+	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
+	verify_ok(t->src, t->dst, NULL);
+}
+
+static void test_no_link_option_copies_mem_file(void **state)
+{
+	struct t *t = *state;
+	sft_snapshot(t->src, "memory", (off_t)512 << 20);
+	struct snapfork_options o = {.flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW};
+	struct snapfork_report rep;
+	fork_ok(t, &o, &rep);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_RW);
+	struct stat a, b;
+	assert_int_equal(lstat(sft_p(t->src, "memory"), &a), 0);
+	assert_int_equal(lstat(sft_p(t->dst, "memory"), &b), 0);
+	assert_true(a.st_ino != b.st_ino);
+	assert_int_equal(a.st_nlink, 1);
+	assert_true(b.st_blocks <= a.st_blocks); /* holes kept */
+	/* The checker must call this an F4 violation, and nothing else. */
+	struct sfc_result res = {0};
+	char err[256];
+	assert_int_equal(sfc_verify(t->src, t->dst, NULL, &res, err, sizeof err), 0);
+	assert_int_equal(res.failed, 1u << 4);
+	sfc_result_free(&res);
+}
+
+/* EXDEV: the snapshot on one filesystem, the fork on another. */
+static void test_F11_link_fallback_across_filesystems(void **state)
+{
+	struct t *t = *state;
+	char *other = strdup("/dev/shm/snapfork-xdev.XXXXXX");
+	struct stat a, b;
+	if (!mkdtemp(other) || stat(other, &a) < 0 || stat(t->dir, &b) < 0 || a.st_dev == b.st_dev) {
+		print_message("skip: /dev/shm is not a separate filesystem from %s; "
+			      "cross-filesystem fallback not tested here\n", t->dir);
+		if (other[0])
+			rmdir(other);
+		free(other);
+		skip();
+	}
+	char src[4200];
+	snprintf(src, sizeof src, "%s/snap", other);
+	sft_mkdir(other, "snap", 0755);
+	sft_snapshot(src, "memory", (off_t)1 << 30);
+	struct snapfork_report rep;
+	int r = snapfork_fork(src, t->dst, NULL, &rep);
+	if (r == 0) {
+		assert_int_equal(rep.mem_fallback_errno, EXDEV);
+		assert_true(rep.mem_via == SNAPFORK_VIA_RANGE || rep.mem_via == SNAPFORK_VIA_RW);
+		verify_ok(src, t->dst, NULL);
+	}
+	sft_rm_rf(other);
+	free(other);
+	assert_int_equal(r, 0);
+}
+
+/* EPERM: an immutable mem-file (chattr +i) cannot be linked, even by root. */
+static void test_link_fallback_immutable_mem_file(void **state)
+{
+	struct t *t = *state;
+	if (!sft_is_root()) {
+		print_message("skip: setting FS_IMMUTABLE_FL needs CAP_LINUX_IMMUTABLE (root)\n");
+		skip();
+	}
+	sft_snapshot(t->src, "memory", (off_t)64 << 20);
+	int fd = open(sft_p(t->src, "memory"), O_RDONLY);
+	int flags = 0;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 ||
+	    (flags |= FS_IMMUTABLE_FL, ioctl(fd, FS_IOC_SETFLAGS, &flags)) < 0) {
+		print_message("skip: the filesystem under %s has no immutable flag (%s)\n", t->dir,
+			      strerror(errno));
+		close(fd);
+		skip();
+	}
+	struct snapfork_report rep;
+	int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+	flags &= ~FS_IMMUTABLE_FL;
+	assert_int_equal(ioctl(fd, FS_IOC_SETFLAGS, &flags), 0);
+	close(fd);
+	assert_int_equal(r, 0);
+	assert_int_equal(rep.mem_fallback_errno, EPERM);
+	assert_true(rep.mem_via != SNAPFORK_VIA_LINK);
+	struct sfc_result res = {0};
+	char err[256];
+	assert_int_equal(sfc_verify(t->src, t->dst, NULL, &res, err, sizeof err), 0);
+	assert_int_equal(res.failed, 1u << 4); /* a copy: F4 cannot hold, all else does */
+	sfc_result_free(&res);
+}
+
+static void test_tree_deeper_than_PATH_MAX(void **state)
+{
+	struct t *t = *state;
+	/* 40 levels of 200-byte names: about 8 KiB of path, twice PATH_MAX. */
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	int fd = open(t->src, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 40; i++) {
+		name[0] = (char)('a' + i % 26);
+		assert_int_equal(mkdirat(fd, name, 0755), 0);
+		int next = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+		assert_true(fd >= 0);
+	}
+	int f = openat(fd, "deep-file", O_WRONLY | O_CREAT, 0640);
+	assert_int_equal(write(f, "bottom", 6), 6);
+	close(f);
+	assert_int_equal(symlinkat("../up", fd, "deep-link"), 0);
+	close(fd);
+	struct snapfork_report rep;
+	fork_ok(t, NULL, &rep);
+	assert_int_equal(rep.dirs, 40);
+	assert_int_equal(rep.files, 1);
+	verify_ok(t->src, t->dst, NULL);
+}
+
+static void test_depth_limit_guards_loops(void **state)
+{
+	struct t *t = *state;
+	sft_mkdir(t->src, "a", 0755);
+	sft_mkdir(t->src, "a/b", 0755);
+	sft_mkdir(t->src, "a/b/c", 0755);
+	struct snapfork_options o = {.max_depth = 2};
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -ELOOP);
+	assert_int_equal(rep.error_side, SNAPFORK_SIDE_SRC);
+	assert_string_equal(rep.error_path, "a/b");
+	assert_false(sft_exists(t->dst));
+	assert_int_equal(sft_count_named(t->dir, ".snapfork-"), 0);
+}
+
+static void test_long_and_odd_names(void **state)
+{
+	struct t *t = *state;
+	char name[256];
+	memset(name, 'n', 255);
+	name[255] = '\0';
+	sft_text(t->src, name, 0644, "255-byte name");
+	sft_text(t->src, "caf\xc3\xa9-\xe6\x97\xa5\xe6\x9c\xac", 0644, "utf-8");
+	sft_text(t->src, "bad-\xff\xfe-utf8", 0644, "invalid utf-8");
+	sft_text(t->src, "new\nline", 0644, "newline");
+	sft_text(t->src, " lead space", 0644, "space");
+	struct snapfork_report rep;
+	fork_ok(t, NULL, &rep);
+	assert_int_equal(rep.files, 5);
+	verify_ok(t->src, t->dst, NULL);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_F1_F2_F3_F4_raw_snapshot),
+		T(test_F4_many_forks_share_one_inode),
+		T(test_F2_modes_exact_whatever_the_umask),
+		T(test_symlinks_keep_target_text),
+		T(test_skip_rules_in_a_fork),
+		T(test_caller_skip_prunes_a_directory),
+		T(test_mem_file_lookup_order),
+		T(test_mem_file_behind_symlinked_dir_is_not_used),
+		T(test_no_link_option_copies_mem_file),
+		T(test_F11_link_fallback_across_filesystems),
+		T(test_link_fallback_immutable_mem_file),
+		T(test_tree_deeper_than_PATH_MAX),
+		T(test_depth_limit_guards_loops),
+		T(test_long_and_odd_names),
+	};
+	return cmocka_run_group_tests_name("fork", tests, NULL, NULL);
+}

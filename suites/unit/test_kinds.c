@@ -1,0 +1,179 @@
+/* test_kinds.c - compressed-only (zstd, lz4), memoryless and materialized
+ * snapshots (CONTRACT.md F9, F10). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "snapfork.h"
+#include "sft.h"
+
+struct t {
+	char *dir;
+	char src[4096], dst[4096];
+};
+
+static int setup(void **state)
+{
+	struct t *t = calloc(1, sizeof *t);
+	t->dir = sft_scratch("kinds");
+	snprintf(t->src, sizeof t->src, "%s/snap", t->dir);
+	snprintf(t->dst, sizeof t->dst, "%s/fork", t->dir);
+	sft_mkdir(t->dir, "snap", 0755);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct t *t = *state;
+	sft_rm_rf(t->dir);
+	free(t->dir);
+	free(t);
+	return 0;
+}
+
+static void verify_ok(const char *src, const char *dst)
+{
+	struct sfc_result res = {0};
+	char err[512];
+	assert_int_equal(sfc_verify(src, dst, NULL, &res, err, sizeof err), 0);
+	for (size_t i = 0; i < res.n; i++)
+		print_error("%s %s: %s\n", res.v[i].rule, res.v[i].path, res.v[i].what);
+	assert_int_equal(res.n, 0);
+	sfc_result_free(&res);
+}
+
+/* A compressed-only snapshot: build the raw file, compress it, drop it. */
+static void compressed_snapshot(struct t *t, const char *raw, int zstd)
+{
+	char out[128];
+	sft_snapshot(t->src, raw, (off_t)256 << 20);
+	snprintf(out, sizeof out, "%s%s", raw, zstd ? ".zst" : ".lz4");
+	sft_compress(t->src, raw, out, zstd);
+	/* Keep the raw bytes aside to compare against. */
+	assert_int_equal(rename(sft_p(t->src, raw), sft_p(t->dir, "raw-reference")), 0);
+}
+
+static void check_decompressed(struct t *t, const char *raw)
+{
+	int a = open(sft_p(t->dir, "raw-reference"), O_RDONLY);
+	int b = open(sft_p(t->dst, raw), O_RDONLY);
+	assert_true(a >= 0 && b >= 0);
+	struct stat sa, sb;
+	assert_int_equal(fstat(a, &sa), 0);
+	assert_int_equal(fstat(b, &sb), 0);
+	assert_int_equal(sa.st_size, sb.st_size);
+	char msg[256];
+	if (sfc_compare_content(a, b, sa.st_size, msg, sizeof msg))
+		fail_msg("%s: %s", raw, msg);
+	/* All-zero blocks became holes: allocation is that of the data. */
+	assert_true(sb.st_blocks <= sa.st_blocks);
+	close(a);
+	close(b);
+}
+
+static void test_F9_compressed_zstd(void **state)
+{
+	struct t *t = *state;
+	compressed_snapshot(t, "memory-ranges", 1);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
+	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_DECOMPRESS);
+	assert_string_equal(rep.mem_path, "memory-ranges");
+	assert_string_equal(rep.mem_source, "memory-ranges.zst");
+	assert_int_equal(rep.mem_size, (uint64_t)256 << 20);
+	check_decompressed(t, "memory-ranges");
+	assert_false(sft_exists(sft_p(t->dst, "memory-ranges.tmp")));
+	verify_ok(t->src, t->dst);
+}
+
+static void test_F9_compressed_lz4_nested(void **state)
+{
+	struct t *t = *state;
+	compressed_snapshot(t, "snapshots/snapshot-latest/memory", 0);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
+	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_DECOMPRESS);
+	check_decompressed(t, "snapshots/snapshot-latest/memory");
+	verify_ok(t->src, t->dst);
+}
+
+static void test_F9_corrupt_stream_falls_back_to_compressed_copy(void **state)
+{
+	struct t *t = *state;
+	compressed_snapshot(t, "memory", 1);
+	/* Truncate the stream halfway: decoding must fail, and the fork must
+	 * keep only the byte-identical compressed file, never a torn raw one. */
+	struct stat st;
+	assert_int_equal(stat(sft_p(t->src, "memory.zst"), &st), 0);
+	assert_int_equal(truncate(sft_p(t->src, "memory.zst"), st.st_size / 2), 0);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
+	assert_int_equal(rep.mem_fallback_errno, EBADMSG);
+	assert_non_null(rep.mem_fallback_reason);
+	assert_false(sft_exists(sft_p(t->dst, "memory")));
+	assert_false(sft_exists(sft_p(t->dst, "memory.tmp")));
+	assert_true(sft_exists(sft_p(t->dst, "memory.zst")));
+	verify_ok(t->src, t->dst);
+}
+
+static void test_F9_not_really_compressed_falls_back(void **state)
+{
+	struct t *t = *state;
+	sft_text(t->src, "memory.lz4", 0600, "plain text, not an lz4 frame");
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
+	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
+	assert_false(sft_exists(sft_p(t->dst, "memory")));
+	verify_ok(t->src, t->dst);
+}
+
+static void test_F10_memoryless(void **state)
+{
+	struct t *t = *state;
+	sft_snapshot(t->src, NULL, 0);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
+	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_NONE);
+	assert_string_equal(rep.mem_path, "");
+	verify_ok(t->src, t->dst);
+}
+
+static void test_materialize_then_link(void **state)
+{
+	struct t *t = *state;
+	compressed_snapshot(t, "memory", 1);
+	struct snapfork_options o = {.flags = SNAPFORK_MATERIALIZE};
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), 0);
+	/* The snapshot now holds the raw file, and the fork links it. */
+	assert_int_equal(rep.kind, SNAPFORK_KIND_RAW);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_LINK);
+	assert_true(sft_exists(sft_p(t->src, "memory")));
+	assert_false(sft_exists(sft_p(t->src, "memory.tmp")));
+	check_decompressed(t, "memory");
+	verify_ok(t->src, t->dst);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_F9_compressed_zstd),
+		T(test_F9_compressed_lz4_nested),
+		T(test_F9_corrupt_stream_falls_back_to_compressed_copy),
+		T(test_F9_not_really_compressed_falls_back),
+		T(test_F10_memoryless),
+		T(test_materialize_then_link),
+	};
+	return cmocka_run_group_tests_name("snapshot kinds", tests, NULL, NULL);
+}

@@ -1,0 +1,210 @@
+/* test_refuse.c - bad input gets a clear error naming the path, and a
+ * failed fork leaves nothing (CONTRACT.md F13); the snapshot is untouched. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "snapfork.h"
+#include "sft.h"
+
+struct t {
+	char *dir;
+	char src[4096], dst[4096];
+};
+
+static int setup(void **state)
+{
+	struct t *t = calloc(1, sizeof *t);
+	t->dir = sft_scratch("refuse");
+	snprintf(t->src, sizeof t->src, "%s/snap", t->dir);
+	snprintf(t->dst, sizeof t->dst, "%s/fork", t->dir);
+	sft_mkdir(t->dir, "snap", 0755);
+	sft_snapshot(t->src, "memory-ranges", (off_t)64 << 20);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct t *t = *state;
+	sft_rm_rf(t->dir);
+	free(t->dir);
+	free(t);
+	return 0;
+}
+
+/* Nothing left: no DST, no staging directory beside it. */
+static void assert_nothing_left(struct t *t)
+{
+	assert_false(sft_exists(t->dst));
+	assert_int_equal(sft_count_named(t->dir, ".snapfork-"), 0);
+	struct stat st;
+	assert_int_equal(lstat(sft_p(t->src, "memory-ranges"), &st), 0);
+	assert_int_equal(st.st_nlink, 1); /* the link went with the staging dir */
+}
+
+static void expect_fail(const char *src, const char *dst, int err, enum snapfork_side side,
+			const char *path)
+{
+	struct snapfork_report rep;
+	int fds = sft_open_fds();
+	assert_int_equal(snapfork_fork(src, dst, NULL, &rep), err);
+	assert_int_equal(sft_open_fds(), fds);
+	assert_int_equal(rep.error, err);
+	assert_int_equal(rep.error_side, side);
+	assert_string_equal(rep.error_path, path);
+	assert_non_null(rep.error_reason);
+}
+
+static void test_F13_fifo_deep_in_tree_refused_nothing_left(void **state)
+{
+	struct t *t = *state;
+	sft_mkdir(t->src, "zz", 0755);
+	sft_mkdir(t->src, "zz/deeper", 0755);
+	sft_fifo(t->src, "zz/deeper/pipe");
+	expect_fail(t->src, t->dst, -EINVAL, SNAPFORK_SIDE_SRC, "zz/deeper/pipe");
+	assert_nothing_left(t);
+}
+
+static void test_F13_device_refused(void **state)
+{
+	struct t *t = *state;
+	if (!sft_is_root()) {
+		print_message("skip: mknod of a device node needs CAP_MKNOD (root)\n");
+		skip();
+	}
+	assert_int_equal(mknod(sft_p(t->src, "null"), S_IFCHR | 0600, makedev(1, 3)), 0);
+	expect_fail(t->src, t->dst, -EINVAL, SNAPFORK_SIDE_SRC, "null");
+	assert_nothing_left(t);
+}
+
+static void test_F13_unreadable_file_fails_cleanly(void **state)
+{
+	struct t *t = *state;
+	if (sft_is_root()) {
+		print_message("skip: root reads mode-0000 files; the ENOSPC test covers "
+			      "a mid-walk failure as root\n");
+		skip();
+	}
+	sft_text(t->src, "secret", 0000, "s");
+	expect_fail(t->src, t->dst, -EACCES, SNAPFORK_SIDE_SRC, "secret");
+	assert_nothing_left(t);
+}
+
+/* ENOSPC halfway: a 1 MiB tmpfs cannot hold the 8 MiB of data below. */
+static void test_F13_enospc_mid_fork_leaves_nothing(void **state)
+{
+	struct t *t = *state;
+	if (!sft_is_root()) {
+		print_message("skip: mounting a small tmpfs needs CAP_SYS_ADMIN (root)\n");
+		skip();
+	}
+	sft_file(t->src, "zz-dense.raw", 0644, 8 << 20, (struct sft_extent[]){{0, 8 << 20, 9}}, 1);
+	char small[4200], dst[4300];
+	snprintf(small, sizeof small, "%s/small", t->dir);
+	snprintf(dst, sizeof dst, "%s/fork", small);
+	sft_mkdir(t->dir, "small", 0755);
+	if (mount("tmpfs", small, "tmpfs", 0, "size=1m") < 0) {
+		print_message("skip: cannot mount tmpfs: %s\n", strerror(errno));
+		skip();
+	}
+	struct snapfork_report rep;
+	int r = snapfork_fork(t->src, dst, NULL, &rep);
+	int left = sft_count_named(small, "");
+	umount2(small, MNT_DETACH);
+	assert_int_equal(r, -ENOSPC);
+	assert_int_equal(rep.error_side, SNAPFORK_SIDE_DST);
+	assert_int_equal(left, 2); /* "." and ".." only */
+	struct stat st;
+	assert_int_equal(lstat(sft_p(t->src, "memory-ranges"), &st), 0);
+	assert_int_equal(st.st_nlink, 1);
+}
+
+static void test_dst_exists(void **state)
+{
+	struct t *t = *state;
+	sft_mkdir(t->dir, "fork", 0755);
+	expect_fail(t->src, t->dst, -EEXIST, SNAPFORK_SIDE_ARG, t->dst);
+	rmdir(t->dst);
+	sft_symlink(t->dir, "fork", "snap"); /* DST a symlink, even to SRC */
+	expect_fail(t->src, t->dst, -EEXIST, SNAPFORK_SIDE_ARG, t->dst);
+	unlink(t->dst);
+	sft_text(t->dir, "fork", 0644, "a file");
+	expect_fail(t->src, t->dst, -EEXIST, SNAPFORK_SIDE_ARG, t->dst);
+	unlink(t->dst);
+}
+
+static void test_same_directory_twice(void **state)
+{
+	struct t *t = *state;
+	expect_fail(t->src, t->src, -EEXIST, SNAPFORK_SIDE_ARG, t->src);
+}
+
+static void test_dst_inside_src(void **state)
+{
+	struct t *t = *state;
+	char dst[4200];
+	snprintf(dst, sizeof dst, "%s/snapshots/fork", t->src);
+	expect_fail(t->src, dst, -EINVAL, SNAPFORK_SIDE_ARG, dst);
+	assert_false(sft_exists(dst));
+	assert_int_equal(sft_count_named(sft_p(t->src, "snapshots"), ".snapfork-"), 0);
+}
+
+static void test_src_inside_dst(void **state)
+{
+	struct t *t = *state;
+	char src[4200];
+	snprintf(src, sizeof src, "%s/snap/snapshots", t->dir);
+	expect_fail(src, t->src, -EINVAL, SNAPFORK_SIDE_ARG, t->src);
+}
+
+static void test_src_symlink_file_missing(void **state)
+{
+	struct t *t = *state;
+	sft_symlink(t->dir, "link", "snap");
+	const char *link = sft_p(t->dir, "link");
+	char l[4200];
+	snprintf(l, sizeof l, "%s", link);
+	expect_fail(l, t->dst, -ELOOP, SNAPFORK_SIDE_ARG, l);
+	const char *file = sft_p(t->src, "config.json");
+	char f[4200];
+	snprintf(f, sizeof f, "%s", file);
+	expect_fail(f, t->dst, -ENOTDIR, SNAPFORK_SIDE_ARG, f);
+	char m[4200];
+	snprintf(m, sizeof m, "%s/missing", t->dir);
+	expect_fail(m, t->dst, -ENOENT, SNAPFORK_SIDE_ARG, m);
+	assert_false(sft_exists(t->dst));
+}
+
+static void test_dst_parent_missing(void **state)
+{
+	struct t *t = *state;
+	char d[4200];
+	snprintf(d, sizeof d, "%s/no/such/fork", t->dir);
+	expect_fail(t->src, d, -ENOENT, SNAPFORK_SIDE_ARG, d);
+	expect_fail(t->src, "..", -EINVAL, SNAPFORK_SIDE_ARG, "..");
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_F13_fifo_deep_in_tree_refused_nothing_left),
+		T(test_F13_device_refused),
+		T(test_F13_unreadable_file_fails_cleanly),
+		T(test_F13_enospc_mid_fork_leaves_nothing),
+		T(test_dst_exists),
+		T(test_same_directory_twice),
+		T(test_dst_inside_src),
+		T(test_src_inside_dst),
+		T(test_src_symlink_file_missing),
+		T(test_dst_parent_missing),
+	};
+	return cmocka_run_group_tests_name("refusals and cleanup", tests, NULL, NULL);
+}
