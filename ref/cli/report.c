@@ -49,7 +49,7 @@ void report_text(FILE *f, const char *src, const char *dst, const struct snapfor
 	fprintf(f, "  files by method: %llu reflink, %llu range, %llu rw\n",
 		(unsigned long long)r->files_reflinked, (unsigned long long)r->files_range,
 		(unsigned long long)r->files_rw);
-	fprintf(f, "  bytes: %s linked, %s reflinked, %s copied (apparent sizes)\n",
+	fprintf(f, "  bytes: %s linked, %s reflinked, %s of data copied\n",
 		cli_bytes(r->bytes_linked, b1, sizeof b1), cli_bytes(r->bytes_reflinked, b2, sizeof b2),
 		cli_bytes(r->bytes_copied, b3, sizeof b3));
 }

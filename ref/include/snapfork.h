@@ -83,7 +83,9 @@ struct snapfork_report {
 	uint64_t mem_size;            /* apparent size of the raw mem-file */
 	uint64_t dirs, files, symlinks, skipped;
 	uint64_t files_reflinked, files_range, files_rw;
-	uint64_t bytes_linked, bytes_reflinked, bytes_copied;
+	uint64_t bytes_linked;    /* apparent size of the linked mem-file */
+	uint64_t bytes_reflinked; /* apparent size of reflinked files */
+	uint64_t bytes_copied;    /* data actually moved: holes are not counted */
 	uint64_t elapsed_ns;
 	int error;                    /* 0 or the negative errno returned */
 	enum snapfork_side error_side; /* what error_path is relative to */

@@ -121,6 +121,7 @@ static int copy_extents(struct ctx *c, int sfd, int dfd, off_t size, int use_ran
 				  : rw_extent(c, sfd, dfd, data, hole, &wrote, reason);
 		if (r != 0)
 			return r;
+		c->copied += (uint64_t)(hole - data);
 		off = hole;
 	}
 	return 0;
@@ -171,6 +172,8 @@ static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
 			return -EOPNOTSUPP;
 		}
 	}
+	if (r == 0)
+		c->copied = (uint64_t)st->st_size; /* reflinked: shared, not moved */
 	if (r == FALLBACK && m != SNAPFORK_METHOD_RW) {
 		r = copy_extents(c, sfd, dfd, st->st_size, 1, reason);
 		*via = SNAPFORK_VIA_RANGE;
@@ -192,6 +195,7 @@ int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snap
 	       enum snapfork_via *via, const char **reason)
 {
 	*reason = NULL;
+	c->copied = 0;
 	int r = copy_ladder(c, sfd, st, dfd, m, via, reason);
 	if (r < 0)
 		c->copy_side = blame(r, *reason);

@@ -146,7 +146,7 @@ static int copy_mem(struct ctx *c, int sdir, int ddir, const char *base)
 		if (via == SNAPFORK_VIA_REFLINK)
 			c->rep->bytes_reflinked += (uint64_t)st.st_size;
 		else
-			c->rep->bytes_copied += (uint64_t)st.st_size;
+			c->rep->bytes_copied += c->copied;
 	}
 	return r;
 }

@@ -104,7 +104,8 @@ static int copy_symlink(struct ctx *c, int sdir, int ddir, const char *name)
 	return 0;
 }
 
-static void count_copy(struct snapfork_report *r, enum snapfork_via via, uint64_t size)
+static void count_copy(struct snapfork_report *r, enum snapfork_via via, uint64_t size,
+		       uint64_t data)
 {
 	if (via == SNAPFORK_VIA_REFLINK) {
 		r->files_reflinked++;
@@ -114,7 +115,7 @@ static void count_copy(struct snapfork_report *r, enum snapfork_via via, uint64_
 			r->files_range++;
 		else
 			r->files_rw++;
-		r->bytes_copied += size;
+		r->bytes_copied += data;
 	}
 }
 
@@ -151,7 +152,7 @@ static int copy_regular(struct ctx *c, int sdir, int ddir, const char *name, con
 	close(sfd);
 	if (r == 0) {
 		c->rep->files++;
-		count_copy(c->rep, via, (uint64_t)now.st_size);
+		count_copy(c->rep, via, (uint64_t)now.st_size, c->copied);
 	}
 	return r;
 }
