@@ -11,12 +11,16 @@
 int cmd_fork(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},        {"no-link", no_argument, NULL, 'n'},
-		{"method", required_argument, NULL, 'm'}, {"skip", required_argument, NULL, 's'},
-		{"fsync", no_argument, NULL, 'f'},       {"materialize", no_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-link", no_argument, NULL, 'n' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "skip", required_argument, NULL, 's' },
+		{ "fsync", no_argument, NULL, 'f' },
+		{ "materialize", no_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct snapfork_options opt = {0};
+	struct snapfork_options opt = { 0 };
 	const char **skip = calloc((size_t)argc + 1, sizeof *skip);
 	size_t nskip = 0;
 	int json = 0, c;
@@ -25,21 +29,35 @@ int cmd_fork(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 'n': opt.flags |= SNAPFORK_NO_LINK; break;
-		case 'f': opt.flags |= SNAPFORK_FSYNC; break;
-		case 'M': opt.flags |= SNAPFORK_MATERIALIZE; break;
-		case 's': skip[nskip++] = optarg; break;
+		case 'j':
+			json = 1;
+			break;
+		case 'n':
+			opt.flags |= SNAPFORK_NO_LINK;
+			break;
+		case 'f':
+			opt.flags |= SNAPFORK_FSYNC;
+			break;
+		case 'M':
+			opt.flags |= SNAPFORK_MATERIALIZE;
+			break;
+		case 's':
+			skip[nskip++] = optarg;
+			break;
 		case 'm':
 			if (snapfork_method_parse(optarg, &opt.method) < 0) {
 				free(skip);
-				return cli_usage_error("fork", "unknown --method (auto, reflink, range, rw)", optarg);
+				return cli_usage_error(
+					"fork", "unknown --method (auto, reflink, range, rw)",
+					optarg);
 			}
 			break;
 		case 'h':
 			free(skip);
-			printf("usage: snapfork fork [--json] [--no-link] [--method auto|reflink|range|rw]\n"
-			       "                     [--skip REL]... [--fsync] [--materialize] SRC DST\n");
+			printf("usage: snapfork fork [--json] [--no-link] [--method "
+			       "auto|reflink|range|rw]\n"
+			       "                     [--skip REL]... [--fsync] [--materialize] SRC "
+			       "DST\n");
 			return EXIT_OK;
 		default:
 			free(skip);

@@ -18,9 +18,11 @@ int cmd_unshare(int argc, char **argv)
 	int unshared = 0;
 	int r = snapfork_unshare_at(AT_FDCWD, argv[1], &unshared);
 	if (r < 0) {
-		cli_error("unshare", argv[1], r == -EINVAL ? "not a regular file" : "cannot unshare", r);
+		cli_error("unshare", argv[1],
+			  r == -EINVAL ? "not a regular file" : "cannot unshare", r);
 		return EXIT_FAIL;
 	}
-	printf("%s: %s\n", argv[1], unshared ? "unshared (now its own inode)" : "not shared (one link), left as is");
+	printf("%s: %s\n", argv[1],
+	       unshared ? "unshared (now its own inode)" : "not shared (one link), left as is");
 	return EXIT_OK;
 }

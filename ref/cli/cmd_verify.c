@@ -49,7 +49,8 @@ static void print_text(const char *src, const char *dst, const struct sfc_result
 		printf("%s FAIL %s: %s\n", res->v[i].rule, res->v[i].path, res->v[i].what);
 	for (int rule = 1; rule <= 13; rule++)
 		if (res->checked & (1u << rule))
-			printf("F%-2d %-6s %-4s %s\n", rule, sfc_rule_is_should(rule) ? "SHOULD" : "MUST",
+			printf("F%-2d %-6s %-4s %s\n", rule,
+			       sfc_rule_is_should(rule) ? "SHOULD" : "MUST",
 			       res->failed & (1u << rule) ? "FAIL" : "pass", sfc_rule_title(rule));
 	printf("%s: %s against %s (%zu violation%s)\n", res->failed ? "FAIL" : "ok", dst, src,
 	       res->n, res->n == 1 ? "" : "s");
@@ -57,9 +58,10 @@ static void print_text(const char *src, const char *dst, const struct sfc_result
 
 int cmd_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-		{"skip", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
+						  { "skip", required_argument, NULL, 's' },
+						  { "help", no_argument, NULL, 'h' },
+						  { NULL, 0, NULL, 0 } };
 	const char **skip = calloc((size_t)argc + 1, sizeof *skip);
 	size_t nskip = 0;
 	int json = 0, c;
@@ -85,8 +87,8 @@ int cmd_verify(int argc, char **argv)
 		return cli_usage_error("verify", "need SRC and DST", NULL);
 	}
 	const char *src = argv[optind], *dst = argv[optind + 1];
-	struct sfc_verify_opts o = {.skip = skip};
-	struct sfc_result res = {0};
+	struct sfc_verify_opts o = { .skip = skip };
+	struct sfc_result res = { 0 };
 	char err[512];
 	int r = sfc_verify(src, dst, &o, &res, err, sizeof err);
 	free(skip);

@@ -51,8 +51,9 @@ static void put_string(FILE *f, const char *str, size_t n)
 			fputc(c, f);
 			i++;
 		} else if (c < 0x20) {
-			static const char short_esc[] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
-							 ['\r'] = 'r', ['\t'] = 't'};
+			static const char short_esc[] = {
+				['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'
+			};
 			if (c < sizeof short_esc && short_esc[c])
 				fprintf(f, "\\%c", short_esc[c]);
 			else
@@ -107,10 +108,22 @@ static void close_(struct jw *j, char c)
 	fputc(c, j->f);
 }
 
-void jw_object_begin(struct jw *j, const char *k) { open_(j, k, '{'); }
-void jw_object_end(struct jw *j) { close_(j, '}'); }
-void jw_array_begin(struct jw *j, const char *k) { open_(j, k, '['); }
-void jw_array_end(struct jw *j) { close_(j, ']'); }
+void jw_object_begin(struct jw *j, const char *k)
+{
+	open_(j, k, '{');
+}
+void jw_object_end(struct jw *j)
+{
+	close_(j, '}');
+}
+void jw_array_begin(struct jw *j, const char *k)
+{
+	open_(j, k, '[');
+}
+void jw_array_end(struct jw *j)
+{
+	close_(j, ']');
+}
 
 void jw_string_n(struct jw *j, const char *k, const char *v, size_t len)
 {

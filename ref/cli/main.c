@@ -40,7 +40,7 @@ void cli_error(const char *cmd, const char *path, const char *reason, int err)
 
 const char *cli_bytes(uint64_t n, char *buf, unsigned len)
 {
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	double v = (double)n;
 	unsigned u = 0;
 	while (v >= 1024 && u + 1 < sizeof unit / sizeof unit[0]) {
@@ -68,10 +68,10 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*run)(int, char **);
 	} cmds[] = {
-		{"fork", cmd_fork},
-		{"verify", cmd_verify},
-		{"probe", cmd_probe},
-		{"unshare", cmd_unshare},
+		{ "fork", cmd_fork },
+		{ "verify", cmd_verify },
+		{ "probe", cmd_probe },
+		{ "unshare", cmd_unshare },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);

@@ -5,8 +5,8 @@
 #include "cli.h"
 #include "report.h"
 
-void report_error_path(const struct snapfork_report *r, const char *src, const char *dst,
-		       char *out, size_t len)
+void report_error_path(const struct snapfork_report *r, const char *src, const char *dst, char *out,
+		       size_t len)
 {
 	const char *root = r->error_side == SNAPFORK_SIDE_SRC   ? src
 			   : r->error_side == SNAPFORK_SIDE_DST ? dst
@@ -50,7 +50,8 @@ void report_text(FILE *f, const char *src, const char *dst, const struct snapfor
 		(unsigned long long)r->files_reflinked, (unsigned long long)r->files_range,
 		(unsigned long long)r->files_rw);
 	fprintf(f, "  bytes: %s linked, %s reflinked, %s of data copied\n",
-		cli_bytes(r->bytes_linked, b1, sizeof b1), cli_bytes(r->bytes_reflinked, b2, sizeof b2),
+		cli_bytes(r->bytes_linked, b1, sizeof b1),
+		cli_bytes(r->bytes_reflinked, b2, sizeof b2),
 		cli_bytes(r->bytes_copied, b3, sizeof b3));
 }
 
@@ -67,7 +68,8 @@ void report_json(struct jw *j, const char *src, const char *dst, const struct sn
 	jw_string(j, "via", snapfork_via_name(r->mem_via));
 	jw_uint(j, "size", r->mem_size);
 	jw_int(j, "fallback_errno", r->mem_fallback_errno);
-	jw_string(j, "fallback_error", r->mem_fallback_errno ? strerror(r->mem_fallback_errno) : NULL);
+	jw_string(j, "fallback_error",
+		  r->mem_fallback_errno ? strerror(r->mem_fallback_errno) : NULL);
 	jw_string(j, "fallback_reason", r->mem_fallback_reason);
 	jw_object_end(j);
 	jw_object_begin(j, "counts");

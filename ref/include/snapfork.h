@@ -59,10 +59,10 @@ enum snapfork_via {
 };
 
 struct snapfork_options {
-	unsigned flags;               /* enum snapfork_flags */
-	enum snapfork_method method;  /* SNAPFORK_METHOD_AUTO by default */
-	const char *const *skip;      /* NULL-terminated relative paths to leave out, or NULL */
-	unsigned max_depth;           /* directory nesting limit; 0 means 1024 */
+	unsigned flags;              /* enum snapfork_flags */
+	enum snapfork_method method; /* SNAPFORK_METHOD_AUTO by default */
+	const char *const *skip;     /* NULL-terminated relative paths to leave out, or NULL */
+	unsigned max_depth;          /* directory nesting limit; 0 means 1024 */
 };
 
 enum snapfork_side {
@@ -75,33 +75,34 @@ enum snapfork_side {
  * error_path and error_reason say where and why. */
 struct snapfork_report {
 	enum snapfork_kind kind;
-	char mem_path[SNAPFORK_REPORT_PATH];  /* raw mem-file, relative; "" if none */
+	char mem_path[SNAPFORK_REPORT_PATH];   /* raw mem-file, relative; "" if none */
 	char mem_source[SNAPFORK_REPORT_PATH]; /* compressed file it came from; "" if raw */
 	enum snapfork_via mem_via;
-	int mem_fallback_errno;       /* why link or decompression was not used; 0 if it was */
+	int mem_fallback_errno;          /* why link or decompression was not used; 0 if it was */
 	const char *mem_fallback_reason; /* static text for the fallback, or NULL */
-	uint64_t mem_size;            /* apparent size of the raw mem-file */
+	uint64_t mem_size;               /* apparent size of the raw mem-file */
 	uint64_t dirs, files, symlinks, skipped;
 	uint64_t files_reflinked, files_range, files_rw;
 	uint64_t bytes_linked;    /* apparent size of the linked mem-file */
 	uint64_t bytes_reflinked; /* apparent size of reflinked files */
 	uint64_t bytes_copied;    /* data actually moved: holes are not counted */
 	uint64_t elapsed_ns;
-	int error;                    /* 0 or the negative errno returned */
+	int error;                     /* 0 or the negative errno returned */
 	enum snapfork_side error_side; /* what error_path is relative to */
 	char error_path[SNAPFORK_REPORT_PATH];
-	const char *error_reason;     /* static text, or NULL when strerror says it all */
+	const char *error_reason; /* static text, or NULL when strerror says it all */
 };
 
 /* Fork the snapshot directory SRC into DST, which must not exist.  The fork
  * is built in a staging directory beside DST and renamed into place, so DST
  * either appears complete or not at all.  opts and report may be NULL. */
-SNAPFORK_API int snapfork_fork(const char *src, const char *dst, const struct snapfork_options *opts,
-		  struct snapfork_report *report);
+SNAPFORK_API int snapfork_fork(const char *src, const char *dst,
+			       const struct snapfork_options *opts, struct snapfork_report *report);
 
 /* The same with paths relative to directory fds (AT_FDCWD allowed). */
 SNAPFORK_API int snapfork_fork_at(int src_dirfd, const char *src, int dst_dirfd, const char *dst,
-		     const struct snapfork_options *opts, struct snapfork_report *report);
+				  const struct snapfork_options *opts,
+				  struct snapfork_report *report);
 
 /* If the regular file PATH has st_nlink > 1, replace it by a private copy
  * (holes kept; temp file beside it, renamed over it).  *unshared is set to 1
@@ -112,11 +113,11 @@ SNAPFORK_API int snapfork_unshare_at(int dirfd, const char *path, int *unshared)
  * scratch directory made (and removed) inside DIR.  Each capability is 0 when
  * it works, else the positive errno that stopped it. */
 struct snapfork_probe {
-	char fstype[32];              /* from statfs f_type, "unknown" if not known */
+	char fstype[32]; /* from statfs f_type, "unknown" if not known */
 	uint64_t fs_magic;
-	uint64_t alloc_unit;          /* statvfs f_frsize */
+	uint64_t alloc_unit; /* statvfs f_frsize */
 	int hardlink, reflink, seek_hole, copy_range, rename_noreplace;
-	long link_max;                /* fpathconf(_PC_LINK_MAX), -1 if unknown */
+	long link_max; /* fpathconf(_PC_LINK_MAX), -1 if unknown */
 };
 SNAPFORK_API int snapfork_probe_at(int dirfd, const char *dir, struct snapfork_probe *out);
 

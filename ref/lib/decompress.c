@@ -89,8 +89,8 @@ static int decode_fd(int sfd, int want_filter, int fd, uint64_t *size, const cha
 	return r;
 }
 
-int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name,
-		     uint64_t *size, const char **reason)
+int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name, uint64_t *size,
+		     const char **reason)
 {
 	int filter = ends_with(src_name, ".zst") ? ARCHIVE_FILTER_ZSTD : ARCHIVE_FILTER_LZ4;
 	char tmp[300];

@@ -64,8 +64,8 @@ static int is_below(int fd, const struct stat *root)
 	return 0;
 }
 
-static int check_dst(struct ctx *c, int sroot, const struct stat *sst, int parent,
-		     const char *base, const char *dst)
+static int check_dst(struct ctx *c, int sroot, const struct stat *sst, int parent, const char *base,
+		     const char *dst)
 {
 	struct stat st;
 	if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -104,8 +104,7 @@ static int open_src(struct ctx *c, int dirfd, const char *src, struct stat *st)
 				/* O_DIRECTORY|O_NOFOLLOW says ENOTDIR; the cause is the link. */
 				e = ELOOP;
 				why = "SRC is a symlink; give the directory it points to";
-			}
-			else if (!S_ISDIR(lst.st_mode))
+			} else if (!S_ISDIR(lst.st_mode))
 				why = "SRC is not a directory";
 		}
 		return sf_fail_path(c, -e, src, why);
@@ -142,7 +141,8 @@ static int normalise_skip(struct ctx *c, char ***out)
 		if (len == 0 || strstr(v[i], "//") || strcmp(v[i], "..") == 0 ||
 		    strncmp(v[i], "../", 3) == 0 || strstr(v[i], "/../") ||
 		    (len >= 3 && strcmp(v[i] + len - 3, "/..") == 0))
-			return sf_fail_path(c, -EINVAL, s[i], "skip path must be relative, below SRC");
+			return sf_fail_path(c, -EINVAL, s[i],
+					    "skip path must be relative, below SRC");
 	}
 	return 0;
 }
@@ -182,7 +182,9 @@ static int fork_staged(struct ctx *c, int sroot, const struct stat *sst, int par
 	if (droot >= 0)
 		close(droot);
 	if (r == 0 && (r = sf_stage_publish(parent, stage, base)) < 0)
-		sf_fail_path(c, r, dst, r == -EEXIST ? "DST appeared during the fork" : "publishing the fork failed");
+		sf_fail_path(c, r, dst,
+			     r == -EEXIST ? "DST appeared during the fork"
+					  : "publishing the fork failed");
 	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(parent) < 0)
 		return sf_fail_path(c, -errno, dst, "fsync of the parent directory failed");
 	if (r < 0)

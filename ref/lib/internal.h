@@ -27,8 +27,8 @@ enum sf_class sf_classify(unsigned depth, const char *name, mode_t mode, const c
 /* The raw or compressed mem-file, found before the walk. */
 struct memfile {
 	enum snapfork_kind kind;
-	char *rel;         /* relative path of the file found (raw or compressed) */
-	char *raw_rel;     /* relative path of the raw file in the fork */
+	char *rel;     /* relative path of the file found (raw or compressed) */
+	char *raw_rel; /* relative path of the raw file in the fork */
 	dev_t dev;
 	ino_t ino;
 	uint64_t size;
@@ -40,9 +40,9 @@ struct ctx {
 	const char *const *skip; /* normalised caller skip paths, NULL-terminated */
 	struct relpath path;
 	struct memfile mem;
-	char *buf;               /* 1 MiB copy buffer, allocated on first use */
+	char *buf;                    /* 1 MiB copy buffer, allocated on first use */
 	enum snapfork_side copy_side; /* which side a failed sf_copy_fd blames */
-	uint64_t copied;         /* data bytes the last sf_copy_fd moved (not holes) */
+	uint64_t copied;              /* data bytes the last sf_copy_fd moved (not holes) */
 };
 
 /* Record the first failure: where and why.  Each returns err, so callers
@@ -54,7 +54,7 @@ int sf_fail_rel(struct ctx *c, int err, enum snapfork_side side, const char *rel
 int sf_fail_path(struct ctx *c, int err, const char *path, const char *reason);
 
 /* errno classes from CONTRACT.md / domain notes. */
-int sf_errno_fallback(int err); /* try the next method (only before any write) */
+int sf_errno_fallback(int err);      /* try the next method (only before any write) */
 int sf_errno_link_fallback(int err); /* a refused link: copy instead */
 
 /* Copy the regular file sfd (described by st) into the empty file dfd.
@@ -77,8 +77,8 @@ int sf_memfile_place(struct ctx *c, int sroot, int droot);
 /* Decompress sfd (named src_name: .zst or .lz4) into dir/raw_name via
  * raw_name.tmp and a rename.  0 on success; a positive errno when the stream
  * itself is bad (the caller falls back); a negative errno on a fatal error. */
-int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name,
-		     uint64_t *size, const char **reason);
+int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name, uint64_t *size,
+		     const char **reason);
 
 int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth);
 

@@ -22,7 +22,7 @@ static const char *const candidates[] = {
 	"snapshots/snapshot-latest/memory-ranges",
 	"snapshots/snapshot-latest/memory",
 };
-static const char *const suffixes[] = {".zst", ".lz4"};
+static const char *const suffixes[] = { ".zst", ".lz4" };
 
 #define NCAND (sizeof candidates / sizeof candidates[0])
 
@@ -119,15 +119,18 @@ static int copy_mem(struct ctx *c, int sdir, int ddir, const char *base)
 	int r;
 	int sfd = openat(sdir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (sfd < 0)
-		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel, "open mem-file failed");
+		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,
+				   "open mem-file failed");
 	struct stat st;
 	if (fstat(sfd, &st) < 0 || st.st_ino != c->mem.ino || !S_ISREG(st.st_mode)) {
 		close(sfd);
-		return sf_fail_rel(c, -ESTALE, SNAPFORK_SIDE_SRC, c->mem.rel, "mem-file replaced during the fork");
+		return sf_fail_rel(c, -ESTALE, SNAPFORK_SIDE_SRC, c->mem.rel,
+				   "mem-file replaced during the fork");
 	}
 	int dfd = openat(ddir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dfd < 0) {
-		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel, "create mem-file copy failed");
+		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,
+				"create mem-file copy failed");
 		close(sfd);
 		return r;
 	}
@@ -165,7 +168,8 @@ static int link_mem(struct ctx *c, int sdir, int ddir, const char *base)
 	struct stat st;
 	if (fstatat(ddir, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_ino != c->mem.ino ||
 	    st.st_dev != c->mem.dev)
-		return sf_fail_rel(c, -ESTALE, SNAPFORK_SIDE_SRC, c->mem.rel, "mem-file replaced during the fork");
+		return sf_fail_rel(c, -ESTALE, SNAPFORK_SIDE_SRC, c->mem.rel,
+				   "mem-file replaced during the fork");
 	c->rep->mem_via = SNAPFORK_VIA_LINK;
 	c->rep->bytes_linked += c->mem.size;
 	return 0;
@@ -177,7 +181,8 @@ static int decompress_mem(struct ctx *c, int sdir, int ddir, const char *sbase)
 	raw_base = raw_base ? raw_base + 1 : c->mem.raw_rel;
 	int sfd = openat(sdir, sbase, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (sfd < 0)
-		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel, "open compressed mem-file failed");
+		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,
+				   "open compressed mem-file failed");
 	uint64_t size = 0;
 	const char *reason = NULL;
 	int r = sf_decompress_fd(sfd, sbase, ddir, raw_base, &size, &reason);
@@ -205,11 +210,13 @@ int sf_memfile_place(struct ctx *c, int sroot, int droot)
 	const char *sbase, *dbase;
 	int sdir = sf_open_parent(sroot, c->mem.rel, &sbase);
 	if (sdir < 0)
-		return sf_fail_rel(c, sdir, SNAPFORK_SIDE_SRC, c->mem.rel, "open mem-file directory failed");
+		return sf_fail_rel(c, sdir, SNAPFORK_SIDE_SRC, c->mem.rel,
+				   "open mem-file directory failed");
 	int ddir = sf_open_parent(droot, c->mem.rel, &dbase);
 	if (ddir < 0) {
 		close(sdir);
-		return sf_fail_rel(c, ddir, SNAPFORK_SIDE_DST, c->mem.rel, "open mem-file directory in fork failed");
+		return sf_fail_rel(c, ddir, SNAPFORK_SIDE_DST, c->mem.rel,
+				   "open mem-file directory in fork failed");
 	}
 	int r;
 	if (c->mem.kind == SNAPFORK_KIND_COMPRESSED)
@@ -234,12 +241,14 @@ int sf_memfile_materialize(struct ctx *c, int sroot)
 	const char *sbase;
 	int sdir = sf_open_parent(sroot, c->mem.rel, &sbase);
 	if (sdir < 0)
-		return sf_fail_rel(c, sdir, SNAPFORK_SIDE_SRC, c->mem.rel, "open mem-file directory failed");
+		return sf_fail_rel(c, sdir, SNAPFORK_SIDE_SRC, c->mem.rel,
+				   "open mem-file directory failed");
 	int sfd = openat(sdir, sbase, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (sfd < 0) {
 		int e = -errno;
 		close(sdir);
-		return sf_fail_rel(c, e, SNAPFORK_SIDE_SRC, c->mem.rel, "open compressed mem-file failed");
+		return sf_fail_rel(c, e, SNAPFORK_SIDE_SRC, c->mem.rel,
+				   "open compressed mem-file failed");
 	}
 	const char *raw_base = strrchr(c->mem.raw_rel, '/');
 	raw_base = raw_base ? raw_base + 1 : c->mem.raw_rel;

@@ -7,9 +7,12 @@
 const char *snapfork_kind_name(enum snapfork_kind kind)
 {
 	switch (kind) {
-	case SNAPFORK_KIND_MEMORYLESS: return "memoryless";
-	case SNAPFORK_KIND_RAW: return "raw";
-	case SNAPFORK_KIND_COMPRESSED: return "compressed";
+	case SNAPFORK_KIND_MEMORYLESS:
+		return "memoryless";
+	case SNAPFORK_KIND_RAW:
+		return "raw";
+	case SNAPFORK_KIND_COMPRESSED:
+		return "compressed";
 	}
 	return "unknown";
 }
@@ -17,13 +20,20 @@ const char *snapfork_kind_name(enum snapfork_kind kind)
 const char *snapfork_via_name(enum snapfork_via via)
 {
 	switch (via) {
-	case SNAPFORK_VIA_NONE: return "none";
-	case SNAPFORK_VIA_LINK: return "link";
-	case SNAPFORK_VIA_REFLINK: return "reflink";
-	case SNAPFORK_VIA_RANGE: return "range";
-	case SNAPFORK_VIA_RW: return "rw";
-	case SNAPFORK_VIA_DECOMPRESS: return "decompress";
-	case SNAPFORK_VIA_COMPRESSED_COPY: return "compressed-copy";
+	case SNAPFORK_VIA_NONE:
+		return "none";
+	case SNAPFORK_VIA_LINK:
+		return "link";
+	case SNAPFORK_VIA_REFLINK:
+		return "reflink";
+	case SNAPFORK_VIA_RANGE:
+		return "range";
+	case SNAPFORK_VIA_RW:
+		return "rw";
+	case SNAPFORK_VIA_DECOMPRESS:
+		return "decompress";
+	case SNAPFORK_VIA_COMPRESSED_COPY:
+		return "compressed-copy";
 	}
 	return "unknown";
 }

@@ -28,10 +28,14 @@ static const struct {
 	uint64_t magic;
 	const char *name;
 } fs_names[] = {
-	{EXT4_SUPER_MAGIC, "ext4"},   {XFS_SUPER_MAGIC, "xfs"},
-	{BTRFS_SUPER_MAGIC, "btrfs"}, {TMPFS_MAGIC, "tmpfs"},
-	{OVERLAYFS_SUPER_MAGIC, "overlay"}, {NFS_SUPER_MAGIC, "nfs"},
-	{0x65735546, "fuse"},         {0x2fc12fc1, "zfs"},
+	{ EXT4_SUPER_MAGIC, "ext4" },
+	{ XFS_SUPER_MAGIC, "xfs" },
+	{ BTRFS_SUPER_MAGIC, "btrfs" },
+	{ TMPFS_MAGIC, "tmpfs" },
+	{ OVERLAYFS_SUPER_MAGIC, "overlay" },
+	{ NFS_SUPER_MAGIC, "nfs" },
+	{ 0x65735546, "fuse" },
+	{ 0x2fc12fc1, "zfs" },
 };
 
 static const char *fs_name(uint64_t magic)
@@ -48,7 +52,7 @@ static int make_file(int dir, const char *name, off_t hole_then_data)
 	if (fd < 0)
 		return -errno;
 	/* 1 MiB hole, then 64 KiB of data: enough for any allocation unit. */
-	static const char data[65536] = {1};
+	static const char data[65536] = { 1 };
 	if (sf_pwrite_full(fd, data, sizeof data, hole_then_data) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);

@@ -5,8 +5,8 @@
  * renameat2(RENAME_NOREPLACE) publishes it only if DST still does not
  * exist (Linux 3.15; ext4, xfs, btrfs, tmpfs and overlayfs support it).
  */
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,9 +71,6 @@ static int rm_entry(int dir, const char *name, unsigned depth)
 		r = -errno;
 	return r;
 }
-
-
-
 
 static int rm_children(int dir, unsigned depth)
 {

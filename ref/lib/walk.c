@@ -162,7 +162,8 @@ static int copy_dir(struct ctx *c, int sdir, int ddir, const char *name, const s
 {
 	int r;
 	if (depth + 1 >= c->opt.max_depth)
-		return sf_fail(c, -ELOOP, SNAPFORK_SIDE_SRC, "directory nesting exceeds the depth limit");
+		return sf_fail(c, -ELOOP, SNAPFORK_SIDE_SRC,
+			       "directory nesting exceeds the depth limit");
 	int s = openat(sdir, name, DIR_FLAGS);
 	if (s < 0)
 		return sf_fail(c, -errno, SNAPFORK_SIDE_SRC, "open directory failed");
@@ -225,7 +226,7 @@ static int walk_entry(struct ctx *c, int sdir, int ddir, const char *name, unsig
 
 int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth)
 {
-	struct names ns = {0};
+	struct names ns = { 0 };
 	int r = read_names(sdir, &ns);
 	if (r < 0) {
 		names_free(&ns);

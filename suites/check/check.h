@@ -16,7 +16,7 @@
 
 /* One entry of a tree, as lstat saw it. */
 struct sfc_entry {
-	char *rel;       /* relative path, "" is never stored */
+	char *rel; /* relative path, "" is never stored */
 	mode_t mode;
 	off_t size;
 	dev_t dev;
@@ -26,14 +26,14 @@ struct sfc_entry {
 	uid_t uid;
 	gid_t gid;
 	struct timespec mtim;
-	char *target;    /* symlinks only */
+	char *target; /* symlinks only */
 };
 
 struct sfc_tree {
 	struct sfc_entry *e; /* sorted by rel (strcmp) */
 	size_t n, cap;
 	struct stat root;
-	int rootfd;          /* O_PATH-less directory fd, kept open for content checks */
+	int rootfd; /* O_PATH-less directory fd, kept open for content checks */
 };
 
 int sfc_tree_load(const char *path, struct sfc_tree *t, char *err, size_t errlen);
@@ -46,9 +46,9 @@ int sfc_open_rel(int rootfd, const char *rel, int flags);
 enum sfc_kind { SFC_MEMORYLESS, SFC_RAW, SFC_COMPRESSED };
 struct sfc_expect {
 	enum sfc_kind kind;
-	const struct sfc_entry *mem;     /* raw or compressed mem-file in the snapshot */
-	const char *raw_rel;             /* where the raw mem-file sits in the fork */
-	unsigned char *keep;             /* per snapshot entry: 1 if the fork must hold it */
+	const struct sfc_entry *mem; /* raw or compressed mem-file in the snapshot */
+	const char *raw_rel;         /* where the raw mem-file sits in the fork */
+	unsigned char *keep;         /* per snapshot entry: 1 if the fork must hold it */
 	size_t skipped;
 };
 int sfc_expect(const struct sfc_tree *snap, const char *const *skip, struct sfc_expect *x);
@@ -58,9 +58,9 @@ int sfc_skipped_by_contract(const char *rel, mode_t mode);
 
 /* Violations, each citing its rule. */
 struct sfc_violation {
-	char rule[8];   /* "F1".."F13" */
+	char rule[8]; /* "F1".."F13" */
 	char *path;
-	char *what;     /* expected vs found, in words */
+	char *what; /* expected vs found, in words */
 };
 struct sfc_result {
 	struct sfc_violation *v;

@@ -16,7 +16,9 @@ static int stream_cmp(struct archive *a, int raw, const char *name, char *msg, s
 {
 	struct archive_entry *ent;
 	if (archive_read_next_header(a, &ent) != ARCHIVE_OK || archive_filter_count(a) < 2) {
-		snprintf(msg, len, "%s does not decompress: %s", name, archive_error_string(a) ? archive_error_string(a) : "not a compressed stream");
+		snprintf(msg, len, "%s does not decompress: %s", name,
+			 archive_error_string(a) ? archive_error_string(a)
+						 : "not a compressed stream");
 		return 2;
 	}
 	char *buf = malloc(1 << 16);
@@ -32,7 +34,8 @@ static int stream_cmp(struct archive *a, int raw, const char *name, char *msg, s
 		if (ar == ARCHIVE_EOF)
 			break;
 		if (ar != ARCHIVE_OK) {
-			snprintf(msg, len, "%s does not decompress: %s", name, archive_error_string(a));
+			snprintf(msg, len, "%s does not decompress: %s", name,
+				 archive_error_string(a));
 			r = 2;
 			break;
 		}
@@ -44,7 +47,8 @@ static int stream_cmp(struct archive *a, int raw, const char *name, char *msg, s
 					 (long long)((off_t)off + (off_t)done));
 				r = 1;
 			} else if (memcmp(buf, (const char *)blk + done, (size_t)got) != 0) {
-				snprintf(msg, len, "raw mem-file differs from the stream near offset %lld",
+				snprintf(msg, len,
+					 "raw mem-file differs from the stream near offset %lld",
 					 (long long)((off_t)off + (off_t)done));
 				r = 1;
 			}
@@ -57,8 +61,8 @@ static int stream_cmp(struct archive *a, int raw, const char *name, char *msg, s
 	free(buf);
 	struct stat st;
 	if (r == 0 && fstat(raw, &st) == 0 && st.st_size != total) {
-		snprintf(msg, len, "raw mem-file is %lld bytes, the stream %lld", (long long)st.st_size,
-			 (long long)total);
+		snprintf(msg, len, "raw mem-file is %lld bytes, the stream %lld",
+			 (long long)st.st_size, (long long)total);
 		r = 1;
 	}
 	if (r == 0 && total == 0) {

@@ -105,7 +105,7 @@ int sfc_expect(const struct sfc_tree *snap, const char *const *skip, struct sfc_
 		}
 	}
 	for (size_t i = 0; i < 4 && x->kind == SFC_MEMORYLESS; i++) {
-		static const char *const sfx[] = {".zst", ".lz4"};
+		static const char *const sfx[] = { ".zst", ".lz4" };
 		for (size_t j = 0; j < 2 && x->kind == SFC_MEMORYLESS; j++) {
 			char rel[64];
 			snprintf(rel, sizeof rel, "%s%s", mem_names[i], sfx[j]);

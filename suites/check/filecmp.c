@@ -48,8 +48,10 @@ static int compare_range(int a, int b, off_t off, off_t end, char *msg, size_t l
 			size_t i = 0;
 			while (ba[i] == bb[i])
 				i++;
-			snprintf(msg, len, "bytes differ at offset %lld: expected 0x%02x, found 0x%02x",
-				 (long long)(off + (off_t)i), (unsigned char)ba[i], (unsigned char)bb[i]);
+			snprintf(msg, len,
+				 "bytes differ at offset %lld: expected 0x%02x, found 0x%02x",
+				 (long long)(off + (off_t)i), (unsigned char)ba[i],
+				 (unsigned char)bb[i]);
 			return 1;
 		}
 		off += na;
@@ -93,9 +95,10 @@ int sfc_extents_within(int copy, int src, off_t size, char *msg, size_t len)
 		off_t sd = next_data(src, d, size);
 		off_t sh = sd == d ? next_hole(src, d, size) : d;
 		if (sd != d || sh < h) {
-			snprintf(msg, len,
-				 "copy has data at [%lld, %lld) where the source has a hole at %lld",
-				 (long long)d, (long long)h, (long long)(sd != d ? d : sh));
+			snprintf(
+				msg, len,
+				"copy has data at [%lld, %lld) where the source has a hole at %lld",
+				(long long)d, (long long)h, (long long)(sd != d ? d : sh));
 			return 1;
 		}
 		off = h;

@@ -10,19 +10,19 @@ static const struct {
 	const char *title;
 	int should;
 } rules[] = {
-	[1] = {"tree equals the snapshot minus skipped entries", 0},
-	[2] = {"contents, symlink targets and modes equal", 0},
-	[3] = {"copied files have their own inode", 0},
-	[4] = {"raw mem-file shares the snapshot's inode", 0},
-	[5] = {"holes stay holes", 0},
-	[6] = {"snapshot untouched", 0},
-	[7] = {"MAP_PRIVATE writes stay private", 0},
-	[8] = {"deleting the snapshot keeps the fork's memory", 0},
-	[9] = {"compressed-only yields a restorable memory", 0},
-	[10] = {"memoryless yields no mem-file", 0},
-	[11] = {"across filesystems the mem-file is copied, holes kept", 0},
-	[12] = {"forks share the mem-file's page cache", 1},
-	[13] = {"a failed fork leaves nothing behind", 0},
+	[1] = { "tree equals the snapshot minus skipped entries", 0 },
+	[2] = { "contents, symlink targets and modes equal", 0 },
+	[3] = { "copied files have their own inode", 0 },
+	[4] = { "raw mem-file shares the snapshot's inode", 0 },
+	[5] = { "holes stay holes", 0 },
+	[6] = { "snapshot untouched", 0 },
+	[7] = { "MAP_PRIVATE writes stay private", 0 },
+	[8] = { "deleting the snapshot keeps the fork's memory", 0 },
+	[9] = { "compressed-only yields a restorable memory", 0 },
+	[10] = { "memoryless yields no mem-file", 0 },
+	[11] = { "across filesystems the mem-file is copied, holes kept", 0 },
+	[12] = { "forks share the mem-file's page cache", 1 },
+	[13] = { "a failed fork leaves nothing behind", 0 },
 };
 
 int sfc_rule_is_should(int rule)

@@ -74,7 +74,8 @@ static int scan(struct sfc_tree *t, int dirfd, const char *rel, unsigned depth, 
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		snprintf(err, errlen, "%s: cannot read directory: %s", *rel ? rel : ".", strerror(errno));
+		snprintf(err, errlen, "%s: cannot read directory: %s", *rel ? rel : ".",
+			 strerror(errno));
 		return -errno;
 	}
 	int r = 0;
@@ -99,7 +100,8 @@ static int scan(struct sfc_tree *t, int dirfd, const char *rel, unsigned depth, 
 			r = add(t, path, &st, S_ISLNK(st.st_mode) ? target : NULL);
 		}
 		if (r == 0 && S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dirfd, de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
 				r = -errno;
 			} else {
@@ -157,7 +159,7 @@ void sfc_tree_free(struct sfc_tree *t)
 
 const struct sfc_entry *sfc_tree_find(const struct sfc_tree *t, const char *rel)
 {
-	struct sfc_entry key = {.rel = (char *)rel};
+	struct sfc_entry key = { .rel = (char *)rel };
 	if (t->n == 0)
 		return NULL;
 	return bsearch(&key, t->e, t->n, sizeof *t->e, by_rel);

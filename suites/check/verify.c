@@ -15,13 +15,20 @@
 static const char *type_name(mode_t m)
 {
 	switch (m & S_IFMT) {
-	case S_IFDIR: return "directory";
-	case S_IFREG: return "regular file";
-	case S_IFLNK: return "symlink";
-	case S_IFSOCK: return "socket";
-	case S_IFIFO: return "FIFO";
-	case S_IFCHR: return "character device";
-	case S_IFBLK: return "block device";
+	case S_IFDIR:
+		return "directory";
+	case S_IFREG:
+		return "regular file";
+	case S_IFLNK:
+		return "symlink";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFIFO:
+		return "FIFO";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
 	}
 	return "unknown type";
 }
@@ -61,7 +68,8 @@ static void check_data(struct vctx *v, const struct sfc_entry *s, const struct s
 		if (alloc_units(f->blocks, v->unit) > alloc_units(s->blocks, v->unit))
 			sfc_fail(v->res, rule_holes, s->rel,
 				 "allocation: expected at most %llu bytes (source), found %llu",
-				 (unsigned long long)s->blocks * 512, (unsigned long long)f->blocks * 512);
+				 (unsigned long long)s->blocks * 512,
+				 (unsigned long long)f->blocks * 512);
 	}
 	if (a >= 0)
 		close(a);
@@ -78,7 +86,8 @@ static void check_mem(struct vctx *v, const struct sfc_entry *s, const struct sf
 	}
 	if (f->dev != s->dev || f->ino != s->ino)
 		sfc_fail(v->res, 4, s->rel,
-			 "inode: expected the snapshot's (dev %llu, ino %llu), found (dev %llu, ino %llu)",
+			 "inode: expected the snapshot's (dev %llu, ino %llu), found (dev %llu, "
+			 "ino %llu)",
 			 (unsigned long long)s->dev, (unsigned long long)s->ino,
 			 (unsigned long long)f->dev, (unsigned long long)f->ino);
 	else if (f->nlink < 2)
@@ -111,7 +120,8 @@ static void check_pair(struct vctx *v, const struct sfc_entry *s, const struct s
 		return;
 	}
 	if (f->dev == s->dev && f->ino == s->ino) {
-		sfc_fail(v->res, 3, s->rel, "inode: expected its own, found the snapshot's (ino %llu)",
+		sfc_fail(v->res, 3, s->rel,
+			 "inode: expected its own, found the snapshot's (ino %llu)",
 			 (unsigned long long)s->ino);
 		return;
 	}
@@ -128,17 +138,20 @@ static void check_compressed(struct vctx *v)
 		 * the bytes); a fork with neither has no memory at all. */
 		if (!copy)
 			sfc_fail(v->res, 9, v->x->raw_rel,
-				 "expected a raw mem-file or a copy of %s, found neither", v->x->mem->rel);
+				 "expected a raw mem-file or a copy of %s, found neither",
+				 v->x->mem->rel);
 		return;
 	}
 	if (!S_ISREG(raw->mode)) {
-		sfc_fail(v->res, 9, raw->rel, "expected a regular file, found %s", type_name(raw->mode));
+		sfc_fail(v->res, 9, raw->rel, "expected a regular file, found %s",
+			 type_name(raw->mode));
 		return;
 	}
 	char msg[256];
 	int c = sfc_open_rel(v->snap->rootfd, v->x->mem->rel, O_RDONLY | O_NONBLOCK);
 	int r = sfc_open_rel(v->fork->rootfd, raw->rel, O_RDONLY | O_NONBLOCK);
-	int d = c >= 0 && r >= 0 ? sfc_compare_decompressed(c, v->x->mem->rel, r, msg, sizeof msg) : -1;
+	int d = c >= 0 && r >= 0 ? sfc_compare_decompressed(c, v->x->mem->rel, r, msg, sizeof msg)
+				 : -1;
 	if (d == -1)
 		sfc_fail(v->res, 9, raw->rel, "cannot open to compare");
 	else if (d == 2)
@@ -151,15 +164,17 @@ static void check_compressed(struct vctx *v)
 		close(r);
 }
 
-static const char *const mem_names[] = {"memory-ranges", "memory",
-	"snapshots/snapshot-latest/memory-ranges", "snapshots/snapshot-latest/memory"};
+static const char *const mem_names[] = { "memory-ranges", "memory",
+					 "snapshots/snapshot-latest/memory-ranges",
+					 "snapshots/snapshot-latest/memory" };
 
 static void check_trees(struct vctx *v)
 {
 	const struct sfc_tree *snap = v->snap, *fork = v->fork;
 	if ((snap->root.st_mode & 07777) != (fork->root.st_mode & 07777))
 		sfc_fail(v->res, 2, ".", "mode: expected %04o, found %04o",
-			 (unsigned)(snap->root.st_mode & 07777), (unsigned)(fork->root.st_mode & 07777));
+			 (unsigned)(snap->root.st_mode & 07777),
+			 (unsigned)(fork->root.st_mode & 07777));
 	for (size_t i = 0; i < snap->n; i++) {
 		const struct sfc_entry *s = &snap->e[i], *f = sfc_tree_find(fork, s->rel);
 		if (v->x->keep[i] && !f)
@@ -180,7 +195,8 @@ static void check_trees(struct vctx *v)
 		if (v->x->kind == SFC_COMPRESSED && is_raw)
 			continue; /* F9 judges it */
 		if (v->x->kind == SFC_MEMORYLESS && memish)
-			sfc_fail(v->res, 10, f->rel, "a mem-file in the fork of a memoryless snapshot");
+			sfc_fail(v->res, 10, f->rel,
+				 "a mem-file in the fork of a memoryless snapshot");
 		else
 			sfc_fail(v->res, 1, f->rel, "unexpected %s: not in the snapshot",
 				 type_name(f->mode));
@@ -205,7 +221,7 @@ int sfc_verify(const char *snap, const char *fork, const struct sfc_verify_opts 
 		snprintf(err, errlen, "%s", strerror(-r));
 	} else {
 		struct statvfs sv;
-		struct vctx v = {&ts, &tf, &x, res, ts.root.st_dev == tf.root.st_dev, 4096};
+		struct vctx v = { &ts, &tf, &x, res, ts.root.st_dev == tf.root.st_dev, 4096 };
 		if (fstatvfs(tf.rootfd, &sv) == 0 && sv.f_frsize > 0)
 			v.unit = sv.f_frsize;
 		res->checked |= BIT(1) | BIT(2) | BIT(3) | BIT(5);

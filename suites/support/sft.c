@@ -14,11 +14,11 @@
 
 #include "sft.h"
 
-#define DIE(...)                                                                               \
-	do {                                                                                   \
-		char m_[1024];                                                                 \
-		snprintf(m_, sizeof m_, __VA_ARGS__);                                          \
-		fail_msg("%s", m_);                                                            \
+#define DIE(...)                                                                                   \
+	do {                                                                                       \
+		char m_[1024];                                                                     \
+		snprintf(m_, sizeof m_, __VA_ARGS__);                                              \
+		fail_msg("%s", m_);                                                                \
 	} while (0)
 
 const char *sft_p(const char *dir, const char *rel)
@@ -124,7 +124,7 @@ void sft_symlink(const char *root, const char *rel, const char *target)
 void sft_socket(const char *root, const char *rel)
 {
 	const char *p = sft_p(root, rel);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	/* Bind relative to the socket's directory: sun_path is 108 bytes. */
 	char dir[8192];
@@ -185,9 +185,11 @@ void sft_compress(const char *root, const char *raw_rel, const char *out_rel, in
 
 void sft_snapshot(const char *root, const char *mem_rel, off_t mem_size)
 {
-	static const struct sft_extent mem[] = {
-		{0, 8192, 1}, {1 << 20, 4096, 2}, {(off_t)37 << 20, 65536, 3}, {(off_t)100 << 20, 4096, 4}};
-	static const struct sft_extent disk[] = {{4096, 4096, 5}, {(off_t)3 << 20, 12288, 6}};
+	static const struct sft_extent mem[] = { { 0, 8192, 1 },
+						 { 1 << 20, 4096, 2 },
+						 { (off_t)37 << 20, 65536, 3 },
+						 { (off_t)100 << 20, 4096, 4 } };
+	static const struct sft_extent disk[] = { { 4096, 4096, 5 }, { (off_t)3 << 20, 12288, 6 } };
 	sft_text(root, "config.json", 0640, "{\"cpus\": 2, \"memory\": \"1G\"}\n");
 	sft_text(root, "state.json", 0600, "{\"state\": \"paused\"}\n");
 	sft_file(root, "overlay.raw", 0644, (off_t)64 << 20, disk, 2);

@@ -3,10 +3,10 @@
 #ifndef SNAPFORK_SFT_H
 #define SNAPFORK_SFT_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <sys/types.h>
 
 #include <cmocka.h>

@@ -1,9 +1,9 @@
 /* test_classify.c - the skip and refuse rules of CONTRACT.md, one entry at
  * a time (sf_classify is pure). */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -20,8 +20,8 @@ static void test_skip_top_level_logs_dir_only(void **state)
 {
 	(void)state;
 	assert_int_equal(cls(0, "logs", S_IFDIR), SF_SKIP);
-	assert_int_equal(cls(1, "logs", S_IFDIR), SF_COPY);  /* a/logs/ is data */
-	assert_int_equal(cls(0, "logs", S_IFREG), SF_COPY);  /* a file named logs */
+	assert_int_equal(cls(1, "logs", S_IFDIR), SF_COPY); /* a/logs/ is data */
+	assert_int_equal(cls(0, "logs", S_IFREG), SF_COPY); /* a file named logs */
 	assert_int_equal(cls(0, "logs", S_IFLNK), SF_COPY);
 	assert_int_equal(cls(0, "logs2", S_IFDIR), SF_COPY);
 	assert_int_equal(cls(0, "Logs", S_IFDIR), SF_COPY);

@@ -20,14 +20,17 @@ struct shape {
 };
 
 static const struct shape shapes[] = {
-	{"empty", 0, {{0}}, 0},
-	{"all-hole", 8 << 20, {{0}}, 0},
-	{"leading-hole", 4 << 20, {{3 << 20, 1 << 20, 1}}, 1},
-	{"middle-hole", 4 << 20, {{0, 65536, 2}, {3 << 20, 1 << 20, 3}}, 2},
-	{"trailing-hole", 16 << 20, {{0, 12288, 4}}, 1},
-	{"all-three", 32 << 20, {{1 << 20, 4096, 5}, {9 << 20, 3 << 20, 6}, {20 << 20, 8192, 7}}, 3},
-	{"dense-unaligned", 100001, {{0, 100001, 8}}, 1},
-	{"large-extent", 24 << 20, {{0, 24 << 20, 9}}, 1},
+	{ "empty", 0, { { 0 } }, 0 },
+	{ "all-hole", 8 << 20, { { 0 } }, 0 },
+	{ "leading-hole", 4 << 20, { { 3 << 20, 1 << 20, 1 } }, 1 },
+	{ "middle-hole", 4 << 20, { { 0, 65536, 2 }, { 3 << 20, 1 << 20, 3 } }, 2 },
+	{ "trailing-hole", 16 << 20, { { 0, 12288, 4 } }, 1 },
+	{ "all-three",
+	  32 << 20,
+	  { { 1 << 20, 4096, 5 }, { 9 << 20, 3 << 20, 6 }, { 20 << 20, 8192, 7 } },
+	  3 },
+	{ "dense-unaligned", 100001, { { 0, 100001, 8 } }, 1 },
+	{ "large-extent", 24 << 20, { { 0, 24 << 20, 9 } }, 1 },
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
@@ -58,8 +61,8 @@ static void copy_all(const char *dir, enum snapfork_method m, enum snapfork_via 
 		assert_true(s >= 0 && d >= 0);
 		struct stat st;
 		assert_int_equal(fstat(s, &st), 0);
-		struct snapfork_report rep = {0};
-		struct ctx c = {.rep = &rep};
+		struct snapfork_report rep = { 0 };
+		struct ctx c = { .rep = &rep };
 		enum snapfork_via via;
 		const char *reason;
 		int r = sf_copy_fd(&c, s, &st, d, m, &via, &reason);
@@ -112,8 +115,8 @@ static void test_F2_F5_method_reflink(void **state)
 		int d = open(sft_p(*state, "forced-reflink"), O_RDWR | O_CREAT | O_EXCL, 0600);
 		struct stat st;
 		assert_int_equal(fstat(s, &st), 0);
-		struct snapfork_report rep = {0};
-		struct ctx c = {.rep = &rep};
+		struct snapfork_report rep = { 0 };
+		struct ctx c = { .rep = &rep };
 		enum snapfork_via via;
 		const char *reason = NULL;
 		assert_int_equal(sf_copy_fd(&c, s, &st, d, SNAPFORK_METHOD_REFLINK, &via, &reason),
@@ -146,8 +149,8 @@ static void test_change_during_copy_is_detected(void **state)
 	struct stat st;
 	assert_int_equal(fstat(s, &st), 0);
 	assert_int_equal(ftruncate(s, st.st_size + 4096), 0);
-	struct snapfork_report rep = {0};
-	struct ctx c = {.rep = &rep};
+	struct snapfork_report rep = { 0 };
+	struct ctx c = { .rep = &rep };
 	enum snapfork_via via;
 	const char *reason = NULL;
 	assert_int_equal(sf_copy_fd(&c, s, &st, d, SNAPFORK_METHOD_RW, &via, &reason), -EBUSY);
@@ -165,8 +168,8 @@ static void test_write_sparse_leaves_zero_blocks_as_holes(void **state)
 	assert_true(fd >= 0);
 	size_t len = 64 << 10;
 	char *buf = calloc(1, len);
-	memset(buf + 4096, 0xaa, 100);    /* block 1 */
-	memset(buf + 40960, 0x55, 8192);  /* blocks 10-11 */
+	memset(buf + 4096, 0xaa, 100);   /* block 1 */
+	memset(buf + 40960, 0x55, 8192); /* blocks 10-11 */
 	assert_int_equal(sf_write_sparse(fd, buf, len, 0), 0);
 	assert_int_equal(ftruncate(fd, (off_t)len), 0);
 	assert_int_equal(lseek(fd, 0, SEEK_DATA), 4096);

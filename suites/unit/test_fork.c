@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "snapfork.h"
 #include "sft.h"
+#include "snapfork.h"
 
 struct t {
 	char *dir;
@@ -44,8 +44,8 @@ static int teardown(void **state)
 /* Run the checker; fail the test with every violation it names. */
 static void verify_ok(const char *src, const char *dst, const char *const *skip)
 {
-	struct sfc_result res = {0};
-	struct sfc_verify_opts o = {.skip = skip};
+	struct sfc_result res = { 0 };
+	struct sfc_verify_opts o = { .skip = skip };
 	char err[512];
 	assert_int_equal(sfc_verify(src, dst, &o, &res, err, sizeof err), 0);
 	for (size_t i = 0; i < res.n; i++)
@@ -106,7 +106,7 @@ static void test_F4_many_forks_share_one_inode(void **state)
 static void test_F2_modes_exact_whatever_the_umask(void **state)
 {
 	struct t *t = *state;
-	static const mode_t modes[] = {0600, 0640, 0700, 0750, 0755, 0444, 04755, 01777};
+	static const mode_t modes[] = { 0600, 0640, 0700, 0750, 0755, 0444, 04755, 01777 };
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "f%04o", (unsigned)modes[i]);
@@ -162,8 +162,8 @@ static void test_skip_rules_in_a_fork(void **state)
 	sft_mkdir(t->src, "vol-overlays", 0755);
 	sft_text(t->src, "vol-overlays/big.raw", 0644, "caller skips this");
 	sft_text(t->src, "vol-overlays/keep.raw", 0644, "and keeps this");
-	const char *const skip[] = {"./vol-overlays/big.raw/", NULL};
-	struct snapfork_options o = {.skip = skip};
+	const char *const skip[] = { "./vol-overlays/big.raw/", NULL };
+	struct snapfork_options o = { .skip = skip };
 	struct snapfork_report rep;
 	fork_ok(t, &o, &rep);
 	assert_int_equal(rep.skipped, 6);
@@ -180,13 +180,13 @@ static void test_caller_skip_prunes_a_directory(void **state)
 	sft_mkdir(t->src, "cache", 0755);
 	sft_fifo(t->src, "cache/fifo"); /* would be refused if walked */
 	sft_text(t->src, "keep", 0644, "k");
-	const char *const skip[] = {"cache", NULL};
-	struct snapfork_options o = {.skip = skip};
+	const char *const skip[] = { "cache", NULL };
+	struct snapfork_options o = { .skip = skip };
 	struct snapfork_report rep;
 	fork_ok(t, &o, &rep);
 	assert_false(sft_exists(sft_p(t->dst, "cache")));
 	verify_ok(t->src, t->dst, skip);
-	const char *const bad[] = {"../etc", NULL};
+	const char *const bad[] = { "../etc", NULL };
 	o.skip = bad;
 	char dst2[4200];
 	snprintf(dst2, sizeof dst2, "%s/fork2", t->dir);
@@ -198,12 +198,14 @@ static void test_mem_file_lookup_order(void **state)
 {
 	struct t *t = *state;
 	/* Candidates in order; each case removes the winner and forks again. */
-	static const char *const order[] = {"memory-ranges", "memory",
-		"snapshots/snapshot-latest/memory-ranges", "snapshots/snapshot-latest/memory"};
+	static const char *const order[] = { "memory-ranges", "memory",
+					     "snapshots/snapshot-latest/memory-ranges",
+					     "snapshots/snapshot-latest/memory" };
 	sft_mkdir(t->src, "snapshots", 0755);
 	sft_mkdir(t->src, "snapshots/snapshot-latest", 0755);
 	for (size_t i = 0; i < 4; i++)
-		sft_file(t->src, order[i], 0600, 1 << 20, (struct sft_extent[]){{0, 4096, (unsigned)i}}, 1);
+		sft_file(t->src, order[i], 0600, 1 << 20,
+			 (struct sft_extent[]){ { 0, 4096, (unsigned)i } }, 1);
 	for (size_t i = 0; i < 4; i++) {
 		char dst[4200];
 		snprintf(dst, sizeof dst, "%s/fork%zu", t->dir, i);
@@ -238,7 +240,7 @@ static void test_no_link_option_copies_mem_file(void **state)
 {
 	struct t *t = *state;
 	sft_snapshot(t->src, "memory", (off_t)512 << 20);
-	struct snapfork_options o = {.flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW};
+	struct snapfork_options o = { .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW };
 	struct snapfork_report rep;
 	fork_ok(t, &o, &rep);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_RW);
@@ -249,7 +251,7 @@ static void test_no_link_option_copies_mem_file(void **state)
 	assert_int_equal(a.st_nlink, 1);
 	assert_true(b.st_blocks <= a.st_blocks); /* holes kept */
 	/* The checker must call this an F4 violation, and nothing else. */
-	struct sfc_result res = {0};
+	struct sfc_result res = { 0 };
 	char err[256];
 	assert_int_equal(sfc_verify(t->src, t->dst, NULL, &res, err, sizeof err), 0);
 	assert_int_equal(res.failed, 1u << 4);
@@ -262,9 +264,11 @@ static void test_F11_link_fallback_across_filesystems(void **state)
 	struct t *t = *state;
 	char *other = strdup("/dev/shm/snapfork-xdev.XXXXXX");
 	struct stat a, b;
-	if (!mkdtemp(other) || stat(other, &a) < 0 || stat(t->dir, &b) < 0 || a.st_dev == b.st_dev) {
+	if (!mkdtemp(other) || stat(other, &a) < 0 || stat(t->dir, &b) < 0 ||
+	    a.st_dev == b.st_dev) {
 		print_message("skip: /dev/shm is not a separate filesystem from %s; "
-			      "cross-filesystem fallback not tested here\n", t->dir);
+			      "cross-filesystem fallback not tested here\n",
+			      t->dir);
 		if (other[0])
 			rmdir(other);
 		free(other);
@@ -312,7 +316,7 @@ static void test_link_fallback_immutable_mem_file(void **state)
 	assert_int_equal(r, 0);
 	assert_int_equal(rep.mem_fallback_errno, EPERM);
 	assert_true(rep.mem_via != SNAPFORK_VIA_LINK);
-	struct sfc_result res = {0};
+	struct sfc_result res = { 0 };
 	char err[256];
 	assert_int_equal(sfc_verify(t->src, t->dst, NULL, &res, err, sizeof err), 0);
 	assert_int_equal(res.failed, 1u << 4); /* a copy: F4 cannot hold, all else does */
@@ -353,7 +357,7 @@ static void test_depth_limit_guards_loops(void **state)
 	sft_mkdir(t->src, "a", 0755);
 	sft_mkdir(t->src, "a/b", 0755);
 	sft_mkdir(t->src, "a/b/c", 0755);
-	struct snapfork_options o = {.max_depth = 2};
+	struct snapfork_options o = { .max_depth = 2 };
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -ELOOP);
 	assert_int_equal(rep.error_side, SNAPFORK_SIDE_SRC);

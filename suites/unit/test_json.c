@@ -1,9 +1,9 @@
 /* test_json.c - the CLI's JSON writer always emits what a real parser
  * (jansson) accepts, with the values it was given. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,15 +69,16 @@ static void test_strings_escape_and_repair(void **state)
 		size_t n;
 		const char *out;
 	} cases[] = {
-		{"q\"b\\s", 5, "q\"b\\s"},
-		{"nl\n\t\r\b\f", 7, "nl\n\t\r\b\f"},
-		{"\x01\x1f", 2, "\x01\x1f"},
-		{"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", 15, "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80"},
-		{"bad\xff\xfe", 5, "bad\xef\xbf\xbd\xef\xbf\xbd"},
-		{"over\xc0\xaf", 6, "over\xef\xbf\xbd\xef\xbf\xbd"},         /* overlong '/' */
-		{"sur\xed\xa0\x80", 6, "sur\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
-		{"cut\xe6\x97", 5, "cut\xef\xbf\xbd\xef\xbf\xbd"},            /* truncated */
-		{"nul\0mid", 7, NULL},                                          /* embedded NUL */
+		{ "q\"b\\s", 5, "q\"b\\s" },
+		{ "nl\n\t\r\b\f", 7, "nl\n\t\r\b\f" },
+		{ "\x01\x1f", 2, "\x01\x1f" },
+		{ "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", 15,
+		  "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80" },
+		{ "bad\xff\xfe", 5, "bad\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "over\xc0\xaf", 6, "over\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong '/' */
+		{ "sur\xed\xa0\x80", 6, "sur\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
+		{ "cut\xe6\x97", 5, "cut\xef\xbf\xbd\xef\xbf\xbd" },                 /* truncated */
+		{ "nul\0mid", 7, NULL }, /* embedded NUL */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *buf;

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "snapfork.h"
 #include "sft.h"
+#include "snapfork.h"
 
 struct t {
 	char *dir;
@@ -38,7 +38,7 @@ static int teardown(void **state)
 
 static void verify_ok(const char *src, const char *dst)
 {
-	struct sfc_result res = {0};
+	struct sfc_result res = { 0 };
 	char err[512];
 	assert_int_equal(sfc_verify(src, dst, NULL, &res, err, sizeof err), 0);
 	for (size_t i = 0; i < res.n; i++)
@@ -152,7 +152,7 @@ static void test_materialize_then_link(void **state)
 {
 	struct t *t = *state;
 	compressed_snapshot(t, "memory", 1);
-	struct snapfork_options o = {.flags = SNAPFORK_MATERIALIZE};
+	struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), 0);
 	/* The snapshot now holds the raw file, and the fork links it. */

@@ -10,8 +10,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "snapfork.h"
 #include "sft.h"
+#include "snapfork.h"
 
 struct t {
 	char *dir;
@@ -105,7 +105,8 @@ static void test_F13_enospc_mid_fork_leaves_nothing(void **state)
 		print_message("skip: mounting a small tmpfs needs CAP_SYS_ADMIN (root)\n");
 		skip();
 	}
-	sft_file(t->src, "zz-dense.raw", 0644, 8 << 20, (struct sft_extent[]){{0, 8 << 20, 9}}, 1);
+	sft_file(t->src, "zz-dense.raw", 0644, 8 << 20, (struct sft_extent[]){ { 0, 8 << 20, 9 } },
+		 1);
 	char small[4200], dst[4300];
 	snprintf(small, sizeof small, "%s/small", t->dir);
 	snprintf(dst, sizeof dst, "%s/fork", small);

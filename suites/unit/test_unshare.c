@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "snapfork.h"
 #include "sft.h"
+#include "snapfork.h"
 
 static int setup(void **state)
 {
@@ -26,7 +26,7 @@ static int teardown(void **state)
 static void test_unshare_linked_mem_file(void **state)
 {
 	const char *dir = *state;
-	static const struct sft_extent ext[] = {{0, 4096, 1}, {(off_t)200 << 20, 8192, 2}};
+	static const struct sft_extent ext[] = { { 0, 4096, 1 }, { (off_t)200 << 20, 8192, 2 } };
 	sft_file(dir, "snap-memory", 0640, (off_t)1 << 30, ext, 2);
 	assert_int_equal(link(sft_p(dir, "snap-memory"), sft_p(dir, "fork-memory")), 0);
 	assert_int_equal(link(sft_p(dir, "snap-memory"), sft_p(dir, "other-fork-memory")), 0);
@@ -96,8 +96,9 @@ static void test_probe_reports_this_filesystem(void **state)
 		assert_int_equal(p.rename_noreplace, 0);
 	}
 	print_message("probe %s: %s hardlink=%d reflink=%d seek_hole=%d copy_range=%d "
-		      "noreplace=%d link_max=%ld\n", dir, p.fstype, p.hardlink, p.reflink,
-		      p.seek_hole, p.copy_range, p.rename_noreplace, p.link_max);
+		      "noreplace=%d link_max=%ld\n",
+		      dir, p.fstype, p.hardlink, p.reflink, p.seek_hole, p.copy_range,
+		      p.rename_noreplace, p.link_max);
 	assert_int_equal(sft_count_named(dir, ".probe"), 0); /* scratch removed */
 	assert_int_equal(snapfork_probe_at(AT_FDCWD, sft_p(dir, "missing"), &p), -ENOENT);
 }

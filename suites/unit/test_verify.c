@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "snapfork.h"
 #include "sft.h"
+#include "snapfork.h"
 
 struct t {
 	char *dir;
@@ -29,7 +29,8 @@ static int setup(void **state)
 	sft_mkdir(t->src, "a", 0755);
 	sft_mkdir(t->src, "a/logs", 0755);
 	sft_text(t->src, "a/logs/app.log", 0644, "nested logs are data");
-	sft_file(t->src, "disk.raw", 0644, 32 << 20, (struct sft_extent[]){{1 << 20, 8192, 7}}, 1);
+	sft_file(t->src, "disk.raw", 0644, 32 << 20, (struct sft_extent[]){ { 1 << 20, 8192, 7 } },
+		 1);
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	*state = t;
@@ -48,7 +49,7 @@ static int teardown(void **state)
 /* The checker must fail exactly `rule` and mention `path`. */
 static void expect_rule(struct t *t, int rule, const char *path)
 {
-	struct sfc_result res = {0};
+	struct sfc_result res = { 0 };
 	char err[256];
 	assert_int_equal(sfc_verify(t->src, t->dst, NULL, &res, err, sizeof err), 0);
 	if (res.failed != 1u << rule) {
@@ -67,7 +68,7 @@ static void expect_rule(struct t *t, int rule, const char *path)
 static void test_good_fork_passes(void **state)
 {
 	struct t *t = *state;
-	struct sfc_result res = {0};
+	struct sfc_result res = { 0 };
 	char err[256];
 	assert_int_equal(sfc_verify(t->src, t->dst, NULL, &res, err, sizeof err), 0);
 	assert_int_equal(res.failed, 0);
@@ -156,7 +157,10 @@ static void test_F4_mem_file_copied_not_linked(void **state)
 		off_t end = lseek(s, off, SEEK_HOLE);
 		char buf[65536];
 		while (off < end) {
-			ssize_t n = pread(s, buf, sizeof buf < (size_t)(end - off) ? sizeof buf : (size_t)(end - off), off);
+			ssize_t n = pread(s, buf,
+					  sizeof buf < (size_t)(end - off) ? sizeof buf
+									   : (size_t)(end - off),
+					  off);
 			assert_true(n > 0);
 			assert_int_equal(pwrite(d, buf, (size_t)n, off), n);
 			off += n;
