@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sft.h"
@@ -205,6 +206,57 @@ void sft_snapshot(const char *root, const char *mem_rel, off_t mem_size)
 			n++;
 		sft_file(root, mem_rel, 0600, mem_size, mem, n);
 	}
+}
+
+static int sh(const char *cmd)
+{
+	int r = system(cmd);
+	return r == -1 ? -1 : WIFEXITED(r) ? WEXITSTATUS(r) : 128;
+}
+
+char *sft_loopfs(const char *fs, const char *mkfs_opts, unsigned size_mb, char *why, size_t len)
+{
+	if (!sft_is_root()) {
+		snprintf(why, len, "%s: mounting a loop filesystem needs root", fs);
+		return NULL;
+	}
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "command -v mkfs.%s >/dev/null", fs);
+	if (sh(cmd) != 0) {
+		snprintf(why, len, "%s: mkfs.%s is not installed", fs, fs);
+		return NULL;
+	}
+	char *dir = sft_scratch(fs);
+	snprintf(cmd, sizeof cmd,
+		 "set -e; cd '%s'; truncate -s %uM image; mkfs.%s %s image >mkfs.log 2>&1; "
+		 "mkdir mnt; mount -o loop image mnt 2>mount.log",
+		 dir, size_mb, fs, mkfs_opts);
+	if (sh(cmd) != 0) {
+		snprintf(why, len, "%s: cannot make or mount the filesystem (mkfs.%s %s)", fs, fs,
+			 mkfs_opts);
+		sft_rm_rf(dir);
+		free(dir);
+		return NULL;
+	}
+	char *mnt;
+	if (asprintf(&mnt, "%s/mnt", dir) < 0)
+		DIE("out of memory");
+	free(dir);
+	return mnt;
+}
+
+void sft_loopfs_release(char *mnt)
+{
+	if (!mnt)
+		return;
+	char cmd[8192];
+	/* mount -o loop sets autoclear, so unmounting detaches the device. */
+	snprintf(cmd, sizeof cmd, "umount '%s' 2>/dev/null || umount -l '%s'", mnt, mnt);
+	sh(cmd);
+	char *slash = strrchr(mnt, '/');
+	*slash = '\0';
+	sft_rm_rf(mnt);
+	free(mnt);
 }
 
 int sft_exists(const char *path)

@@ -40,6 +40,14 @@ void sft_compress(const char *root, const char *raw_rel, const char *out_rel, in
  * a socket and a symlink. */
 void sft_snapshot(const char *root, const char *mem_rel, off_t mem_size);
 
+/* Mount a fresh filesystem of type fs on a loop device (an image of
+ * size_mb in $SNAPFORK_TEST_DIR), made with `mkfs.<fs> mkfs_opts`.
+ * Returns the mount point, or NULL with the reason in why (not root, no
+ * mkfs, the kernel lacks it...).  sft_loopfs_release unmounts, detaches
+ * and removes everything, whatever state the test left. */
+char *sft_loopfs(const char *fs, const char *mkfs_opts, unsigned size_mb, char *why, size_t len);
+void sft_loopfs_release(char *mnt);
+
 int sft_exists(const char *path);
 uint64_t sft_allocated(const char *path);
 /* Number of entries in dir whose name contains needle. */

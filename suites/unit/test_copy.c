@@ -34,20 +34,73 @@ static const struct shape shapes[] = {
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
-static int setup(void **state)
+struct where {
+	char *dir; /* scratch with every shape, or NULL when the fs is missing */
+	char *mnt; /* loop mount to release, if any */
+	char why[256];
+};
+
+static void make_shapes(const char *dir)
 {
-	char *dir = sft_scratch("copy");
 	for (size_t i = 0; i < NSHAPES; i++)
 		sft_file(dir, shapes[i].name, 0644, shapes[i].size, shapes[i].ext, shapes[i].n);
-	*state = dir;
+}
+
+static int setup_local(void **state)
+{
+	struct where *w = calloc(1, sizeof *w);
+	w->dir = sft_scratch("copy");
+	make_shapes(w->dir);
+	*state = w;
 	return 0;
+}
+
+/* The same shapes on fresh loop filesystems that can reflink. */
+static int setup_loop(void **state, const char *fs, const char *opts)
+{
+	struct where *w = calloc(1, sizeof *w);
+	w->mnt = sft_loopfs(fs, opts, 512, w->why, sizeof w->why);
+	if (w->mnt) {
+		if (asprintf(&w->dir, "%s/shapes", w->mnt) < 0)
+			return -1;
+		sft_mkdir(w->mnt, "shapes", 0755);
+		make_shapes(w->dir);
+	}
+	*state = w;
+	return 0;
+}
+
+static int setup_xfs(void **state)
+{
+	return setup_loop(state, "xfs", "-q -f -m reflink=1");
+}
+
+static int setup_btrfs(void **state)
+{
+	return setup_loop(state, "btrfs", "-q -f");
 }
 
 static int teardown(void **state)
 {
-	sft_rm_rf(*state);
-	free(*state);
+	struct where *w = *state;
+	if (w->mnt)
+		sft_loopfs_release(w->mnt);
+	else
+		sft_rm_rf(w->dir);
+	free(w->dir);
+	free(w);
 	return 0;
+}
+
+/* The scratch directory of this group, or skip with the reason. */
+static const char *here(void **state)
+{
+	struct where *w = *state;
+	if (!w->dir) {
+		print_message("skip: %s\n", w->why);
+		skip();
+	}
+	return w->dir;
 }
 
 /* Copy every shape with method m; check bytes, extents and allocation. */
@@ -99,20 +152,21 @@ static int reflink_works(const char *dir)
 
 static void test_F2_F5_method_range(void **state)
 {
-	copy_all(*state, SNAPFORK_METHOD_RANGE, SNAPFORK_VIA_RANGE);
+	copy_all(here(state), SNAPFORK_METHOD_RANGE, SNAPFORK_VIA_RANGE);
 }
 
 static void test_F2_F5_method_rw(void **state)
 {
-	copy_all(*state, SNAPFORK_METHOD_RW, SNAPFORK_VIA_RW);
+	copy_all(here(state), SNAPFORK_METHOD_RW, SNAPFORK_VIA_RW);
 }
 
 static void test_F2_F5_method_reflink(void **state)
 {
-	if (!reflink_works(*state)) {
+	const char *dir = here(state);
+	if (!reflink_works(dir)) {
 		/* Forcing reflink where it cannot work must fail, not fall back. */
-		int s = open(sft_p(*state, "middle-hole"), O_RDONLY);
-		int d = open(sft_p(*state, "forced-reflink"), O_RDWR | O_CREAT | O_EXCL, 0600);
+		int s = open(sft_p(dir, "middle-hole"), O_RDONLY);
+		int d = open(sft_p(dir, "forced-reflink"), O_RDWR | O_CREAT | O_EXCL, 0600);
 		struct stat st;
 		assert_int_equal(fstat(s, &st), 0);
 		struct snapfork_report rep = { 0 };
@@ -127,23 +181,23 @@ static void test_F2_F5_method_reflink(void **state)
 		close(d);
 		print_message("note: FICLONE is not supported under %s; forced reflink fails with "
 			      "EOPNOTSUPP as it should; reflink copies not checked here\n",
-			      (char *)*state);
+			      dir);
 		return;
 	}
-	copy_all(*state, SNAPFORK_METHOD_REFLINK, SNAPFORK_VIA_REFLINK);
+	copy_all(here(state), SNAPFORK_METHOD_REFLINK, SNAPFORK_VIA_REFLINK);
 }
 
 static void test_F2_F5_method_auto_picks_cheapest(void **state)
 {
-	copy_all(*state, SNAPFORK_METHOD_AUTO,
-		 reflink_works(*state) ? SNAPFORK_VIA_REFLINK : SNAPFORK_VIA_RANGE);
+	copy_all(here(state), SNAPFORK_METHOD_AUTO,
+		 reflink_works(here(state)) ? SNAPFORK_VIA_REFLINK : SNAPFORK_VIA_RANGE);
 }
 
 static void test_change_during_copy_is_detected(void **state)
 {
 	/* The source's size changes between the stat the caller took and the
 	 * copy: the copy must be refused as torn. */
-	const char *dir = *state;
+	const char *dir = here(state);
 	int s = open(sft_p(dir, "dense-unaligned"), O_RDWR);
 	int d = open(sft_p(dir, "torn"), O_RDWR | O_CREAT | O_EXCL, 0600);
 	struct stat st;
@@ -163,7 +217,7 @@ static void test_change_during_copy_is_detected(void **state)
 
 static void test_write_sparse_leaves_zero_blocks_as_holes(void **state)
 {
-	const char *dir = *state;
+	const char *dir = here(state);
 	int fd = open(sft_p(dir, "sparse-write"), O_RDWR | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	size_t len = 64 << 10;
@@ -193,5 +247,10 @@ int main(void)
 		cmocka_unit_test(test_change_during_copy_is_detected),
 		cmocka_unit_test(test_write_sparse_leaves_zero_blocks_as_holes),
 	};
-	return cmocka_run_group_tests_name("copy ladder", tests, setup, teardown);
+	int failed = cmocka_run_group_tests_name("copy ladder (scratch dir)", tests, setup_local,
+						 teardown);
+	failed += cmocka_run_group_tests_name("copy ladder (xfs, reflink=1)", tests, setup_xfs,
+					      teardown);
+	failed += cmocka_run_group_tests_name("copy ladder (btrfs)", tests, setup_btrfs, teardown);
+	return failed;
 }

@@ -383,6 +383,61 @@ static void test_long_and_odd_names(void **state)
 	verify_ok(t->src, t->dst, NULL);
 }
 
+/* On a filesystem that reflinks, every copied file is a reflink and the
+ * mem-file is still a hardlink (F12: one inode, shared page cache).  The
+ * loop mount lives in the test's state, so teardown releases it even when
+ * an assertion fails. */
+struct loop {
+	char *mnt;
+	char why[256];
+};
+
+static int setup_loop(void **state, const char *fs, const char *opts)
+{
+	struct loop *l = calloc(1, sizeof *l);
+	l->mnt = sft_loopfs(fs, opts, 512, l->why, sizeof l->why);
+	*state = l;
+	return 0;
+}
+
+static int setup_xfs(void **state)
+{
+	return setup_loop(state, "xfs", "-q -f -m reflink=1");
+}
+
+static int setup_btrfs(void **state)
+{
+	return setup_loop(state, "btrfs", "-q -f");
+}
+
+static int teardown_loop(void **state)
+{
+	struct loop *l = *state;
+	sft_loopfs_release(l->mnt);
+	free(l);
+	return 0;
+}
+
+static void test_fork_on_reflink_fs_reflinks_files_links_mem(void **state)
+{
+	struct loop *l = *state;
+	if (!l->mnt) {
+		print_message("skip: %s\n", l->why);
+		skip();
+	}
+	char src[4200], dst[4200];
+	snprintf(src, sizeof src, "%s/snap", l->mnt);
+	snprintf(dst, sizeof dst, "%s/fork", l->mnt);
+	sft_mkdir(l->mnt, "snap", 0755);
+	sft_snapshot(src, "memory", (off_t)1 << 30);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(src, dst, NULL, &rep), 0);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_LINK);
+	assert_int_equal(rep.files_reflinked, rep.files);
+	assert_int_equal(rep.bytes_copied, 0);
+	verify_ok(src, dst, NULL);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -401,6 +456,10 @@ int main(void)
 		T(test_tree_deeper_than_PATH_MAX),
 		T(test_depth_limit_guards_loops),
 		T(test_long_and_odd_names),
+		cmocka_unit_test_setup_teardown(test_fork_on_reflink_fs_reflinks_files_links_mem,
+						setup_xfs, teardown_loop),
+		cmocka_unit_test_setup_teardown(test_fork_on_reflink_fs_reflinks_files_links_mem,
+						setup_btrfs, teardown_loop),
 	};
 	return cmocka_run_group_tests_name("fork", tests, NULL, NULL);
 }
