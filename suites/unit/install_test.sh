@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# install_test.sh BUILD_DIR - `cmake --install` gives a VM manager what it
+# needs: the library, the one header, a pkg-config file and the CLI; a
+# program built only from those forks a snapshot.
+set -euo pipefail
+build=$1
+T=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-install.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cmake --install "$build" --prefix "$T/prefix" >/dev/null
+libdir=$(ls -d "$T"/prefix/lib*/ | head -1)
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+test -x "$T/prefix/bin/snapfork"
+test -f "$T/prefix/include/snapfork.h"
+[ "$(ls "$T/prefix/include")" = snapfork.h ] || { echo "more than one header installed"; exit 1; }
+cat >"$T/user.c" <<'C'
+#include <snapfork.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	struct snapfork_report rep;
+	int r = snapfork_fork(argv[1], argv[2], NULL, &rep);
+	printf("%d %s %s\n", r, snapfork_kind_name(rep.kind), snapfork_via_name(rep.mem_via));
+	return r != 0 || argc != 3;
+}
+C
+cc -std=c11 -Wall -Werror -o "$T/user" "$T/user.c" $(pkg-config --cflags --libs snapfork) -Wl,-rpath,"$libdir"
+# The shared library exports the snapfork_ API and nothing internal.
+if nm -D --defined-only "$libdir/libsnapfork.so" | awk '{print $3}' | grep -v '^snapfork_' | grep -q .; then
+	echo "libsnapfork.so exports non-API symbols:"; nm -D --defined-only "$libdir/libsnapfork.so" | grep -v ' snapfork_'
+	exit 1
+fi
+mkdir -p "$T/snap"
+truncate -s 1G "$T/snap/memory"
+echo '{}' >"$T/snap/config.json"
+out=$("$T/user" "$T/snap" "$T/fork")
+[ "$out" = "0 raw link" ] || { echo "unexpected: $out"; exit 1; }
+"$T/prefix/bin/snapfork" verify "$T/snap" "$T/fork" >/dev/null
+echo "1 passed, 0 failed"
