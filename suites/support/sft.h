@@ -48,6 +48,24 @@ void sft_snapshot(const char *root, const char *mem_rel, off_t mem_size);
 char *sft_loopfs(const char *fs, const char *mkfs_opts, unsigned size_mb, char *why, size_t len);
 void sft_loopfs_release(char *mnt);
 
+/* Where a test works: a fresh scratch directory, or one on a fresh loop
+ * filesystem; src is dir/snap (made empty), dst is dir/fork (not made).
+ * Used as cmocka state: setup makes it, teardown always removes it (and
+ * unmounts), sft_place returns it or skips the test with the reason the
+ * filesystem could not be made. */
+struct sft_place {
+	char *dir, *mnt;
+	char src[4096], dst[4096];
+	char why[256];
+};
+int sft_place_setup(void **state, const char *tag);
+int sft_place_setup_fs(void **state, const char *fs, const char *mkfs_opts);
+int sft_place_teardown(void **state);
+struct sft_place *sft_place(void **state);
+
+/* The checker (suites/check) finds no violation; else fail naming each. */
+void sft_verify_ok(const char *src, const char *dst, const char *const *skip);
+
 int sft_exists(const char *path);
 uint64_t sft_allocated(const char *path);
 /* Number of entries in dir whose name contains needle. */

@@ -34,73 +34,37 @@ static const struct shape shapes[] = {
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
-struct where {
-	char *dir; /* scratch with every shape, or NULL when the fs is missing */
-	char *mnt; /* loop mount to release, if any */
-	char why[256];
-};
-
-static void make_shapes(const char *dir)
+/* Each group works in a place (sft.h) holding every shape in src. */
+static int with_shapes(void **state, int r)
 {
-	for (size_t i = 0; i < NSHAPES; i++)
-		sft_file(dir, shapes[i].name, 0644, shapes[i].size, shapes[i].ext, shapes[i].n);
+	struct sft_place *p = *state;
+	if (r == 0 && p->dir)
+		for (size_t i = 0; i < NSHAPES; i++)
+			sft_file(p->src, shapes[i].name, 0644, shapes[i].size, shapes[i].ext,
+				 shapes[i].n);
+	return r;
 }
 
 static int setup_local(void **state)
 {
-	struct where *w = calloc(1, sizeof *w);
-	w->dir = sft_scratch("copy");
-	make_shapes(w->dir);
-	*state = w;
-	return 0;
+	return with_shapes(state, sft_place_setup(state, "copy"));
 }
 
 /* The same shapes on fresh loop filesystems that can reflink. */
-static int setup_loop(void **state, const char *fs, const char *opts)
-{
-	struct where *w = calloc(1, sizeof *w);
-	w->mnt = sft_loopfs(fs, opts, 512, w->why, sizeof w->why);
-	if (w->mnt) {
-		if (asprintf(&w->dir, "%s/shapes", w->mnt) < 0)
-			return -1;
-		sft_mkdir(w->mnt, "shapes", 0755);
-		make_shapes(w->dir);
-	}
-	*state = w;
-	return 0;
-}
-
 static int setup_xfs(void **state)
 {
-	return setup_loop(state, "xfs", "-q -f -m reflink=1");
+	return with_shapes(state, sft_place_setup_fs(state, "xfs", "-q -f -m reflink=1"));
 }
 
 static int setup_btrfs(void **state)
 {
-	return setup_loop(state, "btrfs", "-q -f");
+	return with_shapes(state, sft_place_setup_fs(state, "btrfs", "-q -f"));
 }
 
-static int teardown(void **state)
-{
-	struct where *w = *state;
-	if (w->mnt)
-		sft_loopfs_release(w->mnt);
-	else
-		sft_rm_rf(w->dir);
-	free(w->dir);
-	free(w);
-	return 0;
-}
-
-/* The scratch directory of this group, or skip with the reason. */
+/* The shapes' directory of this group, or skip with the reason. */
 static const char *here(void **state)
 {
-	struct where *w = *state;
-	if (!w->dir) {
-		print_message("skip: %s\n", w->why);
-		skip();
-	}
-	return w->dir;
+	return sft_place(state)->src;
 }
 
 /* Copy every shape with method m; check bytes, extents and allocation. */
@@ -248,9 +212,10 @@ int main(void)
 		cmocka_unit_test(test_write_sparse_leaves_zero_blocks_as_holes),
 	};
 	int failed = cmocka_run_group_tests_name("copy ladder (scratch dir)", tests, setup_local,
-						 teardown);
+						 sft_place_teardown);
 	failed += cmocka_run_group_tests_name("copy ladder (xfs, reflink=1)", tests, setup_xfs,
-					      teardown);
-	failed += cmocka_run_group_tests_name("copy ladder (btrfs)", tests, setup_btrfs, teardown);
+					      sft_place_teardown);
+	failed += cmocka_run_group_tests_name("copy ladder (btrfs)", tests, setup_btrfs,
+					      sft_place_teardown);
 	return failed;
 }

@@ -16,45 +16,13 @@
 #include "sft.h"
 #include "snapfork.h"
 
-struct t {
-	char *dir;
-	char src[4096], dst[4096];
-};
-
 static int setup(void **state)
 {
-	struct t *t = calloc(1, sizeof *t);
-	t->dir = sft_scratch("fork");
-	snprintf(t->src, sizeof t->src, "%s/snap", t->dir);
-	snprintf(t->dst, sizeof t->dst, "%s/fork", t->dir);
-	sft_mkdir(t->dir, "snap", 0755);
-	*state = t;
-	return 0;
+	return sft_place_setup(state, "fork");
 }
 
-static int teardown(void **state)
-{
-	struct t *t = *state;
-	sft_rm_rf(t->dir);
-	free(t->dir);
-	free(t);
-	return 0;
-}
-
-/* Run the checker; fail the test with every violation it names. */
-static void verify_ok(const char *src, const char *dst, const char *const *skip)
-{
-	struct sfc_result res = { 0 };
-	struct sfc_verify_opts o = { .skip = skip };
-	char err[512];
-	assert_int_equal(sfc_verify(src, dst, &o, &res, err, sizeof err), 0);
-	for (size_t i = 0; i < res.n; i++)
-		print_error("%s %s: %s\n", res.v[i].rule, res.v[i].path, res.v[i].what);
-	assert_int_equal(res.n, 0);
-	sfc_result_free(&res);
-}
-
-static void fork_ok(struct t *t, const struct snapfork_options *o, struct snapfork_report *rep)
+static void fork_ok(struct sft_place *t, const struct snapfork_options *o,
+		    struct snapfork_report *rep)
 {
 	int r = snapfork_fork(t->src, t->dst, o, rep);
 	if (r != 0)
@@ -64,7 +32,7 @@ static void fork_ok(struct t *t, const struct snapfork_options *o, struct snapfo
 
 static void test_F1_F2_F3_F4_raw_snapshot(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_snapshot(t->src, "memory-ranges", (off_t)1 << 30);
 	struct stat before;
 	assert_int_equal(lstat(sft_p(t->src, "memory-ranges"), &before), 0);
@@ -84,19 +52,19 @@ static void test_F1_F2_F3_F4_raw_snapshot(void **state)
 	assert_int_equal(lstat(sft_p(t->dst, "memory-ranges"), &forked), 0);
 	assert_int_equal(forked.st_ino, before.st_ino);
 	assert_int_equal(after.st_nlink, before.st_nlink + 1); /* F4 */
-	verify_ok(t->src, t->dst, NULL);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_F4_many_forks_share_one_inode(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_snapshot(t->src, "snapshots/snapshot-latest/memory", (off_t)256 << 20);
 	for (int i = 0; i < 5; i++) {
 		char dst[4200];
 		snprintf(dst, sizeof dst, "%s/fork%d", t->dir, i);
 		struct snapfork_report rep;
 		assert_int_equal(snapfork_fork(t->src, dst, NULL, &rep), 0);
-		verify_ok(t->src, dst, NULL);
+		sft_verify_ok(t->src, dst, NULL);
 	}
 	struct stat st;
 	assert_int_equal(lstat(sft_p(t->src, "snapshots/snapshot-latest/memory"), &st), 0);
@@ -105,7 +73,7 @@ static void test_F4_many_forks_share_one_inode(void **state)
 
 static void test_F2_modes_exact_whatever_the_umask(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	static const mode_t modes[] = { 0600, 0640, 0700, 0750, 0755, 0444, 04755, 01777 };
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
 		char name[32];
@@ -124,13 +92,13 @@ static void test_F2_modes_exact_whatever_the_umask(void **state)
 	int r = snapfork_fork(t->src, t->dst, NULL, &rep);
 	umask(old);
 	assert_int_equal(r, 0);
-	verify_ok(t->src, t->dst, NULL);
+	sft_verify_ok(t->src, t->dst, NULL);
 	chmod(sft_p(t->src, "ro"), 0755);
 }
 
 static void test_symlinks_keep_target_text(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_text(t->src, "config.json", 0644, "{}");
 	sft_symlink(t->src, "rel", "config.json");
 	sft_symlink(t->src, "abs", "/etc/hostname");
@@ -142,12 +110,12 @@ static void test_symlinks_keep_target_text(void **state)
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
 	assert_int_equal(rep.symlinks, 6);
-	verify_ok(t->src, t->dst, NULL);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_skip_rules_in_a_fork(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_mkdir(t->src, "logs", 0755);
 	sft_text(t->src, "logs/vmm.log", 0644, "top-level logs: skipped");
 	sft_mkdir(t->src, "a", 0755);
@@ -171,12 +139,12 @@ static void test_skip_rules_in_a_fork(void **state)
 	assert_true(sft_exists(sft_p(t->dst, "a/logs/app.log")));
 	assert_true(sft_exists(sft_p(t->dst, "dir.zst.tmp/kept")));
 	assert_false(sft_exists(sft_p(t->dst, "vol-overlays/big.raw")));
-	verify_ok(t->src, t->dst, skip);
+	sft_verify_ok(t->src, t->dst, skip);
 }
 
 static void test_caller_skip_prunes_a_directory(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_mkdir(t->src, "cache", 0755);
 	sft_fifo(t->src, "cache/fifo"); /* would be refused if walked */
 	sft_text(t->src, "keep", 0644, "k");
@@ -185,7 +153,7 @@ static void test_caller_skip_prunes_a_directory(void **state)
 	struct snapfork_report rep;
 	fork_ok(t, &o, &rep);
 	assert_false(sft_exists(sft_p(t->dst, "cache")));
-	verify_ok(t->src, t->dst, skip);
+	sft_verify_ok(t->src, t->dst, skip);
 	const char *const bad[] = { "../etc", NULL };
 	o.skip = bad;
 	char dst2[4200];
@@ -196,7 +164,7 @@ static void test_caller_skip_prunes_a_directory(void **state)
 
 static void test_mem_file_lookup_order(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	/* Candidates in order; each case removes the winner and forks again. */
 	static const char *const order[] = { "memory-ranges", "memory",
 					     "snapshots/snapshot-latest/memory-ranges",
@@ -212,7 +180,7 @@ static void test_mem_file_lookup_order(void **state)
 		struct snapfork_report rep;
 		assert_int_equal(snapfork_fork(t->src, dst, NULL, &rep), 0);
 		assert_string_equal(rep.mem_path, order[i]);
-		verify_ok(t->src, dst, NULL);
+		sft_verify_ok(t->src, dst, NULL);
 		/* Replace the winner by a symlink and then by a directory: neither
 		 * is a mem-file, the next candidate wins. */
 		assert_int_equal(unlink(sft_p(t->src, order[i])), 0);
@@ -225,7 +193,7 @@ static void test_mem_file_lookup_order(void **state)
 
 static void test_mem_file_behind_symlinked_dir_is_not_used(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_mkdir(t->src, "real", 0755);
 	sft_mkdir(t->src, "real/snapshot-latest", 0755);
 	sft_file(t->src, "real/snapshot-latest/memory", 0600, 1 << 20, NULL, 0);
@@ -233,12 +201,12 @@ static void test_mem_file_behind_symlinked_dir_is_not_used(void **state)
 	struct snapfork_report rep;
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
-	verify_ok(t->src, t->dst, NULL);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_no_link_option_copies_mem_file(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_snapshot(t->src, "memory", (off_t)512 << 20);
 	struct snapfork_options o = { .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW };
 	struct snapfork_report rep;
@@ -261,7 +229,7 @@ static void test_no_link_option_copies_mem_file(void **state)
 /* EXDEV: the snapshot on one filesystem, the fork on another. */
 static void test_F11_link_fallback_across_filesystems(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	char *other = strdup("/dev/shm/snapfork-xdev.XXXXXX");
 	struct stat a, b;
 	if (!mkdtemp(other) || stat(other, &a) < 0 || stat(t->dir, &b) < 0 ||
@@ -283,7 +251,7 @@ static void test_F11_link_fallback_across_filesystems(void **state)
 	if (r == 0) {
 		assert_int_equal(rep.mem_fallback_errno, EXDEV);
 		assert_true(rep.mem_via == SNAPFORK_VIA_RANGE || rep.mem_via == SNAPFORK_VIA_RW);
-		verify_ok(src, t->dst, NULL);
+		sft_verify_ok(src, t->dst, NULL);
 	}
 	sft_rm_rf(other);
 	free(other);
@@ -293,7 +261,7 @@ static void test_F11_link_fallback_across_filesystems(void **state)
 /* EPERM: an immutable mem-file (chattr +i) cannot be linked, even by root. */
 static void test_link_fallback_immutable_mem_file(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	if (!sft_is_root()) {
 		print_message("skip: setting FS_IMMUTABLE_FL needs CAP_LINUX_IMMUTABLE (root)\n");
 		skip();
@@ -325,7 +293,7 @@ static void test_link_fallback_immutable_mem_file(void **state)
 
 static void test_tree_deeper_than_PATH_MAX(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	/* 40 levels of 200-byte names: about 8 KiB of path, twice PATH_MAX. */
 	char name[201];
 	memset(name, 'd', 200);
@@ -348,12 +316,12 @@ static void test_tree_deeper_than_PATH_MAX(void **state)
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.dirs, 40);
 	assert_int_equal(rep.files, 1);
-	verify_ok(t->src, t->dst, NULL);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_depth_limit_guards_loops(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_mkdir(t->src, "a", 0755);
 	sft_mkdir(t->src, "a/b", 0755);
 	sft_mkdir(t->src, "a/b/c", 0755);
@@ -368,7 +336,7 @@ static void test_depth_limit_guards_loops(void **state)
 
 static void test_long_and_odd_names(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	char name[256];
 	memset(name, 'n', 255);
 	name[255] = '\0';
@@ -380,67 +348,38 @@ static void test_long_and_odd_names(void **state)
 	struct snapfork_report rep;
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.files, 5);
-	verify_ok(t->src, t->dst, NULL);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 /* On a filesystem that reflinks, every copied file is a reflink and the
  * mem-file is still a hardlink (F12: one inode, shared page cache).  The
  * loop mount lives in the test's state, so teardown releases it even when
  * an assertion fails. */
-struct loop {
-	char *mnt;
-	char why[256];
-};
-
-static int setup_loop(void **state, const char *fs, const char *opts)
-{
-	struct loop *l = calloc(1, sizeof *l);
-	l->mnt = sft_loopfs(fs, opts, 512, l->why, sizeof l->why);
-	*state = l;
-	return 0;
-}
-
 static int setup_xfs(void **state)
 {
-	return setup_loop(state, "xfs", "-q -f -m reflink=1");
+	return sft_place_setup_fs(state, "xfs", "-q -f -m reflink=1");
 }
 
 static int setup_btrfs(void **state)
 {
-	return setup_loop(state, "btrfs", "-q -f");
-}
-
-static int teardown_loop(void **state)
-{
-	struct loop *l = *state;
-	sft_loopfs_release(l->mnt);
-	free(l);
-	return 0;
+	return sft_place_setup_fs(state, "btrfs", "-q -f");
 }
 
 static void test_fork_on_reflink_fs_reflinks_files_links_mem(void **state)
 {
-	struct loop *l = *state;
-	if (!l->mnt) {
-		print_message("skip: %s\n", l->why);
-		skip();
-	}
-	char src[4200], dst[4200];
-	snprintf(src, sizeof src, "%s/snap", l->mnt);
-	snprintf(dst, sizeof dst, "%s/fork", l->mnt);
-	sft_mkdir(l->mnt, "snap", 0755);
-	sft_snapshot(src, "memory", (off_t)1 << 30);
+	struct sft_place *t = sft_place(state);
+	sft_snapshot(t->src, "memory", (off_t)1 << 30);
 	struct snapfork_report rep;
-	assert_int_equal(snapfork_fork(src, dst, NULL, &rep), 0);
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_LINK);
 	assert_int_equal(rep.files_reflinked, rep.files);
 	assert_int_equal(rep.bytes_copied, 0);
-	verify_ok(src, dst, NULL);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, sft_place_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_F1_F2_F3_F4_raw_snapshot),
 		T(test_F4_many_forks_share_one_inode),
@@ -457,9 +396,9 @@ int main(void)
 		T(test_depth_limit_guards_loops),
 		T(test_long_and_odd_names),
 		cmocka_unit_test_setup_teardown(test_fork_on_reflink_fs_reflinks_files_links_mem,
-						setup_xfs, teardown_loop),
+						setup_xfs, sft_place_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_on_reflink_fs_reflinks_files_links_mem,
-						setup_btrfs, teardown_loop),
+						setup_btrfs, sft_place_teardown),
 	};
 	return cmocka_run_group_tests_name("fork", tests, NULL, NULL);
 }

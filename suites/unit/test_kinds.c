@@ -11,44 +11,13 @@
 #include "sft.h"
 #include "snapfork.h"
 
-struct t {
-	char *dir;
-	char src[4096], dst[4096];
-};
-
 static int setup(void **state)
 {
-	struct t *t = calloc(1, sizeof *t);
-	t->dir = sft_scratch("kinds");
-	snprintf(t->src, sizeof t->src, "%s/snap", t->dir);
-	snprintf(t->dst, sizeof t->dst, "%s/fork", t->dir);
-	sft_mkdir(t->dir, "snap", 0755);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct t *t = *state;
-	sft_rm_rf(t->dir);
-	free(t->dir);
-	free(t);
-	return 0;
-}
-
-static void verify_ok(const char *src, const char *dst)
-{
-	struct sfc_result res = { 0 };
-	char err[512];
-	assert_int_equal(sfc_verify(src, dst, NULL, &res, err, sizeof err), 0);
-	for (size_t i = 0; i < res.n; i++)
-		print_error("%s %s: %s\n", res.v[i].rule, res.v[i].path, res.v[i].what);
-	assert_int_equal(res.n, 0);
-	sfc_result_free(&res);
+	return sft_place_setup(state, "kinds");
 }
 
 /* A compressed-only snapshot: build the raw file, compress it, drop it. */
-static void compressed_snapshot(struct t *t, const char *raw, int zstd)
+static void compressed_snapshot(struct sft_place *t, const char *raw, int zstd)
 {
 	char out[128];
 	sft_snapshot(t->src, raw, (off_t)256 << 20);
@@ -58,7 +27,7 @@ static void compressed_snapshot(struct t *t, const char *raw, int zstd)
 	assert_int_equal(rename(sft_p(t->src, raw), sft_p(t->dir, "raw-reference")), 0);
 }
 
-static void check_decompressed(struct t *t, const char *raw)
+static void check_decompressed(struct sft_place *t, const char *raw)
 {
 	int a = open(sft_p(t->dir, "raw-reference"), O_RDONLY);
 	int b = open(sft_p(t->dst, raw), O_RDONLY);
@@ -78,7 +47,7 @@ static void check_decompressed(struct t *t, const char *raw)
 
 static void test_F9_compressed_zstd(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	compressed_snapshot(t, "memory-ranges", 1);
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
@@ -89,24 +58,24 @@ static void test_F9_compressed_zstd(void **state)
 	assert_int_equal(rep.mem_size, (uint64_t)256 << 20);
 	check_decompressed(t, "memory-ranges");
 	assert_false(sft_exists(sft_p(t->dst, "memory-ranges.tmp")));
-	verify_ok(t->src, t->dst);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_F9_compressed_lz4_nested(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	compressed_snapshot(t, "snapshots/snapshot-latest/memory", 0);
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_DECOMPRESS);
 	check_decompressed(t, "snapshots/snapshot-latest/memory");
-	verify_ok(t->src, t->dst);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_F9_corrupt_stream_falls_back_to_compressed_copy(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	compressed_snapshot(t, "memory", 1);
 	/* Truncate the stream halfway: decoding must fail, and the fork must
 	 * keep only the byte-identical compressed file, never a torn raw one. */
@@ -121,36 +90,36 @@ static void test_F9_corrupt_stream_falls_back_to_compressed_copy(void **state)
 	assert_false(sft_exists(sft_p(t->dst, "memory")));
 	assert_false(sft_exists(sft_p(t->dst, "memory.tmp")));
 	assert_true(sft_exists(sft_p(t->dst, "memory.zst")));
-	verify_ok(t->src, t->dst);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_F9_not_really_compressed_falls_back(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_text(t->src, "memory.lz4", 0600, "plain text, not an lz4 frame");
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
 	assert_false(sft_exists(sft_p(t->dst, "memory")));
-	verify_ok(t->src, t->dst);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_F10_memoryless(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_snapshot(t->src, NULL, 0);
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_NONE);
 	assert_string_equal(rep.mem_path, "");
-	verify_ok(t->src, t->dst);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_materialize_then_link(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	compressed_snapshot(t, "memory", 1);
 	struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
 	struct snapfork_report rep;
@@ -161,12 +130,12 @@ static void test_materialize_then_link(void **state)
 	assert_true(sft_exists(sft_p(t->src, "memory")));
 	assert_false(sft_exists(sft_p(t->src, "memory.tmp")));
 	check_decompressed(t, "memory");
-	verify_ok(t->src, t->dst);
+	sft_verify_ok(t->src, t->dst, NULL);
 }
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, sft_place_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_F9_compressed_zstd),
 		T(test_F9_compressed_lz4_nested),

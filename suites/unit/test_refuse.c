@@ -13,34 +13,16 @@
 #include "sft.h"
 #include "snapfork.h"
 
-struct t {
-	char *dir;
-	char src[4096], dst[4096];
-};
-
 static int setup(void **state)
 {
-	struct t *t = calloc(1, sizeof *t);
-	t->dir = sft_scratch("refuse");
-	snprintf(t->src, sizeof t->src, "%s/snap", t->dir);
-	snprintf(t->dst, sizeof t->dst, "%s/fork", t->dir);
-	sft_mkdir(t->dir, "snap", 0755);
+	sft_place_setup(state, "refuse");
+	struct sft_place *t = *state;
 	sft_snapshot(t->src, "memory-ranges", (off_t)64 << 20);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct t *t = *state;
-	sft_rm_rf(t->dir);
-	free(t->dir);
-	free(t);
 	return 0;
 }
 
 /* Nothing left: no DST, no staging directory beside it. */
-static void assert_nothing_left(struct t *t)
+static void assert_nothing_left(struct sft_place *t)
 {
 	assert_false(sft_exists(t->dst));
 	assert_int_equal(sft_count_named(t->dir, ".snapfork-"), 0);
@@ -64,7 +46,7 @@ static void expect_fail(const char *src, const char *dst, int err, enum snapfork
 
 static void test_F13_fifo_deep_in_tree_refused_nothing_left(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_mkdir(t->src, "zz", 0755);
 	sft_mkdir(t->src, "zz/deeper", 0755);
 	sft_fifo(t->src, "zz/deeper/pipe");
@@ -74,7 +56,7 @@ static void test_F13_fifo_deep_in_tree_refused_nothing_left(void **state)
 
 static void test_F13_device_refused(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	if (!sft_is_root()) {
 		print_message("skip: mknod of a device node needs CAP_MKNOD (root)\n");
 		skip();
@@ -86,7 +68,7 @@ static void test_F13_device_refused(void **state)
 
 static void test_F13_unreadable_file_fails_cleanly(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	if (sft_is_root()) {
 		print_message("skip: root reads mode-0000 files; the ENOSPC test covers "
 			      "a mid-walk failure as root\n");
@@ -100,7 +82,7 @@ static void test_F13_unreadable_file_fails_cleanly(void **state)
 /* ENOSPC halfway: a 1 MiB tmpfs cannot hold the 8 MiB of data below. */
 static void test_F13_enospc_mid_fork_leaves_nothing(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	if (!sft_is_root()) {
 		print_message("skip: mounting a small tmpfs needs CAP_SYS_ADMIN (root)\n");
 		skip();
@@ -129,7 +111,7 @@ static void test_F13_enospc_mid_fork_leaves_nothing(void **state)
 
 static void test_dst_exists(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_mkdir(t->dir, "fork", 0755);
 	expect_fail(t->src, t->dst, -EEXIST, SNAPFORK_SIDE_ARG, t->dst);
 	rmdir(t->dst);
@@ -143,13 +125,13 @@ static void test_dst_exists(void **state)
 
 static void test_same_directory_twice(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	expect_fail(t->src, t->src, -EEXIST, SNAPFORK_SIDE_ARG, t->src);
 }
 
 static void test_dst_inside_src(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	char dst[4200];
 	snprintf(dst, sizeof dst, "%s/snapshots/fork", t->src);
 	expect_fail(t->src, dst, -EINVAL, SNAPFORK_SIDE_ARG, dst);
@@ -159,7 +141,7 @@ static void test_dst_inside_src(void **state)
 
 static void test_src_inside_dst(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	char src[4200];
 	snprintf(src, sizeof src, "%s/snap/snapshots", t->dir);
 	expect_fail(src, t->src, -EINVAL, SNAPFORK_SIDE_ARG, t->src);
@@ -167,7 +149,7 @@ static void test_src_inside_dst(void **state)
 
 static void test_src_symlink_file_missing(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_symlink(t->dir, "link", "snap");
 	const char *link = sft_p(t->dir, "link");
 	char l[4200];
@@ -185,7 +167,7 @@ static void test_src_symlink_file_missing(void **state)
 
 static void test_dst_parent_missing(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	char d[4200];
 	snprintf(d, sizeof d, "%s/no/such/fork", t->dir);
 	expect_fail(t->src, d, -ENOENT, SNAPFORK_SIDE_ARG, d);
@@ -194,7 +176,7 @@ static void test_dst_parent_missing(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, sft_place_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_F13_fifo_deep_in_tree_refused_nothing_left),
 		T(test_F13_device_refused),

@@ -13,18 +13,10 @@
 #include "sft.h"
 #include "snapfork.h"
 
-struct t {
-	char *dir;
-	char src[4096], dst[4096];
-};
-
 static int setup(void **state)
 {
-	struct t *t = calloc(1, sizeof *t);
-	t->dir = sft_scratch("verify");
-	snprintf(t->src, sizeof t->src, "%s/snap", t->dir);
-	snprintf(t->dst, sizeof t->dst, "%s/fork", t->dir);
-	sft_mkdir(t->dir, "snap", 0755);
+	sft_place_setup(state, "verify");
+	struct sft_place *t = *state;
 	sft_snapshot(t->src, "memory-ranges", (off_t)256 << 20);
 	sft_mkdir(t->src, "a", 0755);
 	sft_mkdir(t->src, "a/logs", 0755);
@@ -33,21 +25,11 @@ static int setup(void **state)
 		 1);
 	struct snapfork_report rep;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct t *t = *state;
-	sft_rm_rf(t->dir);
-	free(t->dir);
-	free(t);
 	return 0;
 }
 
 /* The checker must fail exactly `rule` and mention `path`. */
-static void expect_rule(struct t *t, int rule, const char *path)
+static void expect_rule(struct sft_place *t, int rule, const char *path)
 {
 	struct sfc_result res = { 0 };
 	char err[256];
@@ -67,7 +49,7 @@ static void expect_rule(struct t *t, int rule, const char *path)
 
 static void test_good_fork_passes(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	struct sfc_result res = { 0 };
 	char err[256];
 	assert_int_equal(sfc_verify(t->src, t->dst, NULL, &res, err, sizeof err), 0);
@@ -78,28 +60,28 @@ static void test_good_fork_passes(void **state)
 
 static void test_F1_missing_entry(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	assert_int_equal(unlink(sft_p(t->dst, "a/logs/app.log")), 0);
 	expect_rule(t, 1, "a/logs/app.log");
 }
 
 static void test_F1_skipped_entry_copied(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_mkdir(t->dst, "logs", 0755);
 	expect_rule(t, 1, "logs");
 }
 
 static void test_F1_extra_entry(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	sft_text(t->dst, "stray", 0644, "not in the snapshot");
 	expect_rule(t, 1, "stray");
 }
 
 static void test_F1_type_changed(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	assert_int_equal(unlink(sft_p(t->dst, "current")), 0);
 	sft_text(t->dst, "current", 0644, "{}");
 	expect_rule(t, 1, "current");
@@ -107,21 +89,21 @@ static void test_F1_type_changed(void **state)
 
 static void test_F2_mode_changed(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	assert_int_equal(chmod(sft_p(t->dst, "config.json"), 0644), 0);
 	expect_rule(t, 2, "config.json");
 }
 
 static void test_F2_dir_mode_changed(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	assert_int_equal(chmod(sft_p(t->dst, "snapshots/snapshot-latest"), 0755), 0);
 	expect_rule(t, 2, "snapshots/snapshot-latest");
 }
 
 static void test_F2_content_changed(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	int fd = open(sft_p(t->dst, "disk.raw"), O_WRONLY);
 	assert_int_equal(pwrite(fd, "Z", 1, (1 << 20) + 100), 1);
 	close(fd);
@@ -130,7 +112,7 @@ static void test_F2_content_changed(void **state)
 
 static void test_F2_symlink_target_changed(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	assert_int_equal(unlink(sft_p(t->dst, "current")), 0);
 	sft_symlink(t->dst, "current", "./config.json");
 	expect_rule(t, 2, "current");
@@ -138,7 +120,7 @@ static void test_F2_symlink_target_changed(void **state)
 
 static void test_F3_copied_file_hardlinked(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	assert_int_equal(unlink(sft_p(t->dst, "state.json")), 0);
 	assert_int_equal(link(sft_p(t->src, "state.json"), sft_p(t->dst, "state.json")), 0);
 	expect_rule(t, 3, "state.json");
@@ -146,7 +128,7 @@ static void test_F3_copied_file_hardlinked(void **state)
 
 static void test_F4_mem_file_copied_not_linked(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	assert_int_equal(unlink(sft_p(t->dst, "memory-ranges")), 0);
 	int s = open(sft_p(t->src, "memory-ranges"), O_RDONLY);
 	int d = open(sft_p(t->dst, "memory-ranges"), O_WRONLY | O_CREAT, 0600);
@@ -173,7 +155,7 @@ static void test_F4_mem_file_copied_not_linked(void **state)
 
 static void test_F5_hole_filled(void **state)
 {
-	struct t *t = *state;
+	struct sft_place *t = sft_place(state);
 	/* Same bytes, but the hole at [0, 1 MiB) written out as zeros. */
 	int fd = open(sft_p(t->dst, "disk.raw"), O_WRONLY);
 	char *zero = calloc(1, 1 << 20);
@@ -185,7 +167,7 @@ static void test_F5_hole_filled(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, sft_place_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_good_fork_passes),
 		T(test_F1_missing_entry),
