@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# install_test.sh BUILD_DIR - `cmake --install` gives a VM manager what it
+# install_test.sh BUILD_DIR [CFLAGS] - `cmake --install` gives a VM manager what it
 # needs: the library, the one header, a pkg-config file and the CLI; a
 # program built only from those forks a snapshot.
 set -euo pipefail
 build=$1
+user_cflags=${2:-}
 T=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-install.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cmake --install "$build" --prefix "$T/prefix" >/dev/null
@@ -23,7 +24,8 @@ int main(int argc, char **argv)
 	return r != 0 || argc != 3;
 }
 C
-cc -std=c11 -Wall -Werror -o "$T/user" "$T/user.c" $(pkg-config --cflags --libs snapfork) -Wl,-rpath,"$libdir"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror $user_cflags -o "$T/user" "$T/user.c" $(pkg-config --cflags --libs snapfork) -Wl,-rpath,"$libdir"
 # The shared library exports the snapfork_ API and nothing internal.
 if nm -D --defined-only "$libdir/libsnapfork.so" | awk '{print $3}' | grep -v '^snapfork_' | grep -q .; then
 	echo "libsnapfork.so exports non-API symbols:"; nm -D --defined-only "$libdir/libsnapfork.so" | grep -v ' snapfork_'
