@@ -18,6 +18,11 @@ static const char usage[] =
 	"                      check an existing fork against its snapshot\n"
 	"  probe [--json] DIR  what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
+	"  fixture list        the bundled fixture snapshots\n"
+	"  fixture extract NAME|FILE.tar DIR\n"
+	"                      unpack a fixture safely (holes, modes, sockets)\n"
+	"  fixture capture [--anonymize] DIR FILE.tar\n"
+	"                      turn a snapshot directory into a fixture\n"
 	"\n"
 	"  --help, --version\n"
 	"\n"
@@ -68,10 +73,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*run)(int, char **);
 	} cmds[] = {
-		{ "fork", cmd_fork },
-		{ "verify", cmd_verify },
-		{ "probe", cmd_probe },
-		{ "unshare", cmd_unshare },
+		{ "fork", cmd_fork },       { "verify", cmd_verify },   { "probe", cmd_probe },
+		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);
