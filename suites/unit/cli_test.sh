@@ -96,5 +96,34 @@ expect 0 "unshare again is a no-op" "$SF" unshare "$T/f2/snapshots/snapshot-late
 has "$T/out" "not shared" "second unshare does nothing"
 expect 1 "unshare a directory" "$SF" unshare "$T/f2"
 
+# Fixtures: list, extract, capture and back.
+expect 0 "fixture list" "$SF" fixture list
+has "$T/out" "^ch-zstd  *compressed  *cloud-hypervisor" "fixture list shows kind and layout"
+[ "$(grep -c '^[a-z]' "$T/out")" -eq 8 ] && ok "fixture list shows every fixture" || bad "fixture list count"
+expect 0 "fixture extract ch-raw" "$SF" fixture extract ch-raw "$T/fx"
+has "$T/out" "memory-ranges: 1.0 GiB apparent, [0-9.]* KiB allocated" "extract shows the holes"
+[ -S "$T/fx/vsock.sock" ] && ok "extract binds the listed sockets" || bad "socket not bound"
+expect 0 "fork an extracted fixture" "$SF" fork "$T/fx" "$T/fxf"
+expect 0 "verify it" "$SF" verify "$T/fx" "$T/fxf"
+expect 1 "extract onto an existing dir" "$SF" fixture extract ch-raw "$T/fx"
+has "$T/err" "$T/fx: already exists" "extract error names the directory"
+expect 1 "extract an unknown fixture" "$SF" fixture extract no-such "$T/nx"
+has "$T/err" "no such bundled fixture" "unknown fixture is named as such"
+expect 2 "fixture with no subcommand" "$SF" fixture
+
+listing() { (cd "$1" && find . -mindepth 1 -printf '%P %y %m %s\n' | sort); }
+expect 0 "capture a snapshot" "$SF" fixture capture "$T/fx" "$T/cap.tar"
+jq -e '.sockets | index("vsock.sock") != null' "$T/cap.json" >/dev/null && ok "capture lists sockets in its manifest" || bad "capture manifest"
+expect 0 "extract the capture" "$SF" fixture extract "$T/cap.tar" "$T/fx2"
+[ "$(listing "$T/fx")" = "$(listing "$T/fx2")" ] && ok "capture round trip keeps the tree" || bad "capture round trip tree"
+cmp -s "$T/fx/overlay.raw" "$T/fx2/overlay.raw" && ok "capture keeps contents" || bad "capture contents"
+[ "$(stat -c %b "$T/fx2/snapshots/snapshot-latest/memory-ranges")" -le "$(( $(stat -c %b "$T/fx/snapshots/snapshot-latest/memory-ranges") + 8 ))" ] && ok "capture keeps holes" || bad "capture holes"
+expect 0 "capture --anonymize" "$SF" fixture capture --anonymize "$T/fx" "$T/anon.tar"
+expect 0 "extract the anonymized capture" "$SF" fixture extract "$T/anon.tar" "$T/fx3"
+[ "$(listing "$T/fx")" = "$(listing "$T/fx3")" ] && ok "anonymized capture keeps the tree" || bad "anonymized tree"
+cmp -s "$T/fx/overlay.raw" "$T/fx3/overlay.raw" && bad "anonymized capture kept the bytes" || ok "anonymized capture replaced the bytes"
+expect 1 "capture a missing dir" "$SF" fixture capture "$T/none" "$T/x.tar"
+has "$T/err" "$T/none" "capture error names the directory"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
