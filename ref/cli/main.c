@@ -16,6 +16,10 @@ static const char usage[] =
 	"                      fork snapshot SRC into the new directory DST\n"
 	"  verify [--json] [--skip REL]... SRC DST\n"
 	"                      check an existing fork against its snapshot\n"
+	"  check [--fork-cmd TEMPLATE] [--scratch DIR] [--fork-dir DIR]\n"
+	"        [--fixture NAME|FILE.tar]... [--junit FILE] [--json FILE] [--keep]\n"
+	"                      conformance check of a fork implementation (default:\n"
+	"                      the reference library) on the bundled fixtures\n"
 	"  probe [--json] DIR  what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
 	"  fixture list        the bundled fixture snapshots\n"
@@ -74,7 +78,7 @@ int main(int argc, char **argv)
 		int (*run)(int, char **);
 	} cmds[] = {
 		{ "fork", cmd_fork },       { "verify", cmd_verify },   { "probe", cmd_probe },
-		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture },
+		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture }, { "check", cmd_check },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);

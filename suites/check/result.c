@@ -62,8 +62,22 @@ void sfc_fail(struct sfc_result *r, int rule, const char *path, const char *fmt,
 	}
 }
 
+void sfc_skip(struct sfc_result *r, int rule, const char *fmt, ...)
+{
+	r->skipped |= 1u << rule;
+	if (rule < 0 || rule > 13 || r->skip_reason[rule])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&r->skip_reason[rule], fmt, ap) < 0)
+		r->skip_reason[rule] = NULL;
+	va_end(ap);
+}
+
 void sfc_result_free(struct sfc_result *r)
 {
+	for (int i = 0; i < 14; i++)
+		free(r->skip_reason[i]);
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].path);
 		free(r->v[i].what);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "sft.h"
 
 #define DIE(...)                                                                                   \
@@ -44,28 +45,9 @@ char *sft_scratch(const char *tag)
 	return p;
 }
 
-static void rm_at(int dir, const char *name)
-{
-	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
-		return;
-	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	if (fd < 0)
-		return;
-	fchmod(fd, 0700);
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	while (d && (de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rm_at(fd, de->d_name);
-	if (d)
-		closedir(d);
-	unlinkat(dir, name, AT_REMOVEDIR);
-}
-
 void sft_rm_rf(const char *path)
 {
-	if (path)
-		rm_at(AT_FDCWD, path);
+	sfc_remove_tree(path);
 }
 
 void sft_mkdir(const char *root, const char *rel, mode_t mode)
