@@ -99,7 +99,7 @@ expect 1 "unshare a directory" "$SF" unshare "$T/f2"
 # Fixtures: list, extract, capture and back.
 expect 0 "fixture list" "$SF" fixture list
 has "$T/out" "^ch-zstd  *compressed  *cloud-hypervisor" "fixture list shows kind and layout"
-[ "$(grep -c '^[a-z]' "$T/out")" -eq 8 ] && ok "fixture list shows every fixture" || bad "fixture list count"
+[ "$(grep -c '^[a-z]' "$T/out")" -eq 9 ] && ok "fixture list shows every fixture" || bad "fixture list count"
 expect 0 "fixture extract ch-raw" "$SF" fixture extract ch-raw "$T/fx"
 has "$T/out" "memory-ranges: 1.0 GiB apparent, [0-9.]* KiB allocated" "extract shows the holes"
 [ -S "$T/fx/vsock.sock" ] && ok "extract binds the listed sockets" || bad "socket not bound"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Correct: cp -a --sparse=always of everything, drop the skipped entries,
+# hardlink the mem-file, publish with one rename.
+. "$(dirname "$0")/lib.sh"
+refuse_special
+cp -a --sparse=always "$SRC" "$STAGE"
+drop_skipped "$STAGE"
+mem=$(mem_file)
+if [ -n "$mem" ]; then
+	rm -f "$STAGE/$mem"
+	ln "$SRC/$mem" "$STAGE/$mem"
+fi
+publish

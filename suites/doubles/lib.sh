@@ -1,0 +1,36 @@
+# lib.sh - shared by the test-double fork implementations (sourced).
+# The doubles are shell forks that `snapfork check --fork-cmd` judges:
+# correct ones must pass, broken ones must be caught by the named rule.
+set -eu
+SRC=$1 DST=$2
+STAGE="$DST.double.$$"
+trap 'rm -rf "$STAGE"' EXIT
+
+# CONTRACT.md: a FIFO or device outside the skipped logs/ is refused.
+refuse_special() {
+	if find "$SRC" -path "$SRC/logs" -prune -o \( -type p -o -type b -o -type c \) -print | grep -q .; then
+		echo "refusing: $SRC holds a FIFO or device" >&2
+		exit 1
+	fi
+}
+
+# The raw mem-file: the first regular file (no symlink on the way) among
+# the candidates; empty when none.
+mem_file() {
+	for m in memory-ranges memory snapshots/snapshot-latest/memory-ranges snapshots/snapshot-latest/memory; do
+		case $m in snapshots/*) [ -L "$SRC/snapshots" ] || [ -L "$SRC/snapshots/snapshot-latest" ] && continue ;; esac
+		if [ -f "$SRC/$m" ] && [ ! -L "$SRC/$m" ]; then echo "$m"; return; fi
+	done
+}
+
+# Remove what the contract skips from a full copy in $1.
+drop_skipped() {
+	rm -rf "$1/logs"
+	find "$1" -type s -delete
+	find "$1" -type f \( -name '*.lz4.tmp' -o -name '*.zst.tmp' \) -delete
+}
+
+publish() {
+	mv -T -n "$STAGE" "$DST"
+	[ ! -e "$STAGE" ] || { echo "DST appeared meanwhile" >&2; exit 1; }
+}
