@@ -84,6 +84,9 @@ const char *sfc_rule_title(int rule);
 int sfc_compare_content(int a, int b, off_t size, char *msg, size_t len);
 int sfc_extents_within(int copy, int src, off_t size, char *msg, size_t len);
 int sfc_compare_decompressed(int compressed, const char *name, int raw, char *msg, size_t len);
+/* F5's allocation half: the copy allocates no more than the source, at
+ * allocation-unit granularity, allowing for filesystem metadata. */
+int sfc_allocation_within(int copy, int src, uint64_t unit, char *msg, size_t len);
 
 /* F6: what the fork must not change in the snapshot, per entry: type,
  * mode, owner, size, mtime, contents (SHA-256 of the data extents) and

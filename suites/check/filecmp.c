@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -102,6 +103,47 @@ int sfc_extents_within(int copy, int src, off_t size, char *msg, size_t len)
 			return 1;
 		}
 		off = h;
+	}
+	return 0;
+}
+
+/* Data extents of fd, as SEEK_DATA/SEEK_HOLE see them. */
+static uint64_t count_extents(int fd, off_t size)
+{
+	uint64_t n = 0;
+	for (off_t off = 0; off < size;) {
+		off_t d = lseek(fd, off, SEEK_DATA);
+		if (d < 0 || d >= size)
+			break;
+		n++;
+		off = next_hole(fd, d, size);
+	}
+	return n;
+}
+
+int sfc_allocation_within(int copy, int src, uint64_t unit, char *msg, size_t len)
+{
+	struct stat c, s;
+	if (fstat(copy, &c) < 0 || fstat(src, &s) < 0)
+		return -errno;
+	if (unit == 0)
+		unit = 4096;
+	uint64_t cu = ((uint64_t)c.st_blocks * 512 + unit - 1) / unit;
+	uint64_t su = ((uint64_t)s.st_blocks * 512 + unit - 1) / unit;
+	/* st_blocks counts the filesystem's own metadata too: an ext4 file of
+	 * more than four extents needs extent-tree blocks (one per ~340
+	 * extents), which a source still in delayed allocation does not show
+	 * yet.  Allow one unit, plus one per 256 extents; XFS speculative
+	 * preallocation or a filled hole is far larger. */
+	uint64_t slack = 1 + count_extents(copy, c.st_size) / 256;
+	if (cu > su + slack) {
+		snprintf(msg, len,
+			 "allocation: %llu bytes, the source %llu (allowed: %llu units of %llu "
+			 "bytes for metadata)",
+			 (unsigned long long)c.st_blocks * 512,
+			 (unsigned long long)s.st_blocks * 512, (unsigned long long)slack,
+			 (unsigned long long)unit);
+		return 1;
 	}
 	return 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# main_job.sh SNAPFORK - the main job until the bundled-fixture conformance
-# check lands: build a realistic snapshot (Cloud Hypervisor layout), fork it
+# scale_demo.sh SNAPFORK - the figures of README.md "Figures": build a
+# realistic snapshot (Cloud Hypervisor layout), fork it
 # with the reference implementation, verify the fork under CONTRACT.md, and
 # show that the fork's cost does not grow with the mem-file (1 vs 64 GiB).
 set -euo pipefail
@@ -49,4 +49,4 @@ for size in 1 64; do
 		"$(du -sh "$T/t$size-1" | cut -f1)"
 done
 awk -v a="$(cat "$T/median1")" -v b="$(cat "$T/median64")" 'BEGIN { printf "  ratio 64 GiB / 1 GiB: %.2f\n", b / a }'
-echo "main job: ok"
+echo "scale demo: ok"
