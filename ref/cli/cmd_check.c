@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,9 @@
 #include "check_run.h"
 #include "cli.h"
 
-/* The reference implementation, in process. */
-static int fork_ref(void *ctx, const char *src, const char *dst, char *msg, size_t len)
+/* The reference implementation, in process.  On success msg says how
+ * the mem-file got there, and why when it was not linked. */
+int check_fork_ref(void *ctx, const char *src, const char *dst, char *msg, size_t len)
 {
 	(void)ctx;
 	struct snapfork_report rep;
@@ -23,6 +25,13 @@ static int fork_ref(void *ctx, const char *src, const char *dst, char *msg, size
 	if (r < 0)
 		snprintf(msg, len, "%s: %s (%s)", rep.error_path,
 			 rep.error_reason ? rep.error_reason : "", strerror(-r));
+	else if (rep.mem_fallback_errno)
+		snprintf(msg, len, "mem-file via %s; fallback: %s (%s)",
+			 snapfork_via_name(rep.mem_via),
+			 rep.mem_fallback_reason ? rep.mem_fallback_reason : "",
+			 strerrorname_np(rep.mem_fallback_errno));
+	else if (rep.kind != SNAPFORK_KIND_MEMORYLESS)
+		snprintf(msg, len, "mem-file via %s", snapfork_via_name(rep.mem_via));
 	return r;
 }
 
@@ -69,9 +78,11 @@ static char *expand(const char *tmpl, const char *src, const char *dst)
 }
 
 /* A command template run with /bin/sh -c; its output is kept for the
- * report (the last lines, as the error). */
-static int fork_cmd(void *ctx, const char *src, const char *dst, char *msg, size_t len)
+ * report (the last lines, as the error).  With uid set, the command runs
+ * as that user (the matrix's protected_hardlinks leg). */
+int check_fork_cmd(void *arg, const char *src, const char *dst, char *msg, size_t len)
 {
+	const struct fork_cmd *ctx = arg;
 	char asrc[PATH_MAX], adst_dir[PATH_MAX], adst[PATH_MAX + NAME_MAX + 2];
 	const char *slash = strrchr(dst, '/');
 	char *parent = strndup(dst, slash ? (size_t)(slash - dst) : 0);
@@ -82,7 +93,7 @@ static int fork_cmd(void *ctx, const char *src, const char *dst, char *msg, size
 	}
 	free(parent);
 	snprintf(adst, sizeof adst, "%s/%s", adst_dir, slash ? slash + 1 : dst);
-	char *cmd = expand(ctx, asrc, adst);
+	char *cmd = expand(ctx->tmpl, asrc, adst);
 	int pipefd[2];
 	if (pipe(pipefd) < 0) {
 		free(cmd);
@@ -94,6 +105,12 @@ static int fork_cmd(void *ctx, const char *src, const char *dst, char *msg, size
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
 		close(pipefd[0]);
+		if (ctx->as_user &&
+		    (setgroups(0, NULL) < 0 || setresgid(ctx->gid, ctx->gid, ctx->gid) < 0 ||
+		     setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)) {
+			perror("dropping privileges");
+			_exit(126);
+		}
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -158,7 +175,7 @@ static void mount_options(const char *path, char *out, size_t len)
 		fclose(f);
 }
 
-static void describe_machine(struct check_run *run, const char *scratch)
+void check_describe(struct check_run *run, const char *scratch)
 {
 	struct utsname u;
 	if (uname(&u) == 0)
@@ -270,21 +287,21 @@ static const struct sff_fixture *refusal_base(const struct sff_fixture *fx, size
 	return n ? &fx[0] : NULL;
 }
 
-static int run_all(const struct opts *o, const struct sff_fixture *fx, size_t n,
-		   struct check_run *run, const char *scratch)
+int check_run_fixtures(struct check_run *run, const struct sfc_conform *c,
+		       const struct sff_fixture *fx, size_t n, const struct sff_fixture *refusal)
 {
-	struct sfc_conform c = { scratch, o->fork_dir, o->tmpl ? fork_cmd : fork_ref,
-				 (void *)o->tmpl, o->keep };
-	run->rows = calloc(n + 1, sizeof *run->rows);
+	size_t total = n + (refusal != NULL);
+	run->rows = calloc(total, sizeof *run->rows);
 	char err[1024];
-	for (size_t i = 0; i <= n; i++) {
-		const struct sff_fixture *f = i < n ? &fx[i] : refusal_base(fx, n);
+	for (size_t i = 0; i < total; i++) {
+		const struct sff_fixture *f = i < n ? &fx[i] : refusal;
 		fprintf(stderr, "check: %s%s ...\n", i < n ? "" : "refusal:", f->name);
-		int r = i < n ? sfc_conform_fixture(&c, f, &run->rows[i], err, sizeof err)
-			      : sfc_conform_refusal(&c, f, &run->rows[i], err, sizeof err);
+		int r = i < n ? sfc_conform_fixture(c, f, &run->rows[i], err, sizeof err)
+			      : sfc_conform_refusal(c, f, &run->rows[i], err, sizeof err);
 		run->n = i + 1;
 		if (r < 0) {
 			fprintf(stderr, "snapfork check: %s: setup failed: %s\n", f->name, err);
+			snprintf(run->setup_error, sizeof run->setup_error, "%s: %s", f->name, err);
 			return -1;
 		}
 	}
@@ -327,10 +344,13 @@ int cmd_check(int argc, char **argv)
 	snprintf(repro, sizeof repro, "snapfork check%s%s%s%s", o.tmpl ? " --fork-cmd '" : "",
 		 o.tmpl ? o.tmpl : "", o.tmpl ? "'" : "", o.fork_dir ? " --fork-dir ..." : "");
 	run.repro_base = repro;
-	describe_machine(&run, scratch);
+	check_describe(&run, scratch);
 	printf("snapfork check: %s\n  on %s, %s (%s), %s\n\n", run.fork_desc, run.kernel,
 	       run.fstype, run.mount_options, run.capabilities);
-	if (run_all(&o, fx, nfx, &run, scratch) < 0)
+	struct fork_cmd fc = { o.tmpl, 0, 0, 0 };
+	struct sfc_conform c = { scratch, o.fork_dir, o.tmpl ? check_fork_cmd : check_fork_ref,
+				 &fc,     o.keep,     NULL };
+	if (check_run_fixtures(&run, &c, fx, nfx, refusal_base(fx, nfx)) < 0)
 		goto out;
 	check_print_table(&run);
 	rc = EXIT_OK;

@@ -136,6 +136,7 @@ int sfc_remove_tree(const char *path);
 
 struct sfc_verify_opts {
 	const char *const *skip; /* caller skip paths given to the fork */
+	int mem_copied;          /* link refused on purpose: judge the mem-file by F11 */
 };
 /* Check an existing fork against its snapshot: F1-F5, F9, F10, F11.
  * Returns 0 when it could check (violations in res), -errno when it could

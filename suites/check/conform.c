@@ -85,6 +85,46 @@ int sfc_row_failed(const struct sfc_row *row)
 	return 0;
 }
 
+static const struct sfc_hooks no_hooks;
+
+static const struct sfc_hooks *hooks(const struct sfc_conform *c)
+{
+	return c->hooks ? c->hooks : &no_hooks;
+}
+
+static int extract(const struct sfc_conform *c, const struct sff_fixture *f, const char *dir,
+		   const char *snap, char *err, size_t len)
+{
+	const struct sfc_hooks *h = hooks(c);
+	return h->extract ? h->extract(h->ctx, f, dir, err, len)
+			  : sff_extract(f->tar, snap, f->sockets, err, len);
+}
+
+static int prepare(const struct sfc_conform *c, const struct sff_fixture *f, const char *snap,
+		   char *err, size_t len)
+{
+	const struct sfc_hooks *h = hooks(c);
+	return h->prepare ? h->prepare(h->ctx, f, snap, err, len) : 0;
+}
+
+static void unprepare(const struct sfc_conform *c, const struct sff_fixture *f, const char *snap)
+{
+	const struct sfc_hooks *h = hooks(c);
+	if (h->unprepare)
+		h->unprepare(h->ctx, f, snap);
+}
+
+/* Remove a scratch directory, first letting the leg release it. */
+static void drop(const struct sfc_conform *c, const char *dir)
+{
+	const struct sfc_hooks *h = hooks(c);
+	if (!dir)
+		return;
+	if (h->release)
+		h->release(h->ctx, dir);
+	sfc_remove_tree(dir);
+}
+
 struct fixture_run {
 	char snap[PATH_MAX], fork[PATH_MAX], fork2[PATH_MAX];
 	char mem_snap[2 * PATH_MAX], mem_fork[2 * PATH_MAX], mem_fork2[2 * PATH_MAX];
@@ -113,25 +153,30 @@ static int read_snapshot(struct fixture_run *fr, char *err, size_t len)
 	return 0;
 }
 
-static void check_mapping_rules(const struct sfc_conform *c, struct fixture_run *fr,
-				struct sfc_result *res, int second_ok)
+static void check_mapping_rules(const struct sfc_conform *c, const struct sff_fixture *f,
+				struct fixture_run *fr, struct sfc_result *res, int second_ok)
 {
-	(void)c;
 	struct stat st;
 	int have_mem = fr->x.kind != SFC_MEMORYLESS && lstat(fr->mem_fork, &st) == 0 &&
 		       S_ISREG(st.st_mode);
-	if (!have_mem)
+	if (!have_mem) {
+		unprepare(c, f, fr->snap);
 		return; /* memoryless, or a compressed copy only: no raw memory to map */
+	}
 	sfc_check_map_private(fr->mem_fork, fr->x.kind == SFC_RAW ? fr->mem_snap : NULL,
 			      second_ok ? fr->mem_fork2 : NULL, res);
 	if (fr->x.kind == SFC_RAW && second_ok) {
-		if (fr->same_fs)
+		if (fr->same_fs && !hooks(c)->link_refused)
 			sfc_check_page_cache(fr->mem_fork, fr->mem_fork2, res);
 		else
 			res->checked |= 1u << 12,
-				sfc_skip(res, 12, "snapshot and forks on different filesystems");
+				sfc_skip(res, 12, "%s",
+					 fr->same_fs
+						 ? "link refused by the leg: no shared inode"
+						 : "snapshot and forks on different filesystems");
 	}
 	/* Last: F8 deletes the snapshot under a live mapping. */
+	unprepare(c, f, fr->snap);
 	sfc_check_delete_snapshot(fr->snap, fr->mem_fork, res);
 }
 
@@ -151,8 +196,8 @@ int sfc_conform_fixture(const struct sfc_conform *c, const struct sff_fixture *f
 	snprintf(fr->snap, sizeof fr->snap, "%s/snap", dir);
 	snprintf(fr->fork, sizeof fr->fork, "%s/fork", fdir ? fdir : dir);
 	snprintf(fr->fork2, sizeof fr->fork2, "%s/fork2", fdir ? fdir : dir);
-	if ((r = sff_extract(f->tar, fr->snap, f->sockets, err, len)) < 0 ||
-	    (r = read_snapshot(fr, err, len)) < 0)
+	if ((r = extract(c, f, dir, fr->snap, err, len)) < 0 ||
+	    (r = prepare(c, f, fr->snap, err, len)) < 0 || (r = read_snapshot(fr, err, len)) < 0)
 		goto out;
 	struct stat a, b;
 	fr->same_fs =
@@ -169,13 +214,17 @@ int sfc_conform_fixture(const struct sfc_conform *c, const struct sff_fixture *f
 		char line[1200];
 		snprintf(line, sizeof line, "the fork failed: %s", msg);
 		fork_failed(row, line);
+		unprepare(c, f, fr->snap);
 	} else {
 		char verr[512];
-		if (sfc_verify(fr->snap, fr->fork, NULL, &res, verr, sizeof verr) < 0)
+		struct sfc_verify_opts vo = { .mem_copied = hooks(c)->link_refused };
+		if (msg[0])
+			row->note = strdup(msg);
+		if (sfc_verify(fr->snap, fr->fork, &vo, &res, verr, sizeof verr) < 0)
 			sfc_fail(&res, 1, fr->fork, "cannot read the fork: %s", verr);
 		struct stat m;
-		if (fr->x.kind == SFC_RAW && fr->same_fs && lstat(fr->mem_snap, &m) == 0 &&
-		    m.st_nlink != fr->nlink_before + 1)
+		if (fr->x.kind == SFC_RAW && fr->same_fs && !hooks(c)->link_refused &&
+		    lstat(fr->mem_snap, &m) == 0 && m.st_nlink != fr->nlink_before + 1)
 			sfc_fail(&res, 4, fr->x.raw_rel,
 				 "st_nlink: expected %llu after the fork, found %llu",
 				 (unsigned long long)fr->nlink_before + 1,
@@ -191,7 +240,7 @@ int sfc_conform_fixture(const struct sfc_conform *c, const struct sff_fixture *f
 			sfc_fail(&res, 6, fr->snap, "cannot read the snapshot after the fork: %s",
 				 verr);
 		}
-		check_mapping_rules(c, fr, &res, second);
+		check_mapping_rules(c, f, fr, &res, second);
 		fill_row(row, &res);
 		sfc_result_free(&res);
 	}
@@ -205,10 +254,12 @@ out:
 		row->kept = dir;
 		dir = NULL;
 	}
+	if (r < 0 && fr && fr->snap[0])
+		unprepare(c, f, fr->snap);
 	if (fdir && (r < 0 || !row->kept))
-		sfc_remove_tree(fdir);
+		drop(c, fdir);
 	if (dir)
-		sfc_remove_tree(dir);
+		drop(c, dir);
 	free(dir);
 	free(fdir);
 	free(fr);
@@ -245,9 +296,11 @@ int sfc_conform_refusal(const struct sfc_conform *c, const struct sff_fixture *f
 	char snap[PATH_MAX], fork[PATH_MAX], fifo[PATH_MAX + 64];
 	snprintf(snap, sizeof snap, "%s/snap", dir);
 	snprintf(fork, sizeof fork, "%s/fork", fdir ? fdir : dir);
-	int r = sff_extract(f->tar, snap, f->sockets, err, len);
+	int r = extract(c, f, dir, snap, err, len);
 	struct sfc_state before, after;
-	if (r == 0) {
+	if (r == 0 && hooks(c)->plant) {
+		r = hooks(c)->plant(hooks(c)->ctx, snap, err, len);
+	} else if (r == 0) {
 		/* Deep in the tree, so a fork has made much before it meets it. */
 		struct stat st;
 		snprintf(fifo, sizeof fifo, "%s/snapshots/snapshot-latest", snap);
@@ -295,9 +348,9 @@ int sfc_conform_refusal(const struct sfc_conform *c, const struct sff_fixture *f
 		dir = NULL;
 	}
 	if (fdir && !row->kept)
-		sfc_remove_tree(fdir);
+		drop(c, fdir);
 	if (dir)
-		sfc_remove_tree(dir);
+		drop(c, dir);
 	free(dir);
 	free(fdir);
 	return r;
@@ -309,5 +362,6 @@ void sfc_row_free(struct sfc_row *row)
 	for (int i = 0; i < 14; i++)
 		free(row->detail[i]);
 	free(row->kept);
+	free(row->note);
 	memset(row, 0, sizeof *row);
 }

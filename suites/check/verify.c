@@ -38,7 +38,8 @@ struct vctx {
 	const struct sfc_expect *x;
 	struct sfc_result *res;
 	int same_fs;
-	uint64_t unit; /* allocation unit of the fork's filesystem */
+	int mem_copied; /* the leg refused link(2): a copy is expected */
+	uint64_t unit;  /* allocation unit of the fork's filesystem */
 };
 
 /* F2 contents and F5 holes of one regular file pair. */
@@ -70,7 +71,7 @@ static void check_data(struct vctx *v, const struct sfc_entry *s, const struct s
 
 static void check_mem(struct vctx *v, const struct sfc_entry *s, const struct sfc_entry *f)
 {
-	if (!v->same_fs) {
+	if (!v->same_fs || v->mem_copied) {
 		/* F11: another filesystem, so a copy; holes must survive it. */
 		check_data(v, s, f, 11, 11);
 		return;
@@ -212,12 +213,13 @@ int sfc_verify(const char *snap, const char *fork, const struct sfc_verify_opts 
 		snprintf(err, errlen, "%s", strerror(-r));
 	} else {
 		struct statvfs sv;
-		struct vctx v = { &ts, &tf, &x, res, ts.root.st_dev == tf.root.st_dev, 4096 };
+		struct vctx v = { &ts, &tf, &x, res, ts.root.st_dev == tf.root.st_dev,
+				  o && o->mem_copied, 4096 };
 		if (fstatvfs(tf.rootfd, &sv) == 0 && sv.f_frsize > 0)
 			v.unit = sv.f_frsize;
 		res->checked |= BIT(1) | BIT(2) | BIT(3) | BIT(5);
 		if (x.kind == SFC_RAW)
-			res->checked |= v.same_fs ? BIT(4) : BIT(11);
+			res->checked |= v.same_fs && !v.mem_copied ? BIT(4) : BIT(11);
 		res->checked |= x.kind == SFC_COMPRESSED ? BIT(9) : 0;
 		res->checked |= x.kind == SFC_MEMORYLESS ? BIT(10) : 0;
 		check_trees(&v);

@@ -33,7 +33,7 @@ static void test_F1_to_F12_on_fixture(void **state)
 {
 	const struct sff_fixture *f = *state;
 	char *scratch = sft_scratch("props");
-	struct sfc_conform c = { scratch, NULL, fork_ref, NULL, 0 };
+	struct sfc_conform c = { scratch, NULL, fork_ref, NULL, 0, NULL };
 	struct sfc_row row;
 	char err[1024];
 	if (sfc_conform_fixture(&c, f, &row, err, sizeof err) < 0)
@@ -64,7 +64,7 @@ static void test_F13_refusal_leaves_nothing(void **state)
 	char err[1024];
 	assert_int_equal(sff_fixture_resolve("ch-raw", &f, err, sizeof err), 0);
 	char *scratch = sft_scratch("props");
-	struct sfc_conform c = { scratch, NULL, fork_ref, NULL, 0 };
+	struct sfc_conform c = { scratch, NULL, fork_ref, NULL, 0, NULL };
 	struct sfc_row row;
 	assert_int_equal(sfc_conform_refusal(&c, &f, &row, err, sizeof err), 0);
 	if (row.cell[13] != SFC_PASS || row.cell[6] != SFC_PASS)
