@@ -106,11 +106,9 @@ static void property(FILE *f, const char *name, const char *value)
 	fputs("\"/>\n", f);
 }
 
-int check_write_junit(const struct check_run *run, const char *path)
+void check_junit_suite(FILE *f, const struct check_run *run, const char *suite,
+		       const char *const *props)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -errno;
 	unsigned tests = 0, failures = 0, skipped = 0;
 	for (size_t i = 0; i < run->n; i++)
 		for (int rule = 1; rule <= 13; rule++) {
@@ -119,11 +117,9 @@ int check_write_junit(const struct check_run *run, const char *path)
 			failures += c == SFC_FAIL && !sfc_rule_is_should(rule);
 			skipped += c == SFC_SKIP;
 		}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
-	fprintf(f,
-		"  <testsuite name=\"snapfork check\" tests=\"%u\" failures=\"%u\" "
-		"skipped=\"%u\">\n",
-		tests, failures, skipped);
+	fputs("  <testsuite name=\"", f);
+	xml_text(f, suite);
+	fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", tests, failures, skipped);
 	fputs("    <properties>\n", f);
 	property(f, "kernel", run->kernel);
 	property(f, "filesystem", run->fstype);
@@ -131,6 +127,8 @@ int check_write_junit(const struct check_run *run, const char *path)
 	property(f, "scratch", run->scratch);
 	property(f, "capabilities", run->capabilities);
 	property(f, "fork", run->fork_desc);
+	for (const char *const *p = props; p && p[0] && p[1]; p += 2)
+		property(f, p[0], p[1]);
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct sfc_row *row = &run->rows[i];
@@ -165,7 +163,17 @@ int check_write_junit(const struct check_run *run, const char *path)
 			fputs("    </testcase>\n", f);
 		}
 	}
-	fputs("  </testsuite>\n</testsuites>\n", f);
+	fputs("  </testsuite>\n", f);
+}
+
+int check_write_junit(const struct check_run *run, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
+	check_junit_suite(f, run, "snapfork check", NULL);
+	fputs("</testsuites>\n", f);
 	return fclose(f) == 0 ? 0 : -errno;
 }
 

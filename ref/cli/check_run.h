@@ -3,6 +3,7 @@
 #define SNAPFORK_CHECK_RUN_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "conform.h"
@@ -35,6 +36,10 @@ int check_run_fixtures(struct check_run *run, const struct sfc_conform *c,
 
 void check_print_table(const struct check_run *run);
 int check_write_junit(const struct check_run *run, const char *path);
+/* One <testsuite> of run into an open JUnit file; props are extra
+ * name/value pairs, NULL-terminated. */
+void check_junit_suite(FILE *f, const struct check_run *run, const char *suite,
+		       const char *const *props);
 int check_write_json(const struct check_run *run, const char *path);
 
 #endif

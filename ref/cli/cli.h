@@ -12,6 +12,7 @@ int cmd_probe(int argc, char **argv);
 int cmd_unshare(int argc, char **argv);
 int cmd_fixture(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
 
 /* "snapfork CMD: PATH: REASON (strerror)" on stderr, one line. */
 void cli_error(const char *cmd, const char *path, const char *reason, int err);

@@ -23,13 +23,14 @@ int check_fork_ref(void *ctx, const char *src, const char *dst, char *msg, size_
 	struct snapfork_report rep;
 	int r = snapfork_fork(src, dst, NULL, &rep);
 	if (r < 0)
-		snprintf(msg, len, "%s: %s (%s)", rep.error_path,
-			 rep.error_reason ? rep.error_reason : "", strerror(-r));
+		snprintf(msg, len, "%s: %s (%s: %s)", rep.error_path,
+			 rep.error_reason ? rep.error_reason : "", strerrorname_np(-r),
+			 strerror(-r));
 	else if (rep.mem_fallback_errno)
-		snprintf(msg, len, "mem-file via %s; fallback: %s (%s)",
+		snprintf(msg, len, "mem-file via %s; fallback: %s (%s: %s)",
 			 snapfork_via_name(rep.mem_via),
 			 rep.mem_fallback_reason ? rep.mem_fallback_reason : "",
-			 strerrorname_np(rep.mem_fallback_errno));
+			 strerrorname_np(rep.mem_fallback_errno), strerror(rep.mem_fallback_errno));
 	else if (rep.kind != SNAPFORK_KIND_MEMORYLESS)
 		snprintf(msg, len, "mem-file via %s", snapfork_via_name(rep.mem_via));
 	return r;
@@ -137,10 +138,15 @@ int check_fork_cmd(void *arg, const char *src, const char *dst, char *msg, size_
 	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	free(cmd);
-	if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
 	while (have > 0 && out[have - 1] == '\n')
 		out[--have] = '\0';
+	if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		/* What the command said last, e.g. the fallback it took. */
+		const char *last = strrchr(out, '\n');
+		const char *fb = strstr(out, "fallback: ");
+		snprintf(msg, len, "%s", fb ? fb : last ? last + 1 : out);
+		return 0;
+	}
 	for (char *p = out; *p; p++)
 		if (*p == '\n')
 			*p = ' ';

@@ -20,6 +20,9 @@ static const char usage[] =
 	"        [--fixture NAME|FILE.tar]... [--junit FILE] [--json FILE] [--keep]\n"
 	"                      conformance check of a fork implementation (default:\n"
 	"                      the reference library) on the bundled fixtures\n"
+	"  matrix [--legs LIST] [--fork-cmd TEMPLATE] [--junit FILE] [--artifacts DIR]\n"
+	"                      as root: check on fresh ext4, xfs, btrfs, tmpfs, overlayfs\n"
+	"                      and under each forced fallback\n"
 	"  probe [--json] DIR  what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
 	"  fixture list        the bundled fixture snapshots\n"
@@ -79,6 +82,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "fork", cmd_fork },       { "verify", cmd_verify },   { "probe", cmd_probe },
 		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture }, { "check", cmd_check },
+		{ "matrix", cmd_matrix },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);

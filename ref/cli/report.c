@@ -31,9 +31,9 @@ static void mem_line(FILE *f, const struct snapfork_report *r)
 	if (r->mem_source[0])
 		fprintf(f, " from %s", r->mem_source);
 	if (r->mem_fallback_errno)
-		fprintf(f, "; fallback: %s (%s)",
+		fprintf(f, "; fallback: %s (%s: %s)",
 			r->mem_fallback_reason ? r->mem_fallback_reason : "refused",
-			strerror(r->mem_fallback_errno));
+			strerrorname_np(r->mem_fallback_errno), strerror(r->mem_fallback_errno));
 	fputc('\n', f);
 }
 

@@ -213,8 +213,10 @@ int sfc_verify(const char *snap, const char *fork, const struct sfc_verify_opts 
 		snprintf(err, errlen, "%s", strerror(-r));
 	} else {
 		struct statvfs sv;
-		struct vctx v = { &ts, &tf, &x, res, ts.root.st_dev == tf.root.st_dev,
-				  o && o->mem_copied, 4096 };
+		struct vctx v = {
+			&ts, &tf, &x, res, ts.root.st_dev == tf.root.st_dev, o && o->mem_copied,
+			4096
+		};
 		if (fstatvfs(tf.rootfd, &sv) == 0 && sv.f_frsize > 0)
 			v.unit = sv.f_frsize;
 		res->checked |= BIT(1) | BIT(2) | BIT(3) | BIT(5);
