@@ -47,7 +47,7 @@ static double elapsed(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - t_start;
 }
 
-static void progress(const char *leg, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void progress(const char *leg, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "[%6.1fs] %-20s ", elapsed(), leg);
@@ -60,7 +60,7 @@ static void progress(const char *leg, const char *fmt, ...)
 /* A command through /bin/sh, its output appended to the leg's log. */
 static char leg_log_path[PATH_MAX];
 
-static int sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
 {
 	char cmd[8192], full[8192 + PATH_MAX + 32];
 	va_list ap;

@@ -97,6 +97,9 @@ int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_nam
 	if (snprintf(tmp, sizeof tmp, "%s.tmp", raw_name) >= (int)sizeof tmp)
 		return -ENAMETOOLONG;
 	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* <raw>.tmp may be an entry of the snapshot: then a name of our own. */
+	if (fd < 0 && errno == EEXIST && sf_tmpname(raw_name, tmp, sizeof tmp) == 0)
+		fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*reason = "creating the decompressed mem-file failed";
 		return -errno;

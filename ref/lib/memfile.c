@@ -179,6 +179,16 @@ static int decompress_mem(struct ctx *c, int sdir, int ddir, const char *sbase)
 {
 	const char *raw_base = strrchr(c->mem.raw_rel, '/');
 	raw_base = raw_base ? raw_base + 1 : c->mem.raw_rel;
+	/* The snapshot itself may hold the raw name as a directory or a
+	 * symlink (not a mem-file, so copied as such): nowhere to decompress
+	 * to; the compressed copy is the fork's memory. */
+	struct stat taken;
+	if (fstatat(ddir, raw_base, &taken, AT_SYMLINK_NOFOLLOW) == 0) {
+		c->rep->mem_via = SNAPFORK_VIA_COMPRESSED_COPY;
+		c->rep->mem_fallback_errno = EEXIST;
+		c->rep->mem_fallback_reason = "the raw mem-file's name is taken by another entry";
+		return 0;
+	}
 	int sfd = openat(sdir, sbase, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (sfd < 0)
 		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,

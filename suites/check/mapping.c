@@ -57,7 +57,7 @@ static void pick_pages(int fd, off_t size, struct pages *p, int holes_too)
 /* Child side: one line per finding, "F<rule>\t<what>\n". */
 static int report_fd = -1;
 
-static void say(int rule, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void say(int rule, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;

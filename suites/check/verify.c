@@ -123,7 +123,11 @@ static void check_pair(struct vctx *v, const struct sfc_entry *s, const struct s
 /* F9: the raw mem-file of a compressed-only snapshot. */
 static void check_compressed(struct vctx *v)
 {
-	const struct sfc_entry *raw = sfc_tree_find(v->fork, v->x->raw_rel);
+	/* The raw name taken in the snapshot (a directory, a symlink): that
+	 * entry is judged by F1/F2, and the compressed copy is the memory. */
+	const struct sfc_entry *raw = sfc_tree_find(v->snap, v->x->raw_rel)
+					      ? NULL
+					      : sfc_tree_find(v->fork, v->x->raw_rel);
 	const struct sfc_entry *copy = sfc_tree_find(v->fork, v->x->mem->rel);
 	if (!raw) {
 		/* Fallback: the compressed file copied byte for byte (F2 checks
