@@ -19,19 +19,22 @@
 /* Positive sentinel: "this method is not supported here, nothing written". */
 #define FALLBACK 1
 
-static int try_reflink(int sfd, int dfd, const char **reason)
+static int try_reflink(struct ctx *c, int sfd, int dfd, const char **reason)
 {
 	/* FICLONE makes dfd share sfd's extents, holes and size included. */
 	if (ioctl(dfd, FICLONE, sfd) == 0)
 		return 0;
 	int e = errno;
-	if (sf_errno_fallback(e))
+	if (sf_errno_fallback(e)) {
+		c->fallback_err = e;
 		return FALLBACK;
+	}
 	*reason = "FICLONE failed";
 	return -e;
 }
 
-static int range_extent(int sfd, int dfd, off_t off, off_t end, int *wrote, const char **reason)
+static int range_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int *wrote,
+			const char **reason)
 {
 	off_t in = off, out = off;
 	while (in < end) {
@@ -40,8 +43,10 @@ static int range_extent(int sfd, int dfd, off_t off, off_t end, int *wrote, cons
 			int e = errno;
 			if (e == EINTR || e == EAGAIN)
 				continue;
-			if (!*wrote && sf_errno_fallback(e))
+			if (!*wrote && sf_errno_fallback(e)) {
+				c->fallback_err = e;
 				return FALLBACK;
+			}
 			*reason = "copy_file_range failed";
 			return -e;
 		}
@@ -49,8 +54,10 @@ static int range_extent(int sfd, int dfd, off_t off, off_t end, int *wrote, cons
 			/* 0 on the first call means "not supported here" (coreutils
 			 * and systemd read it so, e.g. for procfs and some FUSE);
 			 * later it means the source shrank under us. */
-			if (!*wrote)
+			if (!*wrote) {
+				c->fallback_err = EOPNOTSUPP;
 				return FALLBACK;
+			}
 			*reason = "file shrank while being copied";
 			return -EBUSY;
 		}
@@ -117,7 +124,7 @@ static int copy_extents(struct ctx *c, int sfd, int dfd, off_t size, int use_ran
 		}
 		if (hole > size)
 			hole = size;
-		int r = use_range ? range_extent(sfd, dfd, data, hole, &wrote, reason)
+		int r = use_range ? range_extent(c, sfd, dfd, data, hole, &wrote, reason)
 				  : rw_extent(c, sfd, dfd, data, hole, &wrote, reason);
 		if (r != 0)
 			return r;
@@ -165,11 +172,11 @@ static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
 {
 	int r = FALLBACK;
 	if (m == SNAPFORK_METHOD_AUTO || m == SNAPFORK_METHOD_REFLINK) {
-		r = try_reflink(sfd, dfd, reason);
+		r = try_reflink(c, sfd, dfd, reason);
 		*via = SNAPFORK_VIA_REFLINK;
 		if (r == FALLBACK && m == SNAPFORK_METHOD_REFLINK) {
 			*reason = "reflink (FICLONE) not supported here";
-			return -EOPNOTSUPP;
+			return -c->fallback_err;
 		}
 	}
 	if (r == 0)
@@ -179,7 +186,7 @@ static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
 		*via = SNAPFORK_VIA_RANGE;
 		if (r == FALLBACK && m == SNAPFORK_METHOD_RANGE) {
 			*reason = "copy_file_range not supported here";
-			return -EOPNOTSUPP;
+			return -c->fallback_err;
 		}
 	}
 	if (r == FALLBACK) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -185,8 +186,13 @@ static int fork_staged(struct ctx *c, int sroot, const struct stat *sst, int par
 		sf_fail_path(c, r, dst,
 			     r == -EEXIST ? "DST appeared during the fork"
 					  : "publishing the fork failed");
-	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(parent) < 0)
-		return sf_fail_path(c, -errno, dst, "fsync of the parent directory failed");
+	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(parent) < 0) {
+		/* Published but not durable: a failed fork must leave nothing,
+		 * so take it back under its staging name, then remove it. */
+		r = sf_fail_path(c, -errno, dst, "fsync of the parent directory failed");
+		if (renameat(parent, base, parent, stage) < 0)
+			return r;
+	}
 	if (r < 0)
 		sf_rmtree_at(parent, stage); /* F13: a failed fork leaves nothing */
 	return r;

@@ -43,6 +43,7 @@ struct ctx {
 	char *buf;                    /* 1 MiB copy buffer, allocated on first use */
 	enum snapfork_side copy_side; /* which side a failed sf_copy_fd blames */
 	uint64_t copied;              /* data bytes the last sf_copy_fd moved (not holes) */
+	int fallback_err;             /* errno that made the last method fall back */
 };
 
 /* Record the first failure: where and why.  Each returns err, so callers

@@ -166,8 +166,10 @@ static int link_mem(struct ctx *c, int sdir, int ddir, const char *base)
 		return copy_mem(c, sdir, ddir, base);
 	}
 	struct stat st;
-	if (fstatat(ddir, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_ino != c->mem.ino ||
-	    st.st_dev != c->mem.dev)
+	if (fstatat(ddir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, c->mem.rel,
+				   "stat of the linked mem-file failed");
+	if (st.st_ino != c->mem.ino || st.st_dev != c->mem.dev)
 		return sf_fail_rel(c, -ESTALE, SNAPFORK_SIDE_SRC, c->mem.rel,
 				   "mem-file replaced during the fork");
 	c->rep->mem_via = SNAPFORK_VIA_LINK;

@@ -1,0 +1,150 @@
+/* inject.c - see inject.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inject.h"
+
+static struct inj_plan plan;
+static int armed, fired;
+static unsigned counts[INJ_NCALLS];
+
+void inj_arm(const struct inj_plan *p)
+{
+	plan = *p;
+	memset(counts, 0, sizeof counts);
+	fired = 0;
+	armed = 1;
+}
+
+void inj_disarm(void)
+{
+	armed = 0;
+}
+
+unsigned inj_count(enum inj_call call)
+{
+	return counts[call];
+}
+
+int inj_fired(void)
+{
+	return fired;
+}
+
+const char *inj_name(enum inj_call c)
+{
+	static const char *const n[] = { "openat",    "mkdirat",    "fstatat", "linkat",
+					 "symlinkat", "readlinkat", "ioctl",   "copy_file_range",
+					 "lseek",     "read",       "write",   "pread",
+					 "pwrite",    "ftruncate",  "fsync",   "fchmod",
+					 "renameat2", "unlinkat",   "malloc",  "any" };
+	return c < INJ_NCALLS ? n[c] : "?";
+}
+
+/* 0: pass the call through; 1: fail it (errno set); 2: shorten it. */
+static int hit(enum inj_call c)
+{
+	if (!armed)
+		return 0;
+	unsigned n = ++counts[c];
+	unsigned any = ++counts[INJ_ANY];
+	unsigned match = plan.call == INJ_ANY ? any : plan.call == c ? n : 0;
+	if (match == 0 || match < plan.nth || (!plan.persistent && match != plan.nth))
+		return 0;
+	fired = 1;
+	armed = plan.persistent; /* once: disarm, so the hook's own calls pass */
+	if (plan.hook) {
+		int was = armed;
+		armed = 0;
+		plan.hook(plan.hook_arg);
+		armed = was;
+	}
+	if (plan.kill)
+		raise(SIGKILL);
+	if (plan.short_count || plan.zero)
+		return 2;
+	if (plan.err == 0)
+		return 0;
+	errno = plan.err;
+	return 1;
+}
+
+#define WRAP(ret, name, call, proto, args, fail)                                                   \
+	ret __real_##name proto;                                                                   \
+	ret __wrap_##name proto;                                                                   \
+	ret __wrap_##name proto                                                                    \
+	{                                                                                          \
+		if (hit(call) == 1)                                                                \
+			return fail;                                                               \
+		return __real_##name args;                                                         \
+	}
+
+int __real_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if (flags & (O_CREAT | __O_TMPFILE)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if (hit(INJ_OPENAT) == 1)
+		return -1;
+	return __real_openat(dirfd, path, flags, mode);
+}
+
+WRAP(int, mkdirat, INJ_MKDIRAT, (int d, const char *p, mode_t m), (d, p, m), -1)
+WRAP(int, fstatat, INJ_FSTATAT, (int d, const char *p, struct stat *s, int f), (d, p, s, f), -1)
+WRAP(int, linkat, INJ_LINKAT, (int a, const char *b, int c, const char *e, int f), (a, b, c, e, f),
+     -1)
+WRAP(int, symlinkat, INJ_SYMLINKAT, (const char *t, int d, const char *p), (t, d, p), -1)
+WRAP(ssize_t, readlinkat, INJ_READLINKAT, (int d, const char *p, char *b, size_t n), (d, p, b, n),
+     -1)
+WRAP(int, ioctl, INJ_IOCTL, (int fd, unsigned long req, void *arg), (fd, req, arg), -1)
+WRAP(off_t, lseek, INJ_LSEEK, (int fd, off_t off, int w), (fd, off, w), -1)
+WRAP(int, ftruncate, INJ_FTRUNCATE, (int fd, off_t len), (fd, len), -1)
+WRAP(int, fsync, INJ_FSYNC, (int fd), (fd), -1)
+WRAP(int, fchmod, INJ_FCHMOD, (int fd, mode_t m), (fd, m), -1)
+WRAP(int, renameat2, INJ_RENAMEAT2, (int a, const char *b, int c, const char *d, unsigned f),
+     (a, b, c, d, f), -1)
+WRAP(int, unlinkat, INJ_UNLINKAT, (int d, const char *p, int f), (d, p, f), -1)
+WRAP(void *, calloc, INJ_MALLOC, (size_t n, size_t s), (n, s), NULL)
+WRAP(void *, realloc, INJ_MALLOC, (void *p, size_t s), (p, s), NULL)
+
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_malloc(size_t n)
+{
+	return hit(INJ_MALLOC) == 1 ? NULL : __real_malloc(n);
+}
+
+/* The data calls can also be shortened: half the count asked for. */
+#define WRAP_IO(name, call, proto, args, first_count)                                              \
+	ssize_t __real_##name proto;                                                               \
+	ssize_t __wrap_##name proto;                                                               \
+	ssize_t __wrap_##name proto                                                                \
+	{                                                                                          \
+		int h = hit(call);                                                                 \
+		if (h == 1)                                                                        \
+			return -1;                                                                 \
+		if (h == 2 && plan.zero)                                                           \
+			return 0;                                                                  \
+		if (h == 2 && first_count > 1)                                                     \
+			first_count /= 2;                                                          \
+		return __real_##name args;                                                         \
+	}
+
+WRAP_IO(read, INJ_READ, (int fd, void *b, size_t n), (fd, b, n), n)
+WRAP_IO(write, INJ_WRITE, (int fd, const void *b, size_t n), (fd, b, n), n)
+WRAP_IO(pread, INJ_PREAD, (int fd, void *b, size_t n, off_t o), (fd, b, n, o), n)
+WRAP_IO(pwrite, INJ_PWRITE, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o), n)
+WRAP_IO(copy_file_range, INJ_COPY_FILE_RANGE,
+	(int a, off_t *b, int c, off_t *d, size_t n, unsigned f), (a, b, c, d, n, f), n)

@@ -1,0 +1,58 @@
+/* inject.h - fail the N-th call of a system call the library makes.
+ *
+ * The test binary is linked with -Wl,--wrap=<call> for each call below
+ * (the linker's wrapping, cmocka's idiom for mocking): the library's
+ * calls land in __wrap_<call>, which counts them while a plan is armed
+ * and fails, shortens, runs a hook or kills the process at the chosen
+ * one.  Disarmed, every call goes straight to the real one.
+ */
+#ifndef SNAPFORK_INJECT_H
+#define SNAPFORK_INJECT_H
+
+#include <stddef.h>
+
+enum inj_call {
+	INJ_OPENAT,
+	INJ_MKDIRAT,
+	INJ_FSTATAT,
+	INJ_LINKAT,
+	INJ_SYMLINKAT,
+	INJ_READLINKAT,
+	INJ_IOCTL,
+	INJ_COPY_FILE_RANGE,
+	INJ_LSEEK,
+	INJ_READ,
+	INJ_WRITE,
+	INJ_PREAD,
+	INJ_PWRITE,
+	INJ_FTRUNCATE,
+	INJ_FSYNC,
+	INJ_FCHMOD,
+	INJ_RENAMEAT2,
+	INJ_UNLINKAT,
+	INJ_MALLOC, /* malloc, calloc and realloc */
+	INJ_ANY,    /* any of the above: for kill points */
+	INJ_NCALLS
+};
+
+struct inj_plan {
+	enum inj_call call;
+	unsigned nth;         /* 1-based: which call fires */
+	int err;              /* errno to fail with (0: no failure, e.g. only a hook) */
+	int persistent;       /* every call from the nth on fires */
+	int short_count;      /* read/write/copy: do half the work instead of failing */
+	int zero;             /* copy_file_range: return 0 (as "not supported") */
+	int kill;             /* raise(SIGKILL) instead (crash tests) */
+	void (*hook)(void *); /* run just before the call fires */
+	void *hook_arg;
+};
+
+void inj_arm(const struct inj_plan *p);
+void inj_disarm(void);
+/* Calls of this kind seen since inj_arm. */
+unsigned inj_count(enum inj_call call);
+/* Did the plan fire? */
+int inj_fired(void);
+const char *inj_name(enum inj_call call);
+
+#endif

@@ -1,0 +1,493 @@
+/* test_faults.c - every call the library makes, failed at every point,
+ * and kills at every point (SQLite's way): after each run the fork either
+ * succeeded through a documented fallback and is correct, or failed with
+ * the injected errno and left nothing; the snapshot never changes and no
+ * fd leaks (memory leaks: LeakSanitizer in the sanitizer build). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "inject.h"
+#include "sft.h"
+#include "snapfork.h"
+
+static const int errnos[] = { EXDEV,   EMLINK,     EPERM,  EEXIST, ENOSPC, EDQUOT,
+			      EIO,     EOPNOTSUPP, ENOTTY, EINVAL, ENOSYS, EBADF,
+			      ETXTBSY, ENOMEM,     EFBIG,  EINTR,  EAGAIN };
+#define NERR (sizeof errnos / sizeof errnos[0])
+static unsigned long errnos_seen; /* bit i: errnos[i] fired somewhere */
+
+struct fx {
+	char *dir;
+	char raw[4200], packed[4200], dst[4200];
+	struct sfc_state raw_state, packed_state;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	char err[256];
+	f->dir = sft_scratch("faults");
+	snprintf(f->raw, sizeof f->raw, "%s/raw", f->dir);
+	snprintf(f->packed, sizeof f->packed, "%s/packed", f->dir);
+	snprintf(f->dst, sizeof f->dst, "%s/fork", f->dir);
+	sft_mkdir(f->dir, "raw", 0755);
+	sft_snapshot(f->raw, "memory-ranges", 64 << 20);
+	sft_mkdir(f->raw, "a", 0750);
+	sft_text(f->raw, "a/empty", 0600, "");
+	sft_mkdir(f->dir, "packed", 0755);
+	sft_snapshot(f->packed, "memory", 8 << 20);
+	sft_compress(f->packed, "memory", "memory.zst", 1);
+	unlink(sft_p(f->packed, "memory"));
+	if (sfc_state_take(f->raw, &f->raw_state, err, sizeof err) < 0 ||
+	    sfc_state_take(f->packed, &f->packed_state, err, sizeof err) < 0)
+		fail_msg("%s", err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	sfc_state_free(&f->raw_state);
+	sfc_state_free(&f->packed_state);
+	sft_rm_rf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+static void snapshot_unchanged(const char *src, const struct sfc_state *before, const char *when)
+{
+	struct sfc_state now;
+	struct sfc_result res = { 0 };
+	char err[256];
+	if (sfc_state_take(src, &now, err, sizeof err) < 0)
+		fail_msg("%s: %s", when, err);
+	sfc_state_compare(before, &now, &res);
+	if (res.n)
+		fail_msg("%s: F6 %s: %s", when, res.v[0].path, res.v[0].what);
+	sfc_state_free(&now);
+	sfc_result_free(&res);
+}
+
+/* A published fork must be right; a copied mem-file is the documented
+ * fallback of a refused link. */
+static void fork_correct(const char *src, const char *dst, int mem_copied, const char *when)
+{
+	struct sfc_result res = { 0 };
+	struct sfc_verify_opts o = { .mem_copied = mem_copied };
+	char err[256];
+	if (sfc_verify(src, dst, &o, &res, err, sizeof err) < 0)
+		fail_msg("%s: %s", when, err);
+	if (res.n)
+		fail_msg("%s: %s %s: %s", when, res.v[0].rule, res.v[0].path, res.v[0].what);
+	sfc_result_free(&res);
+}
+
+static void nothing_left(struct fx *f, const char *when)
+{
+	if (sft_exists(f->dst))
+		fail_msg("%s: a failed fork left DST", when);
+	if (sft_count_named(f->dir, ".snapfork-"))
+		fail_msg("%s: a failed fork left staging debris", when);
+}
+
+/* The cleanup of a failed fork itself opens, unlinks and chmods; when
+ * those calls fail every time from then on, it cannot empty the staging
+ * directory.  Then only staging debris may stay (never a DST), and it
+ * must be removable once the calls work again. */
+static int cleanup_needs(enum inj_call c)
+{
+	return c == INJ_OPENAT || c == INJ_UNLINKAT || c == INJ_FCHMOD || c == INJ_MALLOC;
+}
+
+static void only_debris(struct fx *f, const char *when)
+{
+	if (sft_exists(f->dst))
+		fail_msg("%s: a failed fork left DST", when);
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s/.fork.snapfork-*", f->dir);
+	if (system(cmd) != 0 || sft_count_named(f->dir, ".snapfork-"))
+		fail_msg("%s: staging debris cannot be removed", when);
+}
+
+/* One run with plan armed.  Returns 1 if the plan fired. */
+static int run(struct fx *f, const char *src, const struct sfc_state *st,
+	       const struct snapfork_options *o, const struct inj_plan *plan)
+{
+	char when[160];
+	snprintf(when, sizeof when, "%s #%u %s%s (%s)", inj_name(plan->call), plan->nth,
+		 plan->err    ? strerrorname_np(plan->err)
+		 : plan->zero ? "returns 0"
+			      : "short",
+		 plan->persistent ? " persistently" : "", src == f->raw ? "raw" : "compressed");
+	struct snapfork_report rep;
+	sft_rm_rf(f->dst); /* each run starts clean, whatever the last one did */
+	int fds = sft_open_fds();
+	inj_arm(plan);
+	int r = snapfork_fork(src, f->dst, o, &rep);
+	inj_disarm();
+	int fired = inj_fired();
+	if (sft_open_fds() != fds)
+		fail_msg("%s: leaked a file descriptor", when);
+	snapshot_unchanged(src, st, when);
+	if (r == 0) {
+		int copied = rep.mem_via != SNAPFORK_VIA_LINK;
+		fork_correct(src, f->dst, copied, when);
+		sft_rm_rf(f->dst);
+	} else {
+		int want = plan->call == INJ_MALLOC ? -ENOMEM : -plan->err;
+		if (!fired || (r != want && !(plan->err == EEXIST && r == -EEXIST)))
+			fail_msg("%s: failed with %s (%s: %s), expected the injected %s", when,
+				 strerrorname_np(-r), rep.error_path,
+				 rep.error_reason ? rep.error_reason : "", strerrorname_np(-want));
+		if (plan->persistent && cleanup_needs(plan->call))
+			only_debris(f, when);
+		else
+			nothing_left(f, when);
+	}
+	if (fired && plan->err)
+		for (size_t i = 0; i < NERR; i++)
+			if (errnos[i] == plan->err)
+				errnos_seen |= 1ul << i;
+	return fired;
+}
+
+/* Loop N = 1, 2, ... until the fork completes without reaching the N-th
+ * call of this kind, once and persistently, cycling through the errnos. */
+static void sweep(struct fx *f, enum inj_call call, const struct snapfork_options *o)
+{
+	const char *srcs[] = { f->raw, f->packed };
+	const struct sfc_state *sts[] = { &f->raw_state, &f->packed_state };
+	unsigned runs = 0;
+	for (int s = 0; s < 2; s++) {
+		for (unsigned n = 1; n < 100000; n++) {
+			int err = errnos[(n + (unsigned)call) % NERR];
+			struct inj_plan once = { call, n, err, 0, 0, 0, 0, NULL, NULL };
+			runs++;
+			if (!run(f, srcs[s], sts[s], o, &once))
+				break;
+			/* Retried errnos forever would spin: real kernels do not. */
+			if (err == EINTR || err == EAGAIN)
+				continue;
+			struct inj_plan always = once;
+			always.persistent = 1;
+			run(f, srcs[s], sts[s], o, &always);
+		}
+	}
+	print_message("%-16s %u injection points\n", inj_name(call), runs);
+}
+
+#define SWEEP(name, call, opts)                                                                    \
+	static void test_fault_##name(void **state)                                                \
+	{                                                                                          \
+		struct snapfork_options o = opts;                                                  \
+		sweep(*state, call, &o);                                                           \
+	}
+
+#define AUTO                                                                                       \
+	{                                                                                          \
+		0                                                                                  \
+	}
+#define RW                                                                                         \
+	{                                                                                          \
+		.method = SNAPFORK_METHOD_RW                                                       \
+	}
+#define NOLINK_RANGE                                                                               \
+	{                                                                                          \
+		.flags = SNAPFORK_NO_LINK | SNAPFORK_FSYNC, .method = SNAPFORK_METHOD_RANGE        \
+	}
+
+SWEEP(openat, INJ_OPENAT, AUTO)
+SWEEP(mkdirat, INJ_MKDIRAT, AUTO)
+SWEEP(fstatat, INJ_FSTATAT, AUTO)
+SWEEP(linkat, INJ_LINKAT, AUTO)
+SWEEP(symlinkat, INJ_SYMLINKAT, AUTO)
+SWEEP(readlinkat, INJ_READLINKAT, AUTO)
+SWEEP(ioctl_ficlone, INJ_IOCTL, AUTO)
+SWEEP(copy_file_range, INJ_COPY_FILE_RANGE, NOLINK_RANGE)
+SWEEP(lseek, INJ_LSEEK, AUTO)
+SWEEP(read, INJ_READ, AUTO)
+SWEEP(pread, INJ_PREAD, RW)
+SWEEP(pwrite, INJ_PWRITE, RW)
+SWEEP(ftruncate, INJ_FTRUNCATE, AUTO)
+SWEEP(fsync, INJ_FSYNC, NOLINK_RANGE)
+SWEEP(fchmod, INJ_FCHMOD, AUTO)
+SWEEP(renameat2, INJ_RENAMEAT2, AUTO)
+SWEEP(unlinkat, INJ_UNLINKAT, AUTO)
+SWEEP(malloc, INJ_MALLOC, AUTO)
+
+/* copy_file_range returning short counts, and 0 on its first call ("not
+ * supported here": coreutils' reading), must still give a right copy. */
+static void test_copy_file_range_short_and_zero(void **state)
+{
+	struct fx *f = *state;
+	struct snapfork_options o = NOLINK_RANGE;
+	o.method = SNAPFORK_METHOD_AUTO;
+	for (unsigned n = 1; n < 64; n++) {
+		struct inj_plan shorter = { INJ_COPY_FILE_RANGE, n, 0, 1, 1, 0, 0, NULL, NULL };
+		if (!run(f, f->raw, &f->raw_state, &o, &shorter))
+			break;
+	}
+	struct inj_plan zero = { INJ_COPY_FILE_RANGE, 1, 0, 0, 0, 1, 0, NULL, NULL };
+	assert_true(run(f, f->raw, &f->raw_state, &o, &zero));
+	for (unsigned n = 1; n < 64; n++) {
+		struct inj_plan shorter = { INJ_PREAD, n, 0, 1, 1, 0, 0, NULL, NULL };
+		o.method = SNAPFORK_METHOD_RW;
+		if (!run(f, f->raw, &f->raw_state, &o, &shorter))
+			break;
+	}
+}
+
+static void test_every_errno_was_injected(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NERR; i++)
+		if (!(errnos_seen & (1ul << i)))
+			fail_msg("%s was never injected where it fired",
+				 strerrorname_np(errnos[i]));
+}
+
+/* ---- crash tests: SIGKILL at every call, then at random times ---- */
+
+static int staging_debris(struct fx *f)
+{
+	return sft_count_named(f->dir, ".fork.snapfork-");
+}
+
+static void after_kill(struct fx *f, const char *src, const struct sfc_state *st, const char *when)
+{
+	snapshot_unchanged(src, st, when);
+	/* Never a partial DST: absent, or complete and right. */
+	if (sft_exists(f->dst))
+		fork_correct(src, f->dst, 0, when);
+	/* A rerun succeeds whatever debris the kill left (it is ignored). */
+	sft_rm_rf(f->dst);
+	struct snapfork_report rep;
+	if (snapfork_fork(src, f->dst, NULL, &rep) != 0)
+		fail_msg("%s: the rerun failed: %s", when, rep.error_path);
+	fork_correct(src, f->dst, 0, when);
+	sft_rm_rf(f->dst);
+	/* Debris is only ever our staging directory, and it can be cleaned. */
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s/.fork.snapfork-*", f->dir);
+	if (system(cmd) != 0)
+		fail_msg("%s: cannot clean staging debris", when);
+}
+
+static int fork_in_child(const char *src, const char *dst, const struct inj_plan *plan,
+			 unsigned delay_us)
+{
+	sft_rm_rf(dst);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (plan)
+			inj_arm(plan);
+		struct snapfork_report rep;
+		_exit(snapfork_fork(src, dst, NULL, &rep) == 0 ? 0 : 1);
+	}
+	if (delay_us) {
+		struct timespec ts = { 0, (long)delay_us * 1000 };
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static void test_kill_at_every_call(void **state)
+{
+	struct fx *f = *state;
+	const char *srcs[] = { f->raw, f->packed };
+	const struct sfc_state *sts[] = { &f->raw_state, &f->packed_state };
+	for (int s = 0; s < 2; s++) {
+		unsigned n;
+		for (n = 1; n < 100000; n++) {
+			struct inj_plan kill_at = { INJ_ANY, n, 0, 0, 0, 0, 1, NULL, NULL };
+			int r = fork_in_child(srcs[s], f->dst, &kill_at, 0);
+			char when[96];
+			snprintf(when, sizeof when, "SIGKILL at call %u (%s)", n,
+				 s ? "compressed" : "raw");
+			if (r >= 0) { /* completed before the n-th call */
+				assert_int_equal(r, 0);
+				fork_correct(srcs[s], f->dst, 0, when);
+				sft_rm_rf(f->dst);
+				break;
+			}
+			after_kill(f, srcs[s], sts[s], when);
+		}
+		print_message("killed at each of %u calls (%s)\n", n - 1, s ? "compressed" : "raw");
+	}
+	assert_int_equal(staging_debris(f), 0);
+}
+
+static void test_kill_at_random_times(void **state)
+{
+	struct fx *f = *state;
+	srand(12345); /* bounded and reproducible */
+	for (int i = 0; i < 40; i++) {
+		const char *src = i % 2 ? f->packed : f->raw;
+		unsigned delay = 50 + (unsigned)rand() % 3000;
+		fork_in_child(src, f->dst, NULL, delay);
+		char when[64];
+		snprintf(when, sizeof when, "SIGKILL after %u us", delay);
+		after_kill(f, src, i % 2 ? &f->packed_state : &f->raw_state, when);
+	}
+}
+
+/* ---- hostile changes during the walk ---- */
+
+static void grow(void *arg)
+{
+	int fd = open(arg, O_WRONLY | O_APPEND);
+	if (fd >= 0) {
+		if (write(fd, "more", 4) < 0) {
+		}
+		close(fd);
+	}
+}
+
+static void shrink(void *arg)
+{
+	if (truncate(arg, 1024) < 0) {
+	}
+}
+
+static void test_source_grows_or_shrinks_during_copy(void **state)
+{
+	struct fx *f = *state;
+	char file[4400];
+	snprintf(file, sizeof file, "%s/changing", f->dir);
+	void (*hooks[])(void *) = { grow, shrink };
+	for (int h = 0; h < 2; h++) {
+		char src[4250];
+		snprintf(src, sizeof src, "%s/moving", f->dir);
+		sft_mkdir(f->dir, "moving", 0755);
+		sft_file(src, "disk.raw", 0644, 1 << 20, (struct sft_extent[]){ { 0, 1 << 20, 1 } },
+			 1);
+		snprintf(file, sizeof file, "%s/disk.raw", src);
+		struct snapfork_options o = RW;
+		struct inj_plan plan = { INJ_PREAD, 1, 0, 0, 0, 0, 0, hooks[h], file };
+		struct snapfork_report rep;
+		inj_arm(&plan);
+		int r = snapfork_fork(src, f->dst, &o, &rep);
+		inj_disarm();
+		assert_true(inj_fired());
+		assert_int_equal(r, -EBUSY);
+		assert_string_equal(rep.error_path, "disk.raw");
+		nothing_left(f, h ? "shrink" : "grow");
+		sft_rm_rf(src);
+	}
+}
+
+struct swap {
+	char dir[4400], outside[4400];
+};
+
+/* Replace the directory by a symlink to outside the tree. */
+static void swap_dir(void *arg)
+{
+	struct swap *s = arg;
+	char moved[4500];
+	snprintf(moved, sizeof moved, "%s.moved", s->dir);
+	if (rename(s->dir, moved) == 0 && symlink(s->outside, s->dir) < 0) {
+	}
+}
+
+static void vanish(void *arg)
+{
+	unlink(arg);
+}
+
+static void test_directory_swapped_or_file_vanishing_during_walk(void **state)
+{
+	struct fx *f = *state;
+	char src[4250];
+	snprintf(src, sizeof src, "%s/racy", f->dir);
+	for (unsigned n = 1; n < 64; n++) {
+		for (int kind = 0; kind < 2; kind++) {
+			struct swap s;
+			sft_mkdir(f->dir, "racy", 0755);
+			sft_mkdir(src, "sub", 0755);
+			sft_text(src, "sub/inside", 0644, "x");
+			sft_text(src, "zz-file", 0644, "y");
+			sft_mkdir(f->dir, "outside", 0755);
+			snprintf(s.dir, sizeof s.dir, "%s/sub", src);
+			snprintf(s.outside, sizeof s.outside, "%s/outside", f->dir);
+			char zz[4400];
+			snprintf(zz, sizeof zz, "%s/zz-file", src);
+			struct inj_plan plan = { kind ? INJ_FSTATAT : INJ_OPENAT,
+						 n,
+						 0,
+						 0,
+						 0,
+						 0,
+						 0,
+						 kind ? vanish : swap_dir,
+						 kind ? (void *)zz : (void *)&s };
+			struct snapfork_report rep;
+			inj_arm(&plan);
+			int r = snapfork_fork(src, f->dst, NULL, &rep);
+			inj_disarm();
+			/* Whatever happened: nothing written outside the tree... */
+			assert_int_equal(sft_count_named(s.outside, ""), 2);
+			/* ...and a clear error, or a fork that is right for what it saw. */
+			if (r < 0) {
+				assert_non_null(rep.error_reason);
+				assert_true(r == -ENOENT || r == -ESTALE || r == -ELOOP ||
+					    r == -ENOTDIR);
+				nothing_left(f, "race");
+			}
+			sft_rm_rf(f->dst);
+			sft_rm_rf(src);
+			char moved[4500];
+			snprintf(moved, sizeof moved, "%s.moved", s.dir);
+			sft_rm_rf(moved);
+			sft_rm_rf(s.outside);
+		}
+	}
+}
+
+int main(void)
+{
+#define F(t) cmocka_unit_test(t)
+	const struct CMUnitTest tests[] = {
+		F(test_fault_openat),
+		F(test_fault_mkdirat),
+		F(test_fault_fstatat),
+		F(test_fault_linkat),
+		F(test_fault_symlinkat),
+		F(test_fault_readlinkat),
+		F(test_fault_ioctl_ficlone),
+		F(test_fault_copy_file_range),
+		F(test_fault_lseek),
+		F(test_fault_read),
+		F(test_fault_pread),
+		F(test_fault_pwrite),
+		F(test_fault_ftruncate),
+		F(test_fault_fsync),
+		F(test_fault_fchmod),
+		F(test_fault_renameat2),
+		F(test_fault_unlinkat),
+		F(test_fault_malloc),
+		F(test_copy_file_range_short_and_zero),
+		F(test_every_errno_was_injected),
+		F(test_kill_at_every_call),
+		F(test_kill_at_random_times),
+		F(test_source_grows_or_shrinks_during_copy),
+		F(test_directory_swapped_or_file_vanishing_during_walk),
+	};
+	return cmocka_run_group_tests_name("fault injection, crashes, races", tests, setup,
+					   teardown);
+}
