@@ -143,17 +143,25 @@ int snapfork_probe_at(int dirfd, const char *dir, struct snapfork_probe *out)
 	snprintf(p.fstype, sizeof p.fstype, "%s", fs_name(p.fs_magic));
 	p.alloc_unit = svfs.f_frsize;
 	char scratch[NAME_MAX + 1];
-	int r = sf_tmpname("probe", scratch, sizeof scratch);
+	int r = sf_tmpname("probe", scratch, sizeof scratch), made = 0;
 	if (r == 0 && mkdirat(d, scratch, 0700) < 0)
 		r = -errno;
+	made = r == 0;
 	int s = r == 0 ? openat(d, scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (r == 0 && s < 0)
 		r = -errno;
 	if (r == 0) {
 		probe_in(s, &p);
+		/* Remove what probe_in may have made by name: cleanup needs no
+		 * open(2) that could fail and leave the scratch behind. */
+		static const char *const made_here[] = {
+			"file", "link", "clone", "range", "a", "b"
+		};
+		for (size_t i = 0; i < sizeof made_here / sizeof made_here[0]; i++)
+			unlinkat(s, made_here[i], 0);
 		close(s);
 	}
-	if (s >= 0 || r == 0)
+	if (made && unlinkat(d, scratch, AT_REMOVEDIR) < 0)
 		sf_rmtree_at(d, scratch);
 	close(d);
 	if (r == 0)

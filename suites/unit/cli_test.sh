@@ -96,6 +96,58 @@ expect 0 "unshare again is a no-op" "$SF" unshare "$T/f2/snapshots/snapshot-late
 has "$T/out" "not shared" "second unshare does nothing"
 expect 1 "unshare a directory" "$SF" unshare "$T/f2"
 
+# Every option of fork, verify, probe and unshare, and their errors.
+expect 0 "fork --help" "$SF" fork --help
+expect 2 "fork --bogus" "$SF" fork --bogus "$S" "$T/x"
+mkdir -p "$S/cache" && echo c >"$S/cache/c"
+expect 0 "fork --skip --fsync" "$SF" fork --skip cache --fsync --method range "$S" "$T/f5"
+[ ! -e "$T/f5/cache" ] && ok "--skip leaves the path out" || bad "--skip"
+expect 0 "verify --skip" "$SF" verify --skip cache "$S" "$T/f5"
+expect 1 "verify without the skip sees it missing" "$SF" verify "$S" "$T/f5"
+has "$T/out" "F1 FAIL cache" "verify names the missing entry"
+rm -rf "$S/cache"
+expect 0 "verify --help" "$SF" verify --help
+expect 2 "verify with one argument" "$SF" verify "$S"
+expect 2 "verify --bogus" "$SF" verify --bogus "$S" "$T/f1"
+expect 1 "verify a missing fork" "$SF" verify "$S" "$T/none"
+has "$T/err" "$T/none" "verify error names the path"
+expect 0 "probe --help" "$SF" probe --help
+expect 2 "probe --bogus" "$SF" probe --bogus "$T"
+expect 2 "probe with no DIR" "$SF" probe
+expect 0 "unshare --help" "$SF" unshare --help
+expect 1 "unshare a missing file" "$SF" unshare "$T/none"
+expect 2 "unshare with two files" "$SF" unshare a b
+M=$T/mless; mkdir -p "$M" && echo x >"$M/config.json"
+expect 0 "fork a memoryless snapshot" "$SF" fork "$M" "$T/mf"
+has "$T/out" "memoryless snapshot" "memoryless is said so"
+Z=$T/zsnap; mkdir -p "$Z" && head -c 100000 /dev/urandom >"$Z/raw" && truncate -s 8M "$Z/raw"
+zstd -q "$Z/raw" -o "$Z/memory.zst" 2>/dev/null || python3 -c "import sys" # zstd may be absent
+if [ -f "$Z/memory.zst" ]; then
+	rm "$Z/raw"
+	expect 0 "fork a compressed-only snapshot --json" "$SF" fork --json "$Z" "$T/zf"
+	jq -e '.kind == "compressed" and .mem.via == "decompress"' "$T/out" >/dev/null && ok "compressed: decompressed, says JSON" || bad "compressed JSON"
+	expect 0 "fork --materialize" "$SF" fork --materialize "$Z" "$T/zf2"
+	has "$T/out" "via link" "--materialize links the raw file it made in the snapshot"
+else
+	echo "skip: zstd is not installed; compressed CLI paths not run here"
+fi
+
+# check: options, reports, failures.
+expect 0 "check --help" "$SF" check --help
+expect 2 "check --fork-cmd without {dst}" "$SF" check --fork-cmd "cp -a {src} /tmp/x"
+expect 2 "check an unknown fixture" "$SF" check --fixture no-such
+expect 2 "check --bogus" "$SF" check --bogus
+mkdir -p "$T/scr"
+expect 0 "check --junit --json on one fixture" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/c.xml" --json "$T/c.json"
+python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/c.xml" && ok "check --junit writes XML that parses" || bad "check junit"
+jq -e '.ok == true and (.rows | length) == 2' "$T/c.json" >/dev/null && ok "check --json has a row per fixture and the refusal" || bad "check json"
+expect 1 "check a broken fork" "$SF" check --fixture ch-raw --scratch "$T/scr" --fork-cmd "cp -a {src} {dst}" --keep
+has "$T/out" "reproduce with: snapfork check --fork-cmd 'cp -a {src} {dst}' --fixture ch-raw --keep" "check prints the command that reproduces a failure"
+has "$T/out" "kept in $T/scr" "check keeps the failing trees"
+has "$T/out" "F1 FAIL" "check names the broken rule"
+expect 0 "check --fork-dir on another directory" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/scr"
+expect 2 "check --junit into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/none/x.xml"
+
 # Fixtures: list, extract, capture and back.
 expect 0 "fixture list" "$SF" fixture list
 has "$T/out" "^ch-zstd  *compressed  *cloud-hypervisor" "fixture list shows kind and layout"

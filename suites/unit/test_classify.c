@@ -1,5 +1,6 @@
 /* test_classify.c - the skip and refuse rules of CONTRACT.md, one entry at
  * a time (sf_classify is pure). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +67,40 @@ static void test_copy_ordinary_types(void **state)
 	assert_int_equal(cls(0, "memory", S_IFLNK), SF_COPY);
 }
 
+/* The stable names reports and JSON use, and the method parser. */
+static void test_enum_names_are_stable(void **state)
+{
+	(void)state;
+	assert_string_equal(snapfork_kind_name(SNAPFORK_KIND_MEMORYLESS), "memoryless");
+	assert_string_equal(snapfork_kind_name(SNAPFORK_KIND_RAW), "raw");
+	assert_string_equal(snapfork_kind_name(SNAPFORK_KIND_COMPRESSED), "compressed");
+	assert_string_equal(snapfork_kind_name((enum snapfork_kind)99), "unknown");
+	static const char *const via[] = { "none", "link",       "reflink",        "range",
+					   "rw",   "decompress", "compressed-copy" };
+	for (int i = 0; i < 7; i++)
+		assert_string_equal(snapfork_via_name((enum snapfork_via)i), via[i]);
+	assert_string_equal(snapfork_via_name((enum snapfork_via)99), "unknown");
+	static const char *const m[] = { "auto", "reflink", "range", "rw" };
+	for (int i = 0; i < 4; i++) {
+		enum snapfork_method out;
+		assert_string_equal(snapfork_method_name((enum snapfork_method)i), m[i]);
+		assert_int_equal(snapfork_method_parse(m[i], &out), 0);
+		assert_int_equal(out, i);
+	}
+	enum snapfork_method out = SNAPFORK_METHOD_RW;
+	assert_int_equal(snapfork_method_parse("copy", &out), -EINVAL);
+	assert_int_equal(out, SNAPFORK_METHOD_RW); /* untouched on failure */
+	assert_string_equal(snapfork_method_name((enum snapfork_method)99), "unknown");
+}
+
+static void test_unknown_file_type_is_refused(void **state)
+{
+	(void)state;
+	const char *reason = NULL;
+	assert_int_equal(sf_classify(0, "odd", 0170000, &reason), SF_REFUSE);
+	assert_non_null(reason);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -74,6 +109,8 @@ int main(void)
 		cmocka_unit_test(test_skip_tmp_compression_files_not_dirs),
 		cmocka_unit_test(test_refuse_fifo_and_devices),
 		cmocka_unit_test(test_copy_ordinary_types),
+		cmocka_unit_test(test_enum_names_are_stable),
+		cmocka_unit_test(test_unknown_file_type_is_refused),
 	};
 	return cmocka_run_group_tests_name("classify (skip rules)", tests, NULL, NULL);
 }

@@ -81,16 +81,22 @@ static void snapshot_unchanged(const char *src, const struct sfc_state *before, 
 
 /* A published fork must be right; a copied mem-file is the documented
  * fallback of a refused link. */
-static void fork_correct(const char *src, const char *dst, int mem_copied, const char *when)
+static void fork_correct_skip(const char *src, const char *dst, int mem_copied,
+			      const char *const *skip, const char *when)
 {
 	struct sfc_result res = { 0 };
-	struct sfc_verify_opts o = { .mem_copied = mem_copied };
+	struct sfc_verify_opts o = { .skip = skip, .mem_copied = mem_copied };
 	char err[256];
 	if (sfc_verify(src, dst, &o, &res, err, sizeof err) < 0)
 		fail_msg("%s: %s", when, err);
 	if (res.n)
 		fail_msg("%s: %s %s: %s", when, res.v[0].rule, res.v[0].path, res.v[0].what);
 	sfc_result_free(&res);
+}
+
+static void fork_correct(const char *src, const char *dst, int mem_copied, const char *when)
+{
+	fork_correct_skip(src, dst, mem_copied, NULL, when);
 }
 
 static void nothing_left(struct fx *f, const char *when)
@@ -142,7 +148,7 @@ static int run(struct fx *f, const char *src, const struct sfc_state *st,
 	snapshot_unchanged(src, st, when);
 	if (r == 0) {
 		int copied = rep.mem_via != SNAPFORK_VIA_LINK;
-		fork_correct(src, f->dst, copied, when);
+		fork_correct_skip(src, f->dst, copied, o ? o->skip : NULL, when);
 		sft_rm_rf(f->dst);
 	} else {
 		int want = plan->call == INJ_MALLOC ? -ENOMEM : -plan->err;
@@ -245,6 +251,160 @@ static void test_copy_file_range_short_and_zero(void **state)
 		o.method = SNAPFORK_METHOD_RW;
 		if (!run(f, f->raw, &f->raw_state, &o, &shorter))
 			break;
+	}
+}
+
+/* The other paths of a fork: fsync, no link, forced methods, skip list,
+ * materialize (which writes into the snapshot: it gets a copy of its
+ * own), a compressed fork with decompression refused by its name. */
+static void sweep_options(struct fx *f, enum inj_call call)
+{
+	static const char *const skip[] = { "a", NULL };
+	struct snapfork_options opts[] = {
+		{ .flags = SNAPFORK_FSYNC, .skip = skip },
+		{ .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW },
+		{ .flags = SNAPFORK_FSYNC | SNAPFORK_NO_LINK },
+	};
+	for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+		for (unsigned n = 1; n < 100000; n++) {
+			int err = errnos[(n * 7 + k) % NERR];
+			if (err == EINTR || err == EAGAIN)
+				err = EIO;
+			struct inj_plan p = { call, n, err, (n + k) % 2, 0, 0, 0, NULL, NULL };
+			const char *src = k == 2 ? f->packed : f->raw;
+			if (!run(f, src, k == 2 ? &f->packed_state : &f->raw_state, &opts[k], &p) &&
+			    !p.persistent)
+				break;
+			if (!inj_fired() && p.persistent)
+				break;
+		}
+	}
+}
+
+static void test_fault_option_paths(void **state)
+{
+	static const enum inj_call calls[] = { INJ_OPENAT, INJ_FSTATAT, INJ_FSYNC,  INJ_FCHMOD,
+					       INJ_PWRITE, INJ_LSEEK,   INJ_MALLOC, INJ_LINKAT };
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		sweep_options(*state, calls[i]);
+}
+
+/* Materialize decompresses into the snapshot: a snapshot of its own per
+ * run, which must stay as it was when the fork fails. */
+static void test_fault_materialize(void **state)
+{
+	struct fx *f = *state;
+	char src[4300];
+	snprintf(src, sizeof src, "%s/mat", f->dir);
+	static const enum inj_call calls[] = { INJ_OPENAT, INJ_PWRITE, INJ_RENAMEAT2, INJ_FTRUNCATE,
+					       INJ_MALLOC, INJ_READ,   INJ_FCHMOD };
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+		for (unsigned n = 1; n < 100000; n++) {
+			sft_rm_rf(src);
+			sft_mkdir(f->dir, "mat", 0755);
+			sft_file(src, "memory", 0600, 8 << 20,
+				 (struct sft_extent[]){ { 4096, 8192, 3 } }, 1);
+			sft_compress(src, "memory", "memory.lz4", 0);
+			unlink(sft_p(src, "memory"));
+			struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
+			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL };
+			struct snapfork_report rep;
+			sft_rm_rf(f->dst);
+			inj_arm(&p);
+			int r = snapfork_fork(src, f->dst, &o, &rep);
+			inj_disarm();
+			if (!inj_fired()) {
+				assert_int_equal(r, 0);
+				break;
+			}
+			if (r < 0) {
+				nothing_left(f, "materialize");
+				/* Never a half-written raw file in the snapshot. */
+				assert_false(sft_exists(sft_p(src, "memory.tmp")));
+			}
+		}
+	}
+	sft_rm_rf(src);
+	sft_rm_rf(f->dst);
+}
+
+/* Unshare and probe: their calls failed at every point too. */
+static void test_fault_unshare_and_probe(void **state)
+{
+	struct fx *f = *state;
+	char a[4300], b[4300];
+	snprintf(a, sizeof a, "%s/u-a", f->dir);
+	snprintf(b, sizeof b, "%s/u-b", f->dir);
+	static const enum inj_call calls[] = { INJ_OPENAT,         INJ_FSTATAT,   INJ_PWRITE,
+					       INJ_LSEEK,          INJ_FCHMOD,    INJ_FSYNC,
+					       INJ_MALLOC,         INJ_FTRUNCATE, INJ_IOCTL,
+					       INJ_COPY_FILE_RANGE };
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+		for (unsigned n = 1; n < 1000; n++) {
+			unlink(a);
+			unlink(b);
+			sft_file(f->dir, "u-a", 0640, 4 << 20,
+				 (struct sft_extent[]){ { 0, 8192, 1 } }, 1);
+			assert_int_equal(link(a, b), 0);
+			struct inj_plan p = {
+				calls[i], n,    errnos[n % NERR] == EINTR ? EIO : errnos[n % NERR],
+				0,        0,    0,
+				0,        NULL, NULL
+			};
+			int unshared = 0, fds = sft_open_fds();
+			inj_arm(&p);
+			int r = snapfork_unshare_at(AT_FDCWD, b, &unshared);
+			inj_disarm();
+			assert_int_equal(sft_open_fds(), fds);
+			struct stat sa, sb;
+			assert_int_equal(stat(a, &sa), 0);
+			assert_int_equal(stat(b, &sb), 0);
+			/* Either unshared, or untouched: never a half state. */
+			if (r == 0)
+				assert_true(sa.st_ino != sb.st_ino && sa.st_nlink == 1);
+			else
+				assert_true(sa.st_ino == sb.st_ino && sa.st_nlink == 2);
+			assert_int_equal(sft_count_named(f->dir, ".u-b.snapfork-"), 0);
+			if (!inj_fired())
+				break;
+		}
+		for (unsigned n = 1; n < 1000; n++) {
+			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL };
+			struct snapfork_probe pr;
+			int fds = sft_open_fds();
+			inj_arm(&p);
+			snapfork_probe_at(AT_FDCWD, f->dir, &pr);
+			inj_disarm();
+			assert_int_equal(sft_open_fds(), fds);
+			if (sft_count_named(f->dir, ".probe"))
+				fail_msg("probe left its scratch after %s #%u", inj_name(calls[i]),
+					 n);
+			if (!inj_fired())
+				break;
+		}
+	}
+	unlink(a);
+	unlink(b);
+}
+
+/* A filesystem without RENAME_NOREPLACE (EINVAL) or an old kernel
+ * (ENOSYS): publishing falls back to a check and a plain rename. */
+static void test_publish_without_rename_noreplace(void **state)
+{
+	struct fx *f = *state;
+	static const int errs[] = { EINVAL, ENOSYS };
+	for (int i = 0; i < 2; i++) {
+		/* The publish is the last renameat2 of a raw fork. */
+		struct snapfork_report rep;
+		sft_rm_rf(f->dst);
+		struct inj_plan count = { INJ_RENAMEAT2, 1000, 0, 0, 0, 0, 0, NULL, NULL };
+		inj_arm(&count);
+		assert_int_equal(snapfork_fork(f->raw, f->dst, NULL, &rep), 0);
+		inj_disarm();
+		unsigned last = inj_count(INJ_RENAMEAT2);
+		sft_rm_rf(f->dst);
+		struct inj_plan p = { INJ_RENAMEAT2, last, errs[i], 0, 0, 0, 0, NULL, NULL };
+		assert_true(run(f, f->raw, &f->raw_state, NULL, &p));
 	}
 }
 
@@ -482,6 +642,10 @@ int main(void)
 		F(test_fault_unlinkat),
 		F(test_fault_malloc),
 		F(test_copy_file_range_short_and_zero),
+		F(test_fault_option_paths),
+		F(test_fault_materialize),
+		F(test_fault_unshare_and_probe),
+		F(test_publish_without_rename_noreplace),
 		F(test_every_errno_was_injected),
 		F(test_kill_at_every_call),
 		F(test_kill_at_random_times),
