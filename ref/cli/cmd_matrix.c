@@ -415,7 +415,7 @@ static int run_leg(const struct matrix_opts *o, const struct leg *leg, struct sf
 	struct leg_ctx ctx = { mnt, 0, 0 };
 	struct sfc_hooks hooks = { .ctx = &ctx };
 	struct fork_cmd fc = { o->tmpl, 0, 0, 0 };
-	char self_tmpl[PATH_MAX + 64];
+	static char self_tmpl[PATH_MAX + 64]; /* lives on in the run's fork_desc */
 	switch (leg->kind) {
 	case LEG_OVERLAY:
 		hooks.extract = overlay_extract;
