@@ -30,7 +30,7 @@ static struct {
 	char dir[PATH_MAX], cli[PATH_MAX + 16];
 	unsigned sizes[16], nsizes, runs, fast;
 	unsigned data_mib, disk_gib;
-	const char *csv, *md, *plot;
+	const char *csv, *md, *plot, *only;
 	int root, reflink;
 } o;
 
@@ -321,22 +321,33 @@ static void scaling(const char *snap, const char *dst)
 		o.data_mib);
 	fprintf(md, "| mem-file | snapfork (linked) | snapfork --no-link | ln + cp | cp "
 		    "--sparse=always | CLI peak RSS |\n|---|---|---|---|---|---|\n");
-	double first = 0, last = 0;
 	long max_rss = 0;
 	FILE *dat = NULL;
 	char datpath[PATH_MAX + 16];
 	snprintf(datpath, sizeof datpath, "%s/scaling.dat", o.dir);
 	dat = fopen(datpath, "w");
+	/* Rounds again: each round visits every size (in a rotated order)
+	 * and every method, so a busy moment hits all sizes alike; the size
+	 * ratio is taken within each round. */
+	static double t[16][4][64];
+	double ratio[64];
+	for (unsigned r = 0; r < o.runs; r++) {
+		for (unsigned j = 0; j < o.nsizes; j++) {
+			unsigned i = (j + r) % o.nsizes;
+			set_mem_size(snap, o.sizes[i]);
+			for (unsigned k = 0; k < 4; k++) {
+				t[i][k][r] =
+					fork_with(list[k], snap, dst, NULL, SNAPFORK_METHOD_AUTO);
+				rm(dst);
+			}
+		}
+		ratio[r] = t[o.nsizes - 1][0][r] / t[0][0][r];
+	}
 	for (unsigned i = 0; i < o.nsizes; i++) {
 		set_mem_size(snap, o.sizes[i]);
 		double med[4];
 		for (unsigned k = 0; k < 4; k++) {
-			double t[64];
-			for (unsigned r = 0; r < o.runs; r++) {
-				t[r] = fork_with(list[k], snap, dst, NULL, SNAPFORK_METHOD_AUTO);
-				rm(dst);
-			}
-			med[k] = stats_of(t, o.runs).med;
+			med[k] = stats_of(t[i][k], o.runs).med;
 			row_csv("scaling", who_name[list[k]], "gib", o.sizes[i], "");
 			row_csv("scaling", who_name[list[k]], "median_ms", med[k] * 1e3, "ms");
 		}
@@ -353,9 +364,6 @@ static void scaling(const char *snap, const char *dst)
 		if (dat)
 			fprintf(dat, "%u %f %f %f %f\n", o.sizes[i], med[0] * 1e3, med[1] * 1e3,
 				med[2] * 1e3, med[3] * 1e3);
-		if (i == 0)
-			first = med[0];
-		last = med[0];
 	}
 	if (dat)
 		fclose(dat);
@@ -363,7 +371,7 @@ static void scaling(const char *snap, const char *dst)
 	char what[96];
 	snprintf(what, sizeof what, "fork with %u GiB ÷ fork with %u GiB (linked)",
 		 o.sizes[o.nsizes - 1], o.sizes[0]);
-	target(strdup(what), last / first, 1.1, 1);
+	target(strdup(what), stats_of(ratio, o.runs).med, 1.1, 1);
 	target("peak RSS of a fork, MiB (largest size)", (double)max_rss / 1024, 16, 1);
 	if (o.plot) {
 		char cmd[4 * PATH_MAX];
@@ -416,21 +424,24 @@ static void methods(const char *snap, const char *dst)
 	target("--method range ÷ --method rw", med[1] / med[2], 1.0, 1);
 }
 
-static void fast_path(const char *dst)
+static void fast_path(const char *base, const char *fsname)
 {
-	char snap[PATH_MAX + 16], cmd[16384];
-	snprintf(snap, sizeof snap, "%s/small", o.dir);
+	char snap[PATH_MAX + 16], dst[PATH_MAX + 16], cmd[16384];
+	snprintf(snap, sizeof snap, "%s/small", base);
+	snprintf(dst, sizeof dst, "%s/small-fork", base);
 	make_snapshot(snap, 1, 0);
 	double *lib = calloc(o.fast, sizeof *lib), *shell = calloc(o.fast, sizeof *shell);
 	for (unsigned i = 0; i < o.fast; i++) {
 		lib[i] = fork_with(LIB, snap, dst, NULL, SNAPFORK_METHOD_AUTO);
 		rm(dst);
-		snprintf(
-			cmd, sizeof cmd,
-			"S='%s' D='%s'; mkdir \"$D\" && "
-			"ln \"$S/snapshots/snapshot-latest/memory-ranges\" \"$D/memory-ranges\" && "
-			"cp -a \"$S\"/conf-* \"$S/current\" \"$D/\"",
-			snap, dst);
+		/* The same fork by hand: the tree but logs/ and the mem-file,
+		 * copied, then the mem-file linked. */
+		snprintf(cmd, sizeof cmd,
+			 "S='%s' D='%s' L=snapshots/snapshot-latest; "
+			 "mkdir -p \"$D/$L\" && cp -a \"$S\"/conf-* \"$S/current\" \"$D/\" && "
+			 "cp -a \"$S/$L\"/conf-* \"$D/$L/\" && ln \"$S/$L/memory-ranges\" "
+			 "\"$D/$L/\"",
+			 snap, dst);
 		if (i < o.fast / 4 + 1) /* a shell fork costs ~ms: fewer of them */
 			shell[i] = sh(cmd, NULL);
 		rm(dst);
@@ -438,20 +449,24 @@ static void fast_path(const char *dst)
 	unsigned nshell = o.fast / 4 + 1;
 	struct stats l = stats_of(lib, o.fast), s = stats_of(shell, nshell);
 	fprintf(md,
-		"\n### Fast path: %u library forks (mem-file linked, 20 small files, no disk)\n\n",
-		o.fast);
+		"\n### Fast path on %s: %u library forks (mem-file linked, 20 small files, no "
+		"disk)\n\n",
+		fsname, o.fast);
 	fprintf(md, "| | median | p99 | min | max |\n|---|---|---|---|---|\n");
 	fprintf(md, "| library fork | %.3f ms | %.3f ms | %.3f ms | %.3f ms |\n", l.med * 1e3,
 		l.p99 * 1e3, l.min * 1e3, l.max * 1e3);
 	fprintf(md,
-		"| shell (mkdir; ln; cp -a of 3 files), %u runs | %.3f ms | %.3f ms | %.3f ms | "
+		"| shell (mkdir -p; cp -a; cp -a; ln), %u runs | %.3f ms | %.3f ms | %.3f ms | "
 		"%.3f ms |\n",
 		nshell, s.med * 1e3, s.p99 * 1e3, s.min * 1e3, s.max * 1e3);
 	row_csv("fast", "library", "median_ms", l.med * 1e3, "ms");
 	row_csv("fast", "library", "p99_ms", l.p99 * 1e3, "ms");
 	row_csv("fast", "shell", "median_ms", s.med * 1e3, "ms");
-	target("library fast-path fork, median ms", l.med * 1e3, 1.0, 1);
-	target("shell fork ÷ library fork (median)", s.med / l.med, 5.0, 0);
+	char what[2][96];
+	snprintf(what[0], sizeof what[0], "library fast-path fork on %s, median ms", fsname);
+	snprintf(what[1], sizeof what[1], "shell fork ÷ library fork on %s (medians)", fsname);
+	target(strdup(what[0]), l.med * 1e3, 1.0, 1);
+	target(strdup(what[1]), s.med / l.med, 5.0, 0);
 	free(lib);
 	free(shell);
 	rm(snap);
@@ -501,6 +516,7 @@ int main(int argc, char **argv)
 		{ "csv", required_argument, NULL, 'c' },
 		{ "md", required_argument, NULL, 'm' },
 		{ "plot", required_argument, NULL, 'p' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -540,12 +556,16 @@ int main(int argc, char **argv)
 		case 'p':
 			o.plot = optarg;
 			break;
+		case 'o':
+			o.only = optarg;
+			break;
 		default:
 			fprintf(stderr,
 				"usage: snapfork-bench [--dir DIR] [--sizes 1,4,16,64,256] [--runs "
 				"N] "
 				"[--data MIB] [--disk-gib N] [--fast N] [--csv FILE] [--md FILE] "
-				"[--plot FILE.png]\n");
+				"[--plot FILE.png] [--only "
+				"compare|scaling|methods|fast|harness]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -580,20 +600,38 @@ int main(int argc, char **argv)
 	make_snapshot(snap, 1, 1);
 	fprintf(md, "## snapfork-bench on %s (%s; reflink %s), %u rounds\n", o.dir, pr.fstype,
 		o.reflink ? "yes" : "no", o.runs);
-	fprintf(stderr, "comparing methods...\n");
-	compare(snap, dst, 0);
-	if (o.root)
-		compare(snap, dst, 1);
-	else
-		fprintf(md, "\n(cold cache: not measured, dropping caches needs root)\n");
-	fprintf(stderr, "scaling...\n");
-	scaling(snap, dst);
-	fprintf(stderr, "copy methods...\n");
-	methods(snap, dst);
-	fprintf(stderr, "fast path...\n");
-	fast_path(dst);
-	fprintf(stderr, "harness...\n");
-	harness_cost();
+#define SECTION(name) (!o.only || strcmp(o.only, name) == 0)
+	if (SECTION("compare")) {
+		fprintf(stderr, "comparing methods...\n");
+		compare(snap, dst, 0);
+		if (o.root)
+			compare(snap, dst, 1);
+		else
+			fprintf(md, "\n(cold cache: not measured, dropping caches needs root)\n");
+	}
+	if (SECTION("scaling")) {
+		fprintf(stderr, "scaling...\n");
+		scaling(snap, dst);
+	}
+	if (SECTION("methods")) {
+		fprintf(stderr, "copy methods...\n");
+		methods(snap, dst);
+	}
+	if (SECTION("fast")) {
+		fprintf(stderr, "fast path...\n");
+		fast_path(o.dir, pr.fstype);
+		/* And on tmpfs, where no disk or journal is in the way. */
+		char shm[] = "/dev/shm/snapfork-bench.XXXXXX";
+		struct snapfork_probe ps;
+		if (strcmp(pr.fstype, "tmpfs") != 0 && mkdtemp(shm) &&
+		    snapfork_probe_at(AT_FDCWD, shm, &ps) == 0 && strcmp(ps.fstype, "tmpfs") == 0)
+			fast_path(shm, "tmpfs");
+		rm(shm);
+	}
+	if (SECTION("harness")) {
+		fprintf(stderr, "harness...\n");
+		harness_cost();
+	}
 	fprintf(md, "\n### Targets\n\n| target | measured | limit | |\n|---|---|---|---|\n");
 	for (unsigned i = 0; i < ntargets; i++) {
 		const struct target *t = &targets[i];

@@ -99,13 +99,28 @@ static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int 
  * sized first: a writer that grows a file by seek-and-write leaves XFS
  * speculative preallocation behind (xfs_file_write_iter extends EOF blocks),
  * while ftruncate then writing inside EOF allocates only what is written. */
-static int copy_extents(struct ctx *c, int sfd, int dfd, off_t size, int use_range,
+static int copy_extents(struct ctx *c, int sfd, int dfd, const struct stat *st, int use_range,
 			const char **reason)
 {
 	int wrote = 0;
+	off_t size = st->st_size;
 	if (ftruncate(dfd, size) < 0) {
 		*reason = "ftruncate failed";
 		return -errno;
+	}
+	/* A small file whose allocation is exactly its size in 4 KiB blocks
+	 * (most config and state files) holds no hole: copy [0, size)
+	 * without asking SEEK_DATA/SEEK_HOLE.  Fewer blocks mean a hole, more
+	 * mean preallocation or metadata: then ask.  An empty file needs
+	 * nothing more. */
+	if (size == 0)
+		return 0;
+	if (size <= 65536 && (off_t)st->st_blocks * 512 == ((size + 4095) & ~(off_t)4095)) {
+		int r = use_range ? range_extent(c, sfd, dfd, 0, size, &wrote, reason)
+				  : rw_extent(c, sfd, dfd, 0, size, &wrote, reason);
+		if (r == 0)
+			c->copied += (uint64_t)size;
+		return r;
 	}
 	for (off_t off = 0; off < size;) {
 		off_t data = lseek(sfd, off, SEEK_DATA);
@@ -171,8 +186,12 @@ static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
 		       enum snapfork_method m, enum snapfork_via *via, const char **reason)
 {
 	int r = FALLBACK;
-	if (m == SNAPFORK_METHOD_AUTO || m == SNAPFORK_METHOD_REFLINK) {
+	/* Once FICLONE said "not here" (EOPNOTSUPP, ENOTTY) in this fork, the
+	 * same filesystems will say it again: skip the ioctl for AUTO. */
+	if (m == SNAPFORK_METHOD_REFLINK || (m == SNAPFORK_METHOD_AUTO && !c->no_reflink)) {
 		r = try_reflink(c, sfd, dfd, reason);
+		if (r == FALLBACK && (c->fallback_err == EOPNOTSUPP || c->fallback_err == ENOTTY))
+			c->no_reflink = 1;
 		*via = SNAPFORK_VIA_REFLINK;
 		if (r == FALLBACK && m == SNAPFORK_METHOD_REFLINK) {
 			*reason = "reflink (FICLONE) not supported here";
@@ -182,7 +201,7 @@ static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
 	if (r == 0)
 		c->copied = (uint64_t)st->st_size; /* reflinked: shared, not moved */
 	if (r == FALLBACK && m != SNAPFORK_METHOD_RW) {
-		r = copy_extents(c, sfd, dfd, st->st_size, 1, reason);
+		r = copy_extents(c, sfd, dfd, st, 1, reason);
 		*via = SNAPFORK_VIA_RANGE;
 		if (r == FALLBACK && m == SNAPFORK_METHOD_RANGE) {
 			*reason = "copy_file_range not supported here";
@@ -190,7 +209,7 @@ static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
 		}
 	}
 	if (r == FALLBACK) {
-		r = copy_extents(c, sfd, dfd, st->st_size, 0, reason);
+		r = copy_extents(c, sfd, dfd, st, 0, reason);
 		*via = SNAPFORK_VIA_RW;
 	}
 	if (r < 0)

@@ -44,6 +44,7 @@ struct ctx {
 	enum snapfork_side copy_side; /* which side a failed sf_copy_fd blames */
 	uint64_t copied;              /* data bytes the last sf_copy_fd moved (not holes) */
 	int fallback_err;             /* errno that made the last method fall back */
+	int no_reflink; /* FICLONE said "not supported" in this fork: AUTO skips it */
 };
 
 /* Record the first failure: where and why.  Each returns err, so callers
