@@ -1,26 +1,8 @@
 #!/usr/bin/env bash
 # cli_test.sh SNAPFORK - the command line: exit codes, one-line errors that
 # name the path, JSON that jq parses, verify naming the rule of a broken fork.
-set -u
 SF=$1
-T=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-cli.XXXXXX")
-trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
-pass=0 fail=0
-
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "not ok - $1"; fail=$((fail + 1)); }
-# expect CODE NAME CMD...: run, keep stdout/stderr in $T/out, $T/err.
-expect() {
-	local code=$1 name=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	local rc=$?
-	if [ "$rc" -eq "$code" ]; then ok "$name (exit $rc)"; else
-		bad "$name: exit $rc, expected $code"; sed 's/^/# /' "$T/err"; fi
-}
-has() { # has FILE PATTERN NAME
-	if grep -q -- "$2" "$1"; then ok "$3"; else bad "$3: no '$2' in:"; sed 's/^/# /' "$1"; fi
-}
+. "$(dirname "$0")/tap.sh" cli
 
 S=$T/snap
 mkdir -p "$S/logs" "$S/snapshots/snapshot-latest" "$S/a/logs"
@@ -177,5 +159,4 @@ cmp -s "$T/fx/overlay.raw" "$T/fx3/overlay.raw" && bad "anonymized capture kept 
 expect 1 "capture a missing dir" "$SF" fixture capture "$T/none" "$T/x.tar"
 has "$T/err" "$T/none" "capture error names the directory"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,13 +3,8 @@
 # `snapfork check --fork-cmd` passes correct shell forks (cp -a + ln,
 # rsync + ln) and catches every deliberately broken one by the rule it
 # breaks, and by no other MUST rule.
-set -u
 SF=$1 D=$2
-T=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-doubles.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "not ok - $1"; fail=$((fail + 1)); }
+. "$(dirname "$0")/tap.sh" doubles
 
 # MUST rules that failed, as "F1 F4", from check's JSON.
 failed_rules() {
@@ -66,5 +61,4 @@ writes-mem|qemu-raw|F6
 empty-raw|ch-zstd|F7 F8 F9
 LIST
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,14 +1,9 @@
 #!/usr/bin/env bash
-# matrix_test.sh SNAPFORK - the matrix runner itself: two legs end to end
-# (a plain filesystem and a forced failure), a JUnit file that parses, and
+# matrix_test.sh SNAPFORK DOUBLES - the matrix runner itself: every leg end to end
+# and a failing one, a JUnit file that parses, and
 # nothing left mounted or attached afterwards; without root, a clear error.
-set -u
 SF=$1 DOUBLES=$2
-T=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-mtest.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "not ok - $1"; fail=$((fail + 1)); }
+. "$(dirname "$0")/tap.sh" mtest
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip: snapfork matrix needs root (loop devices, mkfs, mount); not run"
@@ -49,5 +44,4 @@ rc=$?
 "$SF" matrix --legs no-such-leg >"$T/out" 2>"$T/err"
 [ $? -eq 2 ] && ok "an unknown leg is a usage error" || bad "unknown leg"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
