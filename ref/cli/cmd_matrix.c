@@ -96,9 +96,14 @@ static void unmount_all(void)
 	}
 }
 
+static char matrix_base[64]; /* our scratch, removed even on a signal */
+
 static void on_signal(int sig)
 {
 	unmount_all();
+	/* Not async-signal-safe, but we are about to die by this signal. */
+	if (matrix_base[0])
+		sfc_remove_tree(matrix_base);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -731,6 +736,7 @@ int cmd_matrix(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	chmod(base, 0755);
+	snprintf(matrix_base, sizeof matrix_base, "%s", base);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t_start = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;

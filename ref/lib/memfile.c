@@ -122,7 +122,12 @@ static int copy_mem(struct ctx *c, int sdir, int ddir, const char *base)
 		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,
 				   "open mem-file failed");
 	struct stat st;
-	if (fstat(sfd, &st) < 0 || st.st_ino != c->mem.ino || !S_ISREG(st.st_mode)) {
+	if (fstat(sfd, &st) < 0) {
+		int e = -errno;
+		close(sfd);
+		return sf_fail_rel(c, e, SNAPFORK_SIDE_SRC, c->mem.rel, "fstat failed");
+	}
+	if (st.st_ino != c->mem.ino || !S_ISREG(st.st_mode)) {
 		close(sfd);
 		return sf_fail_rel(c, -ESTALE, SNAPFORK_SIDE_SRC, c->mem.rel,
 				   "mem-file replaced during the fork");

@@ -128,7 +128,12 @@ static int copy_regular(struct ctx *c, int sdir, int ddir, const char *name, con
 	if (sfd < 0)
 		return sf_fail(c, -errno, SNAPFORK_SIDE_SRC, "open failed");
 	struct stat now;
-	if (fstat(sfd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino) {
+	if (fstat(sfd, &now) < 0) {
+		r = sf_fail(c, -errno, SNAPFORK_SIDE_SRC, "fstat failed");
+		close(sfd);
+		return r;
+	}
+	if (!S_ISREG(now.st_mode) || now.st_ino != st->st_ino) {
 		close(sfd);
 		return sf_fail(c, -ESTALE, SNAPFORK_SIDE_SRC, "file replaced during the walk");
 	}
@@ -168,7 +173,12 @@ static int copy_dir(struct ctx *c, int sdir, int ddir, const char *name, const s
 	if (s < 0)
 		return sf_fail(c, -errno, SNAPFORK_SIDE_SRC, "open directory failed");
 	struct stat now;
-	if (fstat(s, &now) < 0 || now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
+	if (fstat(s, &now) < 0) {
+		r = sf_fail(c, -errno, SNAPFORK_SIDE_SRC, "fstat failed");
+		close(s);
+		return r;
+	}
+	if (now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
 		close(s);
 		return sf_fail(c, -ESTALE, SNAPFORK_SIDE_SRC, "directory replaced during the walk");
 	}

@@ -43,7 +43,8 @@ const char *inj_name(enum inj_call c)
 					 "symlinkat", "readlinkat", "ioctl",   "copy_file_range",
 					 "lseek",     "read",       "write",   "pread",
 					 "pwrite",    "ftruncate",  "fsync",   "fchmod",
-					 "renameat2", "unlinkat",   "malloc",  "any" };
+					 "renameat2", "unlinkat",   "malloc",  "fstat",
+					 "dup",       "close",      "any" };
 	return c < INJ_NCALLS ? n[c] : "?";
 }
 
@@ -118,6 +119,33 @@ WRAP(int, renameat2, INJ_RENAMEAT2, (int a, const char *b, int c, const char *d,
 WRAP(int, unlinkat, INJ_UNLINKAT, (int d, const char *p, int f), (d, p, f), -1)
 WRAP(void *, calloc, INJ_MALLOC, (size_t n, size_t s), (n, s), NULL)
 WRAP(void *, realloc, INJ_MALLOC, (void *p, size_t s), (p, s), NULL)
+
+WRAP(int, fstat, INJ_FSTAT, (int fd, struct stat *st), (fd, st), -1)
+WRAP(int, dup, INJ_DUP, (int fd), (fd), -1)
+
+/* close(2) releases the fd even when it reports an error (Linux): so
+ * do we, then report the injected error. */
+int __real_close(int fd);
+int __wrap_close(int fd);
+int __wrap_close(int fd)
+{
+	int h = hit(INJ_CLOSE);
+	int r = __real_close(fd);
+	return h == 1 ? -1 : r;
+}
+
+int __real_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	if (cmd == F_DUPFD_CLOEXEC && hit(INJ_DUP) == 1)
+		return -1;
+	return __real_fcntl(fd, cmd, arg);
+}
 
 void *__real_malloc(size_t n);
 void *__wrap_malloc(size_t n);

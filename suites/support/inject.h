@@ -31,6 +31,9 @@ enum inj_call {
 	INJ_RENAMEAT2,
 	INJ_UNLINKAT,
 	INJ_MALLOC, /* malloc, calloc and realloc */
+	INJ_FSTAT,
+	INJ_DUP,    /* dup and fcntl(F_DUPFD_CLOEXEC) */
+	INJ_CLOSE,
 	INJ_ANY,    /* any of the above: for kill points */
 	INJ_NCALLS
 };

@@ -130,6 +130,17 @@ has "$T/out" "F1 FAIL" "check names the broken rule"
 expect 0 "check --fork-dir on another directory" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/scr"
 expect 2 "check --junit into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/none/x.xml"
 
+# JUnit stays well-formed whatever a fixture is called; a broken manifest is an error.
+mkdir -p "$T/odd"
+echo '{}' >"$T/odd/config.json"
+"$SF" fixture capture "$T/odd" "$T/we<i&rd\"x.tar" >/dev/null
+expect 0 "check a fixture with <&\" in its name" "$SF" check --fixture "$T/we<i&rd\"x.tar" --scratch "$T/scr" --junit "$T/odd.xml"
+python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert 'we<i&rd\"x' in d.getElementsByTagName('testcase')[0].getAttribute('classname')" "$T/odd.xml" \
+	&& ok "JUnit escapes the name and keeps it" || bad "JUnit escaping"
+echo '{ not json' >"$T/bad.json" && : >"$T/bad.tar"
+expect 2 "check a fixture whose manifest is broken" "$SF" check --fixture "$T/bad.tar"
+has "$T/err" "$T/bad.json" "the error names the manifest"
+
 # Fixtures: list, extract, capture and back.
 expect 0 "fixture list" "$SF" fixture list
 has "$T/out" "^ch-zstd  *compressed  *cloud-hypervisor" "fixture list shows kind and layout"

@@ -38,6 +38,24 @@ grep -q "snapfork matrix --legs tmpfs --fork-cmd '$DOUBLES/broken-no-link.sh {sr
 [ -s "$T/art/tmpfs.log" ] && ls "$T/art"/tmpfs-*.tar >/dev/null 2>&1 && ok "the leg's log and a tar of the kept trees are saved" || bad "artifacts: $(ls "$T/art" 2>&1)"
 [ "$(findmnt -rn -o TARGET | sort)" = "$before_mounts" ] && ok "nothing left mounted after a failure" || bad "mounts left after failure"
 
+# A leg that cannot be set up is an error, not a skip.
+env PATH=/usr/bin:/bin "$SF" matrix --legs btrfs --artifacts "$T/art2" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q '^btrfs .*ERROR: mkfs.btrfs is not installed' "$T/out" && ok "a leg without its mkfs is an ERROR (exit 1)" || bad "setup error: exit $rc"
+
+# SIGTERM in the middle of a leg: everything it mounted is undone.
+"$SF" matrix --legs ext4,xfs-reflink >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 100); do findmnt -rn -o TARGET | grep -q snapfork-matrix && break; sleep 0.1; done
+findmnt -rn -o TARGET | grep -q snapfork-matrix && ok "a leg was running (mounted)" || bad "the leg never mounted"
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 143 ] && ok "SIGTERM ends the matrix (exit 143)" || bad "after SIGTERM: exit $rc"
+[ "$(findmnt -rn -o TARGET | sort)" = "$before_mounts" ] && ok "nothing left mounted after SIGTERM" || bad "mounts left after SIGTERM: $(findmnt -rn -o TARGET | grep snapfork)"
+[ "$(losetup -a | sort)" = "$before_loops" ] && ok "no loop device left after SIGTERM" || bad "loop devices left after SIGTERM"
+ls /var/tmp | grep -q '^snapfork-matrix\.' && bad "SIGTERM left the matrix scratch in /var/tmp" || ok "SIGTERM removed the matrix scratch"
+
 setpriv --reuid=65534 --regid=65534 --clear-groups "$SF" matrix --legs ext4 >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "needs root" "$T/err" && ok "without root: exit 2 and says why" || bad "non-root: exit $rc"

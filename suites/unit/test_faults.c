@@ -113,7 +113,8 @@ static void nothing_left(struct fx *f, const char *when)
  * must be removable once the calls work again. */
 static int cleanup_needs(enum inj_call c)
 {
-	return c == INJ_OPENAT || c == INJ_UNLINKAT || c == INJ_FCHMOD || c == INJ_MALLOC;
+	return c == INJ_OPENAT || c == INJ_UNLINKAT || c == INJ_FCHMOD || c == INJ_MALLOC ||
+	       c == INJ_DUP || c == INJ_FSTAT;
 }
 
 static void only_debris(struct fx *f, const char *when)
@@ -231,6 +232,9 @@ SWEEP(fchmod, INJ_FCHMOD, AUTO)
 SWEEP(renameat2, INJ_RENAMEAT2, AUTO)
 SWEEP(unlinkat, INJ_UNLINKAT, AUTO)
 SWEEP(malloc, INJ_MALLOC, AUTO)
+SWEEP(fstat, INJ_FSTAT, AUTO)
+SWEEP(dup, INJ_DUP, AUTO)
+SWEEP(close, INJ_CLOSE, NOLINK_RANGE)
 
 /* copy_file_range returning short counts, and 0 on its first call ("not
  * supported here": coreutils' reading), must still give a right copy. */
@@ -641,6 +645,9 @@ int main(void)
 		F(test_fault_renameat2),
 		F(test_fault_unlinkat),
 		F(test_fault_malloc),
+		F(test_fault_fstat),
+		F(test_fault_dup),
+		F(test_fault_close),
 		F(test_copy_file_range_short_and_zero),
 		F(test_fault_option_paths),
 		F(test_fault_materialize),
