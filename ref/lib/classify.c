@@ -6,12 +6,6 @@
 
 #include "internal.h"
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
 enum sf_class sf_classify(unsigned depth, const char *name, mode_t mode, const char **reason)
 {
 	*reason = NULL;
@@ -36,7 +30,7 @@ enum sf_class sf_classify(unsigned depth, const char *name, mode_t mode, const c
 		return SF_COPY;
 	case S_IFREG:
 		/* Half-written compression output; directories so named are copied. */
-		if (ends_with(name, ".lz4.tmp") || ends_with(name, ".zst.tmp")) {
+		if (sf_ends_with(name, ".lz4.tmp") || sf_ends_with(name, ".zst.tmp")) {
 			*reason = "unfinished compression output";
 			return SF_SKIP;
 		}

@@ -16,16 +16,6 @@
 
 #include "internal.h"
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* Decode a into fd.  Positive errno: bad stream; negative: write failure. */
 static int decode(struct archive *a, int fd, int want_filter, uint64_t *size, const char **reason)
 {
@@ -92,7 +82,7 @@ static int decode_fd(int sfd, int want_filter, int fd, uint64_t *size, const cha
 int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name, uint64_t *size,
 		     const char **reason)
 {
-	int filter = ends_with(src_name, ".zst") ? ARCHIVE_FILTER_ZSTD : ARCHIVE_FILTER_LZ4;
+	int filter = sf_ends_with(src_name, ".zst") ? ARCHIVE_FILTER_ZSTD : ARCHIVE_FILTER_LZ4;
 	char tmp[300];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp", raw_name) >= (int)sizeof tmp)
 		return -ENAMETOOLONG;

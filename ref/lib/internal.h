@@ -44,7 +44,7 @@ struct ctx {
 	enum snapfork_side copy_side; /* which side a failed sf_copy_fd blames */
 	uint64_t copied;              /* data bytes the last sf_copy_fd moved (not holes) */
 	int fallback_err;             /* errno that made the last method fall back */
-	int no_reflink; /* FICLONE said "not supported" in this fork: AUTO skips it */
+	int no_reflink;               /* FICLONE said "not supported" in this fork: AUTO skips it */
 };
 
 /* Record the first failure: where and why.  Each returns err, so callers
@@ -64,6 +64,11 @@ int sf_errno_link_fallback(int err); /* a refused link: copy instead */
  * and c->copy_side the side it failed on. */
 int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
 	       enum snapfork_via *via, const char **reason);
+/* Copy the regular file name of sdir into a new file name of ddir, mode
+ * and all, after checking it is still the inode ino; failures are
+ * reported at rel.  *via and *st say how, and what was copied. */
+int sf_copy_file(struct ctx *c, int sdir, int ddir, const char *name, ino_t ino, const char *rel,
+		 enum snapfork_via *via, struct stat *st);
 /* Write len bytes at off, leaving 4 KiB blocks that are all zero as holes
  * (the file must already be sized or be extended by a later ftruncate). */
 int sf_write_sparse(int fd, const char *buf, size_t len, off_t off);
@@ -89,6 +94,12 @@ int sf_stage_publish(int parent, const char *stage, const char *dst);
 int sf_rmtree_at(int dirfd, const char *name);
 
 int sf_tmpname(const char *base, char *out, size_t outlen);
+int sf_ends_with(const char *s, const char *suffix);
+
+/* renameat2(2) flag (Linux 3.15); older libc headers lack the name. */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
 uint64_t sf_now_ns(void);
 

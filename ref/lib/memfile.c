@@ -115,40 +115,9 @@ int sf_memfile_find(struct ctx *c, int sroot)
 /* Copy the mem-file after a refused (or disabled) link. */
 static int copy_mem(struct ctx *c, int sdir, int ddir, const char *base)
 {
-	const char *reason = NULL;
-	int r;
-	int sfd = openat(sdir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (sfd < 0)
-		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,
-				   "open mem-file failed");
+	enum snapfork_via via;
 	struct stat st;
-	if (fstat(sfd, &st) < 0) {
-		int e = -errno;
-		close(sfd);
-		return sf_fail_rel(c, e, SNAPFORK_SIDE_SRC, c->mem.rel, "fstat failed");
-	}
-	if (st.st_ino != c->mem.ino || !S_ISREG(st.st_mode)) {
-		close(sfd);
-		return sf_fail_rel(c, -ESTALE, SNAPFORK_SIDE_SRC, c->mem.rel,
-				   "mem-file replaced during the fork");
-	}
-	int dfd = openat(ddir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (dfd < 0) {
-		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,
-				"create mem-file copy failed");
-		close(sfd);
-		return r;
-	}
-	enum snapfork_via via = SNAPFORK_VIA_NONE;
-	r = sf_copy_fd(c, sfd, &st, dfd, c->opt.method, &via, &reason);
-	if (r < 0)
-		sf_fail_rel(c, r, c->copy_side, c->mem.rel, reason);
-	if (r == 0 && fchmod(dfd, st.st_mode & 07777) < 0)
-		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel, "chmod failed");
-	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(dfd) < 0)
-		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel, "fsync failed");
-	close(dfd);
-	close(sfd);
+	int r = sf_copy_file(c, sdir, ddir, base, c->mem.ino, c->mem.rel, &via, &st);
 	if (r == 0) {
 		c->rep->mem_via = via;
 		if (via == SNAPFORK_VIA_REFLINK)

@@ -14,10 +14,6 @@
 
 #include "internal.h"
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-
 int sf_stage_create(int parent, const char *dstname, char *out, size_t outlen)
 {
 	for (int tries = 0; tries < 16; tries++) {

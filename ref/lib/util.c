@@ -94,3 +94,9 @@ int sf_tmpname(const char *base, char *out, size_t outlen)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+int sf_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}

@@ -121,40 +121,9 @@ static void count_copy(struct snapfork_report *r, enum snapfork_via via, uint64_
 
 static int copy_regular(struct ctx *c, int sdir, int ddir, const char *name, const struct stat *st)
 {
-	const char *reason = NULL;
-	int r;
-	/* O_NONBLOCK: if the file was swapped for a FIFO, open must not hang. */
-	int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (sfd < 0)
-		return sf_fail(c, -errno, SNAPFORK_SIDE_SRC, "open failed");
+	enum snapfork_via via;
 	struct stat now;
-	if (fstat(sfd, &now) < 0) {
-		r = sf_fail(c, -errno, SNAPFORK_SIDE_SRC, "fstat failed");
-		close(sfd);
-		return r;
-	}
-	if (!S_ISREG(now.st_mode) || now.st_ino != st->st_ino) {
-		close(sfd);
-		return sf_fail(c, -ESTALE, SNAPFORK_SIDE_SRC, "file replaced during the walk");
-	}
-	int dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (dfd < 0) {
-		r = sf_fail(c, -errno, SNAPFORK_SIDE_DST, "create failed");
-		close(sfd);
-		return r;
-	}
-	enum snapfork_via via = SNAPFORK_VIA_NONE;
-	r = sf_copy_fd(c, sfd, &now, dfd, c->opt.method, &via, &reason);
-	if (r < 0)
-		sf_fail(c, r, c->copy_side, reason);
-	/* Modes exactly, whatever the umask: fchmod after creating 0600. */
-	if (r == 0 && fchmod(dfd, now.st_mode & 07777) < 0)
-		r = sf_fail(c, -errno, SNAPFORK_SIDE_DST, "chmod failed");
-	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(dfd) < 0)
-		r = sf_fail(c, -errno, SNAPFORK_SIDE_DST, "fsync failed");
-	if (close(dfd) < 0 && r == 0)
-		r = sf_fail(c, -errno, SNAPFORK_SIDE_DST, "close failed");
-	close(sfd);
+	int r = sf_copy_file(c, sdir, ddir, name, st->st_ino, c->path.buf, &via, &now);
 	if (r == 0) {
 		c->rep->files++;
 		count_copy(c->rep, via, (uint64_t)now.st_size, c->copied);
