@@ -127,7 +127,8 @@ expect 1 "check a broken fork" "$SF" check --fixture ch-raw --scratch "$T/scr" -
 has "$T/out" "reproduce with: snapfork check --fork-cmd 'cp -a {src} {dst}' --fixture ch-raw --keep" "check prints the command that reproduces a failure"
 has "$T/out" "kept in $T/scr" "check keeps the failing trees"
 has "$T/out" "F1 FAIL" "check names the broken rule"
-expect 0 "check --fork-dir on another directory" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/scr"
+mkdir -p "$T/forks"
+expect 0 "check --fork-dir puts the forks elsewhere" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/forks"
 expect 2 "check --junit into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/none/x.xml"
 
 # JUnit stays well-formed whatever a fixture is called; a broken manifest is an error.

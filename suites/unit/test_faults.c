@@ -117,14 +117,21 @@ static int cleanup_needs(enum inj_call c)
 	       c == INJ_DUP || c == INJ_FSTAT;
 }
 
-static void only_debris(struct fx *f, const char *when)
+/* Debris is only ever a staging directory named after DST: remove it,
+ * and fail if anything of it stays. */
+static void clean_debris(struct fx *f, const char *when)
 {
-	if (sft_exists(f->dst))
-		fail_msg("%s: a failed fork left DST", when);
 	char cmd[4400];
 	snprintf(cmd, sizeof cmd, "rm -rf %s/.fork.snapfork-*", f->dir);
 	if (system(cmd) != 0 || sft_count_named(f->dir, ".snapfork-"))
 		fail_msg("%s: staging debris cannot be removed", when);
+}
+
+static void only_debris(struct fx *f, const char *when)
+{
+	if (sft_exists(f->dst))
+		fail_msg("%s: a failed fork left DST", when);
+	clean_debris(f, when);
 }
 
 /* One run with plan armed.  Returns 1 if the plan fired. */
@@ -441,11 +448,7 @@ static void after_kill(struct fx *f, const char *src, const struct sfc_state *st
 		fail_msg("%s: the rerun failed: %s", when, rep.error_path);
 	fork_correct(src, f->dst, 0, when);
 	sft_rm_rf(f->dst);
-	/* Debris is only ever our staging directory, and it can be cleaned. */
-	char cmd[4400];
-	snprintf(cmd, sizeof cmd, "rm -rf %s/.fork.snapfork-*", f->dir);
-	if (system(cmd) != 0)
-		fail_msg("%s: cannot clean staging debris", when);
+	clean_debris(f, when);
 }
 
 static int fork_in_child(const char *src, const char *dst, const struct inj_plan *plan,
