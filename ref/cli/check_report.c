@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check_run.h"
+#include "cli.h"
 #include "json.h"
 
 static const char *cell_text(const struct sfc_row *row, int rule)
@@ -174,7 +175,7 @@ int check_write_junit(const struct check_run *run, const char *path)
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
 	check_junit_suite(f, run, "snapfork check", NULL);
 	fputs("</testsuites>\n", f);
-	return fclose(f) == 0 ? 0 : -errno;
+	return cli_fclose(f);
 }
 
 int check_write_json(const struct check_run *run, const char *path)
@@ -219,5 +220,5 @@ int check_write_json(const struct check_run *run, const char *path)
 	jw_bool(&j, "ok", ok);
 	jw_object_end(&j);
 	jw_finish(&j);
-	return fclose(f) == 0 ? 0 : -errno;
+	return cli_fclose(f);
 }

@@ -2,6 +2,8 @@
 #ifndef SNAPFORK_CLI_H
 #define SNAPFORK_CLI_H
 
+#include <stdio.h>
+
 #include "snapfork.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -20,5 +22,9 @@ void cli_error(const char *cmd, const char *path, const char *reason, int err);
 int cli_usage_error(const char *cmd, const char *msg, const char *arg);
 /* Human form of a byte count, e.g. "1.0 GiB". */
 const char *cli_bytes(uint64_t n, char *buf, unsigned len);
+/* fclose that also reports earlier failed writes: 0 or -errno. */
+int cli_fclose(FILE *f);
+/* Write coverage counts now (coverage builds; see cli.c). */
+void cli_coverage_flush(void);
 
 #endif

@@ -95,13 +95,16 @@ int check_fork_cmd(void *arg, const char *src, const char *dst, char *msg, size_
 	free(parent);
 	snprintf(adst, sizeof adst, "%s/%s", adst_dir, slash ? slash + 1 : dst);
 	char *cmd = expand(ctx->tmpl, asrc, adst);
-	int pipefd[2];
-	if (pipe(pipefd) < 0) {
+	int pipefd[2] = { -1, -1 };
+	pid_t pid = -1;
+	fflush(NULL);
+	if (pipe(pipefd) < 0 || (pid = fork()) < 0) {
+		snprintf(msg, len, "cannot run the fork command: %s", strerror(errno));
+		if (pipefd[0] >= 0)
+			close(pipefd[0]), close(pipefd[1]);
 		free(cmd);
 		return -1;
 	}
-	fflush(NULL);
-	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
@@ -112,6 +115,7 @@ int check_fork_cmd(void *arg, const char *src, const char *dst, char *msg, size_
 			perror("dropping privileges");
 			_exit(126);
 		}
+		cli_coverage_flush(); /* exec drops the counts otherwise */
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -135,12 +139,12 @@ int check_fork_cmd(void *arg, const char *src, const char *dst, char *msg, size_
 	out[have] = '\0';
 	close(pipefd[0]);
 	int st = 0;
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	free(cmd);
 	while (have > 0 && out[have - 1] == '\n')
 		out[--have] = '\0';
-	if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		/* What the command said last, e.g. the fallback it took. */
 		const char *last = strrchr(out, '\n');
 		const char *fb = strstr(out, "fallback: ");
@@ -363,12 +367,13 @@ int cmd_check(int argc, char **argv)
 	for (size_t i = 0; i < run.n; i++)
 		if (sfc_row_failed(&run.rows[i]))
 			rc = EXIT_FAIL;
-	if (o.junit && check_write_junit(&run, o.junit) < 0) {
-		cli_error("check", o.junit, "cannot write JUnit XML", -errno);
+	int w;
+	if (o.junit && (w = check_write_junit(&run, o.junit)) < 0) {
+		cli_error("check", o.junit, "cannot write JUnit XML", w);
 		rc = EXIT_USAGE;
 	}
-	if (o.json && check_write_json(&run, o.json) < 0) {
-		cli_error("check", o.json, "cannot write JSON", -errno);
+	if (o.json && (w = check_write_json(&run, o.json)) < 0) {
+		cli_error("check", o.json, "cannot write JSON", w);
 		rc = EXIT_USAGE;
 	}
 out:

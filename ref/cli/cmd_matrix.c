@@ -105,6 +105,7 @@ static void on_signal(int sig)
 	if (matrix_base[0])
 		sfc_remove_tree(matrix_base);
 	signal(sig, SIG_DFL);
+	cli_coverage_flush();
 	raise(sig);
 }
 
@@ -652,7 +653,7 @@ static int write_junit(const char *path, struct leg_result *lr, size_t n)
 		check_junit_suite(f, &lr[i].run, suite, props);
 	}
 	fputs("</testsuites>\n", f);
-	return fclose(f) == 0 ? 0 : -errno;
+	return cli_fclose(f);
 }
 
 static const char usage[] =
@@ -763,8 +764,9 @@ int cmd_matrix(int argc, char **argv)
 		}
 	}
 	print_summary(lr, nchosen);
-	if (o.junit && write_junit(o.junit, lr, nchosen) < 0) {
-		cli_error("matrix", o.junit, "cannot write JUnit XML", -errno);
+	int w;
+	if (o.junit && (w = write_junit(o.junit, lr, nchosen)) < 0) {
+		cli_error("matrix", o.junit, "cannot write JUnit XML", w);
 		rc = EXIT_USAGE;
 	}
 	for (size_t i = 0; i < nchosen; i++) {

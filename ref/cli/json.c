@@ -161,6 +161,5 @@ void jw_bool(struct jw *j, const char *k, int v)
 
 void jw_finish(struct jw *j)
 {
-	fputc('\n', j->f);
-	fflush(j->f);
+	fputc('\n', j->f); /* the caller's fclose (or exit) flushes */
 }

@@ -33,35 +33,9 @@ static const char usage[] =
 	"\n"
 	"  --help, --version\n"
 	"\n"
-	"exit status: 0 success, 1 the operation failed or verify found\n"
-	"violations, 2 usage error.  The rules are in CONTRACT.md.\n";
-
-int cli_usage_error(const char *cmd, const char *msg, const char *arg)
-{
-	fprintf(stderr, "snapfork%s%s: %s%s%s\n(see snapfork --help)\n", cmd ? " " : "",
-		cmd ? cmd : "", msg, arg ? ": " : "", arg ? arg : "");
-	return EXIT_USAGE;
-}
-
-void cli_error(const char *cmd, const char *path, const char *reason, int err)
-{
-	fprintf(stderr, "snapfork %s: %s: %s%s%s%s\n", cmd, path, reason ? reason : "",
-		reason && err ? " (" : "", err ? strerror(err < 0 ? -err : err) : "",
-		reason && err ? ")" : "");
-}
-
-const char *cli_bytes(uint64_t n, char *buf, unsigned len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)n;
-	unsigned u = 0;
-	while (v >= 1024 && u + 1 < sizeof unit / sizeof unit[0]) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-	return buf;
-}
+	"exit status: 0 success, 1 the operation failed, verify found violations\n"
+	"or the report could not be written, 2 usage error.  The rules are in\n"
+	"CONTRACT.md.\n";
 
 /* Each directory level of a walk holds two fds; let deep trees use the
  * hard limit, as systemd does for its own tools. */
@@ -95,8 +69,18 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	raise_nofile();
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		if (strcmp(argv[1], cmds[i].name) != 0)
+			continue;
+		int rc = cmds[i].run(argc - 1, argv + 1);
+		/* A report nobody got is a failure (snapfork fork --json >/dev/full):
+		 * exit's own flush of stdout would lose the error. */
+		int w = cli_fclose(stdout);
+		if (w < 0) {
+			cli_error(argv[1], "standard output", "cannot write", w);
+			return rc ? rc : EXIT_FAIL;
+		}
+		return rc;
+	}
 	return cli_usage_error(NULL, "unknown command", argv[1]);
 }

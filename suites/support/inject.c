@@ -1,11 +1,15 @@
 /* inject.c - see inject.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "inject.h"
@@ -39,20 +43,60 @@ int inj_fired(void)
 
 const char *inj_name(enum inj_call c)
 {
-	static const char *const n[] = { "openat",    "mkdirat",    "fstatat", "linkat",
-					 "symlinkat", "readlinkat", "ioctl",   "copy_file_range",
-					 "lseek",     "read",       "write",   "pread",
-					 "pwrite",    "ftruncate",  "fsync",   "fchmod",
-					 "renameat2", "unlinkat",   "malloc",  "fstat",
-					 "dup",       "close",      "any" };
+	static const char *const n[] = { "openat",
+					 "mkdirat",
+					 "fstatat",
+					 "linkat",
+					 "symlinkat",
+					 "readlinkat",
+					 "ioctl",
+					 "copy_file_range",
+					 "lseek",
+					 "read",
+					 "write",
+					 "pread",
+					 "pwrite",
+					 "ftruncate",
+					 "fsync",
+					 "fchmod",
+					 "renameat2",
+					 "unlinkat",
+					 "malloc",
+					 "fstat",
+					 "dup",
+					 "close",
+					 "open",
+					 "fdopendir",
+					 "getrandom",
+					 "fchown",
+					 "fstatfs",
+					 "mount",
+					 "umount2",
+					 "system",
+					 "mkdir",
+					 "chown",
+					 "chmod",
+					 "stat",
+					 "link",
+					 "fopen",
+					 "posix_fallocate",
+					 "pathconf",
+					 "mkdtemp",
+					 "geteuid",
+					 "realpath",
+					 "pipe",
+					 "fork",
+					 "any" };
+	_Static_assert(sizeof n / sizeof n[0] == INJ_NCALLS, "a name for every call");
 	return c < INJ_NCALLS ? n[c] : "?";
 }
 
-/* 0: pass the call through; 1: fail it (errno set); 2: shorten it. */
-static int hit(enum inj_call c)
+int inj_hit(enum inj_call c, const char *path)
 {
 	if (!armed)
 		return 0;
+	if (plan.call == c && ((plan.path_has && !(path && strstr(path, plan.path_has)))))
+		return 0; /* filtered out: not counted */
 	unsigned n = ++counts[c];
 	unsigned any = ++counts[INJ_ANY];
 	unsigned match = plan.call == INJ_ANY ? any : plan.call == c ? n : 0;
@@ -76,52 +120,73 @@ static int hit(enum inj_call c)
 	return 1;
 }
 
-#define WRAP(ret, name, call, proto, args, fail)                                                   \
-	ret __real_##name proto;                                                                   \
-	ret __wrap_##name proto;                                                                   \
-	ret __wrap_##name proto                                                                    \
-	{                                                                                          \
-		if (hit(call) == 1)                                                                \
-			return fail;                                                               \
-		return __real_##name args;                                                         \
-	}
+/* open's mode argument is there only with O_CREAT or O_TMPFILE. */
+#define OPEN_MODE(flags, mode)                                                                     \
+	do {                                                                                       \
+		if ((flags) & (O_CREAT | __O_TMPFILE)) {                                           \
+			va_list ap;                                                                \
+			va_start(ap, flags);                                                       \
+			mode = (mode_t)va_arg(ap, int);                                            \
+			va_end(ap);                                                                \
+		}                                                                                  \
+	} while (0)
 
 int __real_openat(int dirfd, const char *path, int flags, ...);
 int __wrap_openat(int dirfd, const char *path, int flags, ...);
 int __wrap_openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	if (hit(INJ_OPENAT) == 1)
-		return -1;
-	return __real_openat(dirfd, path, flags, mode);
+	OPEN_MODE(flags, mode);
+	return inj_hit(INJ_OPENAT, path) == 1 ? -1 : __real_openat(dirfd, path, flags, mode);
 }
 
-WRAP(int, mkdirat, INJ_MKDIRAT, (int d, const char *p, mode_t m), (d, p, m), -1)
-WRAP(int, fstatat, INJ_FSTATAT, (int d, const char *p, struct stat *s, int f), (d, p, s, f), -1)
-WRAP(int, linkat, INJ_LINKAT, (int a, const char *b, int c, const char *e, int f), (a, b, c, e, f),
-     -1)
-WRAP(int, symlinkat, INJ_SYMLINKAT, (const char *t, int d, const char *p), (t, d, p), -1)
-WRAP(ssize_t, readlinkat, INJ_READLINKAT, (int d, const char *p, char *b, size_t n), (d, p, b, n),
-     -1)
-WRAP(int, ioctl, INJ_IOCTL, (int fd, unsigned long req, void *arg), (fd, req, arg), -1)
-WRAP(off_t, lseek, INJ_LSEEK, (int fd, off_t off, int w), (fd, off, w), -1)
-WRAP(int, ftruncate, INJ_FTRUNCATE, (int fd, off_t len), (fd, len), -1)
-WRAP(int, fsync, INJ_FSYNC, (int fd), (fd), -1)
-WRAP(int, fchmod, INJ_FCHMOD, (int fd, mode_t m), (fd, m), -1)
-WRAP(int, renameat2, INJ_RENAMEAT2, (int a, const char *b, int c, const char *d, unsigned f),
-     (a, b, c, d, f), -1)
-WRAP(int, unlinkat, INJ_UNLINKAT, (int d, const char *p, int f), (d, p, f), -1)
-WRAP(void *, calloc, INJ_MALLOC, (size_t n, size_t s), (n, s), NULL)
-WRAP(void *, realloc, INJ_MALLOC, (void *p, size_t s), (p, s), NULL)
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	OPEN_MODE(flags, mode);
+	return inj_hit(INJ_OPEN, path) == 1 ? -1 : __real_open(path, flags, mode);
+}
 
-WRAP(int, fstat, INJ_FSTAT, (int fd, struct stat *st), (fd, st), -1)
-WRAP(int, dup, INJ_DUP, (int fd), (fd), -1)
+#define WRAP INJ_WRAP
+WRAP(int, mkdirat, INJ_MKDIRAT, (int d, const char *p, mode_t m), (d, p, m), p, -1)
+WRAP(int, fstatat, INJ_FSTATAT, (int d, const char *p, struct stat *s, int f), (d, p, s, f), p, -1)
+WRAP(int, linkat, INJ_LINKAT, (int a, const char *b, int c, const char *e, int f), (a, b, c, e, f),
+     e, -1)
+WRAP(int, symlinkat, INJ_SYMLINKAT, (const char *t, int d, const char *p), (t, d, p), p, -1)
+WRAP(ssize_t, readlinkat, INJ_READLINKAT, (int d, const char *p, char *b, size_t n), (d, p, b, n),
+     p, -1)
+WRAP(off_t, lseek, INJ_LSEEK, (int fd, off_t off, int w), (fd, off, w), NULL, -1)
+WRAP(int, ftruncate, INJ_FTRUNCATE, (int fd, off_t len), (fd, len), NULL, -1)
+WRAP(int, fsync, INJ_FSYNC, (int fd), (fd), NULL, -1)
+WRAP(int, fchmod, INJ_FCHMOD, (int fd, mode_t m), (fd, m), NULL, -1)
+WRAP(int, fchown, INJ_FCHOWN, (int fd, uid_t u, gid_t g), (fd, u, g), NULL, -1)
+WRAP(int, renameat2, INJ_RENAMEAT2, (int a, const char *b, int c, const char *d, unsigned f),
+     (a, b, c, d, f), d, -1)
+WRAP(int, renameat, INJ_RENAMEAT2, (int a, const char *b, int c, const char *d), (a, b, c, d), d,
+     -1)
+WRAP(int, unlinkat, INJ_UNLINKAT, (int d, const char *p, int f), (d, p, f), p, -1)
+WRAP(void *, calloc, INJ_MALLOC, (size_t n, size_t s), (n, s), NULL, NULL)
+WRAP(void *, realloc, INJ_MALLOC, (void *p, size_t s), (p, s), NULL, NULL)
+WRAP(char *, strdup, INJ_MALLOC, (const char *p), (p), NULL, NULL)
+WRAP(char *, strndup, INJ_MALLOC, (const char *p, size_t n), (p, n), NULL, NULL)
+WRAP(DIR *, fdopendir, INJ_FDOPENDIR, (int fd), (fd), NULL, NULL)
+WRAP(ssize_t, getrandom, INJ_GETRANDOM, (void *b, size_t n, unsigned f), (b, n, f), NULL, -1)
+WRAP(int, fstat, INJ_FSTAT, (int fd, struct stat *st), (fd, st), NULL, -1)
+WRAP(int, fstatfs, INJ_FSTATFS, (int fd, struct statfs *st), (fd, st), NULL, -1)
+WRAP(int, fstatvfs, INJ_FSTATFS, (int fd, struct statvfs *st), (fd, st), NULL, -1)
+WRAP(int, dup, INJ_DUP, (int fd), (fd), NULL, -1)
+
+/* ioctl_req narrows the plan to one request, e.g. FICLONE. */
+int __real_ioctl(int fd, unsigned long req, void *arg);
+int __wrap_ioctl(int fd, unsigned long req, void *arg);
+int __wrap_ioctl(int fd, unsigned long req, void *arg)
+{
+	if ((!plan.ioctl_req || plan.ioctl_req == req) && inj_hit(INJ_IOCTL, NULL) == 1)
+		return -1;
+	return __real_ioctl(fd, req, arg);
+}
 
 /* close(2) releases the fd even when it reports an error (Linux): so
  * do we, then report the injected error. */
@@ -129,7 +194,7 @@ int __real_close(int fd);
 int __wrap_close(int fd);
 int __wrap_close(int fd)
 {
-	int h = hit(INJ_CLOSE);
+	int h = inj_hit(INJ_CLOSE, NULL);
 	int r = __real_close(fd);
 	return h == 1 ? -1 : r;
 }
@@ -142,7 +207,7 @@ int __wrap_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	long arg = va_arg(ap, long);
 	va_end(ap);
-	if (cmd == F_DUPFD_CLOEXEC && hit(INJ_DUP) == 1)
+	if (cmd == F_DUPFD_CLOEXEC && inj_hit(INJ_DUP, NULL) == 1)
 		return -1;
 	return __real_fcntl(fd, cmd, arg);
 }
@@ -151,7 +216,7 @@ void *__real_malloc(size_t n);
 void *__wrap_malloc(size_t n);
 void *__wrap_malloc(size_t n)
 {
-	return hit(INJ_MALLOC) == 1 ? NULL : __real_malloc(n);
+	return inj_hit(INJ_MALLOC, NULL) == 1 ? NULL : __real_malloc(n);
 }
 
 /* The data calls can also be shortened: half the count asked for. */
@@ -160,7 +225,7 @@ void *__wrap_malloc(size_t n)
 	ssize_t __wrap_##name proto;                                                               \
 	ssize_t __wrap_##name proto                                                                \
 	{                                                                                          \
-		int h = hit(call);                                                                 \
+		int h = inj_hit(call, NULL);                                                       \
 		if (h == 1)                                                                        \
 			return -1;                                                                 \
 		if (h == 2 && plan.zero)                                                           \

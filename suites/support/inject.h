@@ -28,13 +28,35 @@ enum inj_call {
 	INJ_FTRUNCATE,
 	INJ_FSYNC,
 	INJ_FCHMOD,
-	INJ_RENAMEAT2,
+	INJ_RENAMEAT2, /* renameat2 and renameat */
 	INJ_UNLINKAT,
-	INJ_MALLOC, /* malloc, calloc and realloc */
+	INJ_MALLOC, /* malloc, calloc, realloc, strdup and strndup */
 	INJ_FSTAT,
-	INJ_DUP,    /* dup and fcntl(F_DUPFD_CLOEXEC) */
+	INJ_DUP, /* dup and fcntl(F_DUPFD_CLOEXEC) */
 	INJ_CLOSE,
-	INJ_ANY,    /* any of the above: for kill points */
+	INJ_OPEN, /* open(2), not openat */
+	INJ_FDOPENDIR,
+	INJ_GETRANDOM,
+	INJ_FCHOWN,
+	INJ_FSTATFS, /* fstatfs and fstatvfs */
+	/* The CLI's calls (test_cli_faults only; see inject_cli.c). */
+	INJ_MOUNT,
+	INJ_UMOUNT2,
+	INJ_SYSTEM,
+	INJ_MKDIR,
+	INJ_CHOWN,
+	INJ_CHMOD,
+	INJ_STAT,
+	INJ_LINK,
+	INJ_FOPEN,
+	INJ_FALLOCATE, /* posix_fallocate */
+	INJ_PATHCONF,
+	INJ_MKDTEMP,
+	INJ_GETEUID, /* fires as "not root" */
+	INJ_REALPATH,
+	INJ_PIPE,
+	INJ_FORK,
+	INJ_ANY, /* any of the above: for kill points */
 	INJ_NCALLS
 };
 
@@ -48,6 +70,10 @@ struct inj_plan {
 	int kill;             /* raise(SIGKILL) instead (crash tests) */
 	void (*hook)(void *); /* run just before the call fires */
 	void *hook_arg;
+	/* Filters: only calls that match count.  path_has: the call's path
+	 * (or system's command) contains it; ioctl_req: that ioctl request. */
+	const char *path_has;
+	unsigned long ioctl_req;
 };
 
 void inj_arm(const struct inj_plan *p);
@@ -57,5 +83,20 @@ unsigned inj_count(enum inj_call call);
 /* Did the plan fire? */
 int inj_fired(void);
 const char *inj_name(enum inj_call call);
+/* For the wrappers: 0 pass the call through, 1 fail it (errno is set),
+ * 2 shorten it.  path is what path_has looks at (NULL: no path). */
+int inj_hit(enum inj_call call, const char *path);
+
+/* __wrap_NAME: fail with FAIL when the plan fires, else the real call.
+ * PATH is the argument path_has looks at (NULL: none). */
+#define INJ_WRAP(ret, name, call, proto, args, path, fail)                                         \
+	ret __real_##name proto;                                                                   \
+	ret __wrap_##name proto;                                                                   \
+	ret __wrap_##name proto                                                                    \
+	{                                                                                          \
+		if (inj_hit(call, path) == 1)                                                      \
+			return fail;                                                               \
+		return __real_##name args;                                                         \
+	}
 
 #endif

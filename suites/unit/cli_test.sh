@@ -123,13 +123,51 @@ mkdir -p "$T/scr"
 expect 0 "check --junit --json on one fixture" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/c.xml" --json "$T/c.json"
 python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/c.xml" && ok "check --junit writes XML that parses" || bad "check junit"
 jq -e '.ok == true and (.rows | length) == 2' "$T/c.json" >/dev/null && ok "check --json has a row per fixture and the refusal" || bad "check json"
-expect 1 "check a broken fork" "$SF" check --fixture ch-raw --scratch "$T/scr" --fork-cmd "cp -a {src} {dst}" --keep
+expect 1 "check a broken fork" "$SF" check --fixture ch-raw --scratch "$T/scr" --fork-cmd "cp -a {src} {dst}" --keep --junit "$T/broken.xml"
+python3 - "$T/broken.xml" <<'PY' && ok "JUnit: a MUST rule is a <failure>, the SHOULD rule F12 a note in <system-out>" || bad "JUnit failure/system-out"
+import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1])
+cases = {c.getAttribute("name"): c for c in d.getElementsByTagName("testcase")}
+f4 = [c for n, c in cases.items() if n.startswith("F4")][0]
+f12 = [c for n, c in cases.items() if n.startswith("F12")][0]
+assert f4.getElementsByTagName("failure"), "F4 has no <failure>"
+assert not f12.getElementsByTagName("failure") and f12.getElementsByTagName("system-out"), "F12"
+PY
 has "$T/out" "reproduce with: snapfork check --fork-cmd 'cp -a {src} {dst}' --fixture ch-raw --keep" "check prints the command that reproduces a failure"
 has "$T/out" "kept in $T/scr" "check keeps the failing trees"
 has "$T/out" "F1 FAIL" "check names the broken rule"
 mkdir -p "$T/forks"
 expect 0 "check --fork-dir puts the forks elsewhere" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/forks"
 expect 2 "check --junit into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/none/x.xml"
+has "$T/err" "$T/none/x.xml: cannot write JUnit XML (No such file or directory)" "the JUnit error names the file and why"
+expect 2 "check --json onto a full disk (/dev/full)" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --json /dev/full
+has "$T/err" "/dev/full: cannot write JSON (No space left on device)" "a short write is caught at close"
+expect 2 "check --junit onto a full disk" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit /dev/full
+expect 2 "check --json into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --json "$T/none/x.json"
+expect 2 "check with an extra argument" "$SF" check --fixture qemu-stopped extra
+# What a failing command prints reaches JUnit escaped, control bytes replaced.
+expect 1 "check a fork command that fails noisily" "$SF" check --fixture qemu-stopped --scratch "$T/scr" \
+	--junit "$T/noisy.xml" --fork-cmd "printf 'a>b\\001c\\n'; exit 3; {src} {dst}"
+has "$T/out" "exit 3: a>b" "the command's exit status and output are the row's detail"
+python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/noisy.xml" && grep -q 'a&gt;b?c' "$T/noisy.xml" \
+	&& ok "JUnit escapes > and replaces control bytes" || bad "JUnit escaping of command output: $(grep -o 'a.b.c' "$T/noisy.xml" | head -1)"
+# A fixture that cannot be set up is an error of the run, named.
+python3 - "$T/hostile.tar" <<'PY'
+import io, json, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("../escape")
+    i.size = 1
+    t.addfile(i, io.BytesIO(b"x"))
+json.dump({"name": "hostile", "file": "hostile.tar", "kind": "raw", "mem_file": "memory"}, open(sys.argv[1][:-4] + ".json", "w"))
+PY
+expect 2 "check a fixture that cannot be extracted" "$SF" check --fixture "$T/hostile.tar" --scratch "$T/scr"
+has "$T/err" "hostile: setup failed" "the setup error names the fixture"
+# Without --scratch: under $TMPDIR, removed afterwards.
+mkdir -p "$T/tmpdir"
+TMPDIR=$T/tmpdir expect 0 "check without --scratch" "$SF" check --fixture qemu-stopped
+[ -z "$(ls -A "$T/tmpdir")" ] && ok "the default scratch is removed" || bad "scratch left: $(ls "$T/tmpdir")"
+SNAPFORK_FIXTURES=$T/none expect 2 "check without the fixture directory" "$SF" check
+has "$T/err" "$T/none: cannot read the fixture directory" "the error names the fixture directory"
 
 # JUnit stays well-formed whatever a fixture is called; a broken manifest is an error.
 mkdir -p "$T/odd"
@@ -156,6 +194,26 @@ has "$T/err" "$T/fx: already exists" "extract error names the directory"
 expect 1 "extract an unknown fixture" "$SF" fixture extract no-such "$T/nx"
 has "$T/err" "no such bundled fixture" "unknown fixture is named as such"
 expect 2 "fixture with no subcommand" "$SF" fixture
+expect 2 "fixture with a bad subcommand" "$SF" fixture frobnicate
+expect 0 "fixture --help" "$SF" fixture --help
+expect 2 "fixture capture --bogus" "$SF" fixture capture --bogus "$T/fx" "$T/x.tar"
+SNAPFORK_FIXTURES=$T/none expect 1 "fixture list without the fixture directory" "$SF" fixture list
+has "$T/err" "$T/none: cannot read the fixture directory" "fixture list names the directory"
+
+# matrix: its usage errors need no root.
+expect 0 "matrix --help" "$SF" matrix --help
+expect 2 "matrix --bogus" "$SF" matrix --bogus
+expect 2 "matrix with an extra argument" "$SF" matrix extra
+expect 2 "matrix --fork-cmd without {src}" "$SF" matrix --fork-cmd "cp -a x {dst}"
+expect 0 "-h" "$SF" -h
+# Deep trees need two fds a level: snapfork raises its soft fd limit to the
+# hard one.  'deep' (24 levels) fails under a hard limit of 32, not a soft one.
+"$SF" fixture extract deep "$T/deep" >/dev/null
+bash -c 'ulimit -n 32; exec "$0" fork "$1" "$2"' "$SF" "$T/deep" "$T/lowfd1" >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && grep -q "(Too many open files)$" "$T/err" && [ ! -e "$T/lowfd1" ] \
+	&& ok "under a hard fd limit of 32 the deep fork fails cleanly, naming EMFILE" || bad "hard fd limit: $(cat "$T/err")"
+bash -c 'ulimit -Sn 32; exec "$0" fork "$1" "$2"' "$SF" "$T/deep" "$T/lowfd2" >"$T/out" 2>"$T/err" \
+	&& [ -d "$T/lowfd2" ] && ok "under a soft fd limit of 32 it succeeds (raised to the hard limit)" || bad "soft fd limit: $(cat "$T/err")"
 
 listing() { (cd "$1" && find . -mindepth 1 -printf '%P %y %m %s\n' | sort); }
 expect 0 "capture a snapshot" "$SF" fixture capture "$T/fx" "$T/cap.tar"

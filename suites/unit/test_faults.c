@@ -186,7 +186,7 @@ static void sweep(struct fx *f, enum inj_call call, const struct snapfork_option
 	for (int s = 0; s < 2; s++) {
 		for (unsigned n = 1; n < 100000; n++) {
 			int err = errnos[(n + (unsigned)call) % NERR];
-			struct inj_plan once = { call, n, err, 0, 0, 0, 0, NULL, NULL };
+			struct inj_plan once = { call, n, err, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
 			runs++;
 			if (!run(f, srcs[s], sts[s], o, &once))
 				break;
@@ -251,14 +251,16 @@ static void test_copy_file_range_short_and_zero(void **state)
 	struct snapfork_options o = NOLINK_RANGE;
 	o.method = SNAPFORK_METHOD_AUTO;
 	for (unsigned n = 1; n < 64; n++) {
-		struct inj_plan shorter = { INJ_COPY_FILE_RANGE, n, 0, 1, 1, 0, 0, NULL, NULL };
+		struct inj_plan shorter = {
+			INJ_COPY_FILE_RANGE, n, 0, 1, 1, 0, 0, NULL, NULL, NULL, 0
+		};
 		if (!run(f, f->raw, &f->raw_state, &o, &shorter))
 			break;
 	}
-	struct inj_plan zero = { INJ_COPY_FILE_RANGE, 1, 0, 0, 0, 1, 0, NULL, NULL };
+	struct inj_plan zero = { INJ_COPY_FILE_RANGE, 1, 0, 0, 0, 1, 0, NULL, NULL, NULL, 0 };
 	assert_true(run(f, f->raw, &f->raw_state, &o, &zero));
 	for (unsigned n = 1; n < 64; n++) {
-		struct inj_plan shorter = { INJ_PREAD, n, 0, 1, 1, 0, 0, NULL, NULL };
+		struct inj_plan shorter = { INJ_PREAD, n, 0, 1, 1, 0, 0, NULL, NULL, NULL, 0 };
 		o.method = SNAPFORK_METHOD_RW;
 		if (!run(f, f->raw, &f->raw_state, &o, &shorter))
 			break;
@@ -281,7 +283,8 @@ static void sweep_options(struct fx *f, enum inj_call call)
 			int err = errnos[(n * 7 + k) % NERR];
 			if (err == EINTR || err == EAGAIN)
 				err = EIO;
-			struct inj_plan p = { call, n, err, (n + k) % 2, 0, 0, 0, NULL, NULL };
+			struct inj_plan p = { call, n,    err,  (n + k) % 2, 0, 0,
+					      0,    NULL, NULL, NULL,        0 };
 			const char *src = k == 2 ? f->packed : f->raw;
 			if (!run(f, src, k == 2 ? &f->packed_state : &f->raw_state, &opts[k], &p) &&
 			    !p.persistent)
@@ -318,7 +321,7 @@ static void test_fault_materialize(void **state)
 			sft_compress(src, "memory", "memory.lz4", 0);
 			unlink(sft_p(src, "memory"));
 			struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
-			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL };
+			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
 			struct snapfork_report rep;
 			sft_rm_rf(f->dst);
 			inj_arm(&p);
@@ -360,7 +363,8 @@ static void test_fault_unshare_and_probe(void **state)
 			struct inj_plan p = {
 				calls[i], n,    errnos[n % NERR] == EINTR ? EIO : errnos[n % NERR],
 				0,        0,    0,
-				0,        NULL, NULL
+				0,        NULL, NULL,
+				NULL,     0
 			};
 			int unshared = 0, fds = sft_open_fds();
 			inj_arm(&p);
@@ -380,7 +384,7 @@ static void test_fault_unshare_and_probe(void **state)
 				break;
 		}
 		for (unsigned n = 1; n < 1000; n++) {
-			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL };
+			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
 			struct snapfork_probe pr;
 			int fds = sft_open_fds();
 			inj_arm(&p);
@@ -408,13 +412,15 @@ static void test_publish_without_rename_noreplace(void **state)
 		/* The publish is the last renameat2 of a raw fork. */
 		struct snapfork_report rep;
 		sft_rm_rf(f->dst);
-		struct inj_plan count = { INJ_RENAMEAT2, 1000, 0, 0, 0, 0, 0, NULL, NULL };
+		struct inj_plan count = { INJ_RENAMEAT2, 1000, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
 		inj_arm(&count);
 		assert_int_equal(snapfork_fork(f->raw, f->dst, NULL, &rep), 0);
 		inj_disarm();
 		unsigned last = inj_count(INJ_RENAMEAT2);
 		sft_rm_rf(f->dst);
-		struct inj_plan p = { INJ_RENAMEAT2, last, errs[i], 0, 0, 0, 0, NULL, NULL };
+		struct inj_plan p = {
+			INJ_RENAMEAT2, last, errs[i], 0, 0, 0, 0, NULL, NULL, NULL, 0
+		};
 		assert_true(run(f, f->raw, &f->raw_state, NULL, &p));
 	}
 }
@@ -481,7 +487,9 @@ static void test_kill_at_every_call(void **state)
 	for (int s = 0; s < 2; s++) {
 		unsigned n;
 		for (n = 1; n < 100000; n++) {
-			struct inj_plan kill_at = { INJ_ANY, n, 0, 0, 0, 0, 1, NULL, NULL };
+			struct inj_plan kill_at = {
+				INJ_ANY, n, 0, 0, 0, 0, 1, NULL, NULL, NULL, 0
+			};
 			int r = fork_in_child(srcs[s], f->dst, &kill_at, 0);
 			char when[96];
 			snprintf(when, sizeof when, "SIGKILL at call %u (%s)", n,
@@ -545,7 +553,7 @@ static void test_source_grows_or_shrinks_during_copy(void **state)
 			 1);
 		snprintf(file, sizeof file, "%s/disk.raw", src);
 		struct snapfork_options o = RW;
-		struct inj_plan plan = { INJ_PREAD, 1, 0, 0, 0, 0, 0, hooks[h], file };
+		struct inj_plan plan = { INJ_PREAD, 1, 0, 0, 0, 0, 0, hooks[h], file, NULL, 0 };
 		struct snapfork_report rep;
 		inj_arm(&plan);
 		int r = snapfork_fork(src, f->dst, &o, &rep);
@@ -602,7 +610,9 @@ static void test_directory_swapped_or_file_vanishing_during_walk(void **state)
 						 0,
 						 0,
 						 kind ? vanish : swap_dir,
-						 kind ? (void *)zz : (void *)&s };
+						 kind ? (void *)zz : (void *)&s,
+						 NULL,
+						 0 };
 			struct snapfork_report rep;
 			inj_arm(&plan);
 			int r = snapfork_fork(src, f->dst, NULL, &rep);

@@ -1,0 +1,317 @@
+/* test_cli_faults.c - the snapfork command's own error paths, by failing
+ * its calls (inject_cli.c): a leg of the matrix whose mkfs, mount, chattr,
+ * sysctl, link or fallocate fails is an ERROR naming the cause, exit 1,
+ * and leaves nothing mounted, attached or on disk; a check whose fork
+ * command cannot be started says why; report files that cannot be written
+ * are an error.  Each run is a child process (the commands keep state in
+ * statics, and the matrix unmounts at exit). */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "inject.h"
+#include "sft.h"
+
+struct outcome {
+	int rc;
+	char out[1 << 16], err[1 << 16];
+};
+
+static char *scratch;
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* cmd(argv) in a child with plan armed; its stdout and stderr kept. */
+static void run(const struct inj_plan *plan, int (*cmd)(int, char **), const char *const *args,
+		struct outcome *o)
+{
+	char out[4200], err[4200];
+	snprintf(out, sizeof out, "%s/stdout", scratch);
+	snprintf(err, sizeof err, "%s/stderr", scratch);
+	char *argv[32];
+	int argc = 0;
+	for (; args[argc]; argc++)
+		argv[argc] = (char *)args[argc];
+	argv[argc] = NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		if (plan)
+			inj_arm(plan);
+		int rc = cmd(argc, argv);
+		inj_disarm();
+		exit(rc); /* the matrix unmounts in its atexit handler */
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	o->rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	slurp(out, o->out, sizeof o->out);
+	slurp(err, o->err, sizeof o->err);
+}
+
+static void expect(const struct outcome *o, int rc, const char *text)
+{
+	if (o->rc != rc || (text && !strstr(o->out, text) && !strstr(o->err, text)))
+		fail_msg("want exit %d and \"%s\"; got exit %d\nstdout:\n%s\nstderr:\n%s", rc,
+			 text ? text : "", o->rc, o->out, o->err);
+}
+
+/* ---- the matrix (root: loop devices, mkfs, mounts) ---- */
+
+static int protected_hardlinks(void)
+{
+	int v = -1;
+	FILE *f = fopen("/proc/sys/fs/protected_hardlinks", "r");
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int file_has(const char *path, const char *needle)
+{
+	static char buf[1 << 18];
+	slurp(path, buf, sizeof buf);
+	return strstr(buf, needle) != NULL;
+}
+
+/* Nothing of the matrix's is left: mounts, loop devices, scratch. */
+static void matrix_left_nothing(int sysctl_before)
+{
+	if (file_has("/proc/self/mountinfo", "snapfork-matrix"))
+		fail_msg("a snapfork-matrix mount is left");
+	glob_t g;
+	if (glob("/sys/block/loop*/loop/backing_file", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			if (file_has(g.gl_pathv[i], "snapfork-matrix"))
+				fail_msg("a loop device is left attached: %s", g.gl_pathv[i]);
+		globfree(&g);
+	}
+	if (glob("/var/tmp/snapfork-matrix.*", 0, NULL, &g) == 0) {
+		globfree(&g);
+		fail_msg("the matrix scratch is left in /var/tmp");
+	}
+	assert_int_equal(protected_hardlinks(), sysctl_before);
+}
+
+static void need_root(void)
+{
+	if (!sft_is_root())
+		skip(); /* reason printed by main() */
+}
+
+static void matrix_case(const struct inj_plan *plan, const char *legs, int rc, const char *text)
+{
+	char art[4200];
+	snprintf(art, sizeof art, "%s/artifacts", scratch);
+	const char *args[] = { "matrix", "--legs", legs, "--artifacts", art, NULL };
+	static struct outcome o;
+	int before = protected_hardlinks();
+	run(plan, cmd_matrix, args, &o);
+	if (plan && !strstr(o.out, "ERROR") && rc != 0)
+		fail_msg("%s: the injected %s failure did not make an ERROR:\n%s\n%s", legs,
+			 inj_name(plan->call), o.out, o.err);
+	expect(&o, rc, text);
+	matrix_left_nothing(before);
+	sft_rm_rf(art);
+}
+
+#define PLAN(c, e) (&(struct inj_plan){ .call = (c), .nth = 1, .err = (e) })
+#define PLAN_AT(c, e, at)                                                                          \
+	(&(struct inj_plan){ .call = (c), .nth = 1, .err = (e), .path_has = (at) })
+
+static void t_matrix_make_fs(void **state)
+{
+	(void)state;
+	need_root();
+	matrix_case(PLAN(INJ_MOUNT, EPERM), "tmpfs", 1,
+		    "ERROR: mount -t tmpfs -o size=2g,mode=0755: Operation not permitted");
+	matrix_case(PLAN_AT(INJ_MKDIR, EACCES, "/tmpfs/a"), "tmpfs", 1,
+		    "/tmpfs/a: Permission denied");
+	matrix_case(PLAN_AT(INJ_SYSTEM, EIO, "truncate -s"), "ext4", 1,
+		    "ERROR: mkfs.ext4 -q -F failed (see the leg's log)");
+	matrix_case(PLAN_AT(INJ_SYSTEM, EIO, "mount -o loop"), "ext4", 1,
+		    "ERROR: mounting the ext4 image failed");
+	matrix_case(PLAN_AT(INJ_SYSTEM, EIO, "mkfs.xfs -q -f '"), "xdev", 1,
+		    "ERROR: mkfs.xfs -q -f failed");
+}
+
+static void t_matrix_conditions(void **state)
+{
+	(void)state;
+	need_root();
+	matrix_case((&(struct inj_plan){ .call = INJ_IOCTL,
+					 .nth = 1,
+					 .err = EOPNOTSUPP,
+					 .ioctl_req = FS_IOC_SETFLAGS }),
+		    "immutable", 1, "chattr +i: Operation not supported");
+	matrix_case(PLAN_AT(INJ_FOPEN, EACCES, "protected_hardlinks"), "protected-hardlinks", 1,
+		    "ERROR: cannot set fs.protected_hardlinks: Permission denied");
+	matrix_case(PLAN_AT(INJ_SYSTEM, EIO, "chown -R"), "protected-hardlinks", 1,
+		    "chown to the unprivileged user failed");
+	matrix_case(PLAN(INJ_CHOWN, EPERM), "protected-hardlinks", 1, "Operation not permitted");
+	matrix_case(PLAN(INJ_PATHCONF, EINVAL), "link-limit", 1,
+		    "ERROR: the filesystem's link limit is unknown");
+	matrix_case(PLAN_AT(INJ_MKDIR, EDQUOT, "/links"), "link-limit", 1, "Disk quota exceeded");
+	matrix_case(PLAN(INJ_LINK, EMLINK), "link-limit", 1, "link number");
+	matrix_case(PLAN_AT(INJ_MKDIR, ENOSPC, "lower0"), "overlay", 1,
+		    "lower0: No space left on device");
+	matrix_case(PLAN(INJ_MOUNT, ENODEV), "overlay", 1, "mount -t overlay -o lowerdir=");
+	matrix_case(PLAN_AT(INJ_OPEN, ENOSPC, "filler"), "enospc", 1,
+		    "filler: No space left on device");
+	matrix_case(PLAN(INJ_FALLOCATE, EFBIG), "enospc", 1, "fallocate: File too large");
+}
+
+/* A mount that will not go at once is detached: the leg still passes
+ * and nothing is left. */
+static void t_matrix_busy_unmount(void **state)
+{
+	(void)state;
+	need_root();
+	matrix_case(PLAN(INJ_UMOUNT2, EBUSY), "tmpfs", 0, "matrix: 1 legs");
+	matrix_case(PLAN(INJ_UMOUNT2, EBUSY), "overlay", 0, "matrix: 1 legs");
+}
+
+static void t_matrix_setup(void **state)
+{
+	(void)state;
+	static struct outcome o;
+	const char *legs[] = { "matrix", "--legs", "tmpfs", NULL };
+	run(PLAN(INJ_GETEUID, EPERM), cmd_matrix, legs, &o);
+	expect(&o, EXIT_USAGE, "needs root");
+	need_root();
+	int before = protected_hardlinks();
+	run(PLAN(INJ_MKDTEMP, EROFS), cmd_matrix, legs, &o);
+	expect(&o, EXIT_USAGE, "cannot create (Read-only file system)");
+	matrix_left_nothing(before);
+	const char *junit[] = { "matrix", "--legs", "tmpfs", "--junit", "/dev/full", NULL };
+	run(PLAN(INJ_MOUNT, EPERM), cmd_matrix, junit, &o);
+	expect(&o, EXIT_USAGE, "/dev/full: cannot write JUnit XML (No space left on device)");
+	matrix_left_nothing(before);
+}
+
+/* SIGTERM in the middle of a leg (here: as it mounts): the handler
+ * unmounts, removes the scratch and dies by the signal. */
+static void term_now(void *arg)
+{
+	(void)arg;
+	raise(SIGTERM);
+}
+
+static void t_matrix_signal(void **state)
+{
+	(void)state;
+	need_root();
+	int before = protected_hardlinks();
+	static struct outcome o;
+	const char *legs[] = { "matrix", "--legs", "overlay", NULL };
+	struct inj_plan p = { .call = INJ_MOUNT, .nth = 1, .hook = term_now };
+	run(&p, cmd_matrix, legs, &o);
+	expect(&o, 128 + SIGTERM, NULL);
+	matrix_left_nothing(before);
+}
+
+/* ---- the check's command runner and report files ---- */
+
+static void check_case(const struct inj_plan *plan, const char *tmpl, const char *text)
+{
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/check", scratch);
+	sft_rm_rf(dir);
+	mkdir(dir, 0755);
+	const char *args[] = { "check", "--fixture",  "ch-raw", "--scratch",
+			       dir,     "--fork-cmd", tmpl,     NULL };
+	static struct outcome o;
+	run(plan, cmd_check, args, &o);
+	expect(&o, EXIT_FAIL, text);
+}
+
+static void t_check_runner(void **state)
+{
+	(void)state;
+	check_case(PLAN(INJ_PIPE, EMFILE), "cp -a {src} {dst}",
+		   "cannot run the fork command: Too many open files");
+	check_case(PLAN(INJ_FORK, EAGAIN), "cp -a {src} {dst}",
+		   "cannot run the fork command: Resource temporarily unavailable");
+	check_case(PLAN_AT(INJ_REALPATH, ENOENT, "/check/"), "cp -a {src} {dst}", "cannot resolve");
+	/* Quotes in paths survive the shell; a long template grows the buffer. */
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/it's here", scratch);
+	mkdir(dir, 0755);
+	char tmpl[600];
+	snprintf(tmpl, sizeof tmpl, "%0500d; exit 7 {src} {dst}", 0);
+	memcpy(tmpl, ":  ", 3);
+	const char *args[] = { "check", "--fixture",  "ch-raw", "--scratch",
+			       dir,     "--fork-cmd", tmpl,     NULL };
+	static struct outcome o;
+	run(NULL, cmd_check, args, &o);
+	expect(&o, EXIT_FAIL, "exit 7");
+	sft_rm_rf(dir);
+}
+
+static void t_check_scratch(void **state)
+{
+	(void)state;
+	static struct outcome o;
+	const char *args[] = { "check", "--fixture", "ch-raw", NULL };
+	run(PLAN(INJ_MKDTEMP, EROFS), cmd_check, args, &o);
+	expect(&o, EXIT_USAGE, "cannot create the scratch directory (Read-only file system)");
+	/* The default scratch goes under $TMPDIR and is removed after. */
+	setenv("TMPDIR", scratch, 1);
+	run(NULL, cmd_check, args, &o);
+	unsetenv("TMPDIR");
+	expect(&o, EXIT_OK, NULL);
+	assert_int_equal(sft_count_named(scratch, "snapfork-check."), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	scratch = sft_scratch("cli-faults");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sft_rm_rf(scratch);
+	free(scratch);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_matrix_make_fs),      cmocka_unit_test(t_matrix_conditions),
+		cmocka_unit_test(t_matrix_busy_unmount), cmocka_unit_test(t_matrix_setup),
+		cmocka_unit_test(t_matrix_signal),       cmocka_unit_test(t_check_runner),
+		cmocka_unit_test(t_check_scratch),
+	};
+	if (!sft_is_root())
+		printf("skip: the matrix cases need root (loop devices, mkfs, mount); the check "
+		       "cases run\n");
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
