@@ -41,6 +41,7 @@ enum inj_call {
 	INJ_FSTATFS, /* fstatfs and fstatvfs */
 	/* The CLI's calls (test_cli_faults only; see inject_cli.c). */
 	INJ_MOUNT,
+	INJ_FIRST_CLI = INJ_MOUNT, /* the library's calls are those before */
 	INJ_UMOUNT2,
 	INJ_SYSTEM,
 	INJ_MKDIR,

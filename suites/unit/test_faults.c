@@ -114,7 +114,7 @@ static void nothing_left(struct fx *f, const char *when)
 static int cleanup_needs(enum inj_call c)
 {
 	return c == INJ_OPENAT || c == INJ_UNLINKAT || c == INJ_FCHMOD || c == INJ_MALLOC ||
-	       c == INJ_DUP || c == INJ_FSTAT;
+	       c == INJ_DUP || c == INJ_FSTAT || c == INJ_FDOPENDIR;
 }
 
 /* Debris is only ever a staging directory named after DST: remove it,
@@ -242,6 +242,9 @@ SWEEP(malloc, INJ_MALLOC, AUTO)
 SWEEP(fstat, INJ_FSTAT, AUTO)
 SWEEP(dup, INJ_DUP, AUTO)
 SWEEP(close, INJ_CLOSE, NOLINK_RANGE)
+SWEEP(fdopendir, INJ_FDOPENDIR, AUTO)
+SWEEP(getrandom, INJ_GETRANDOM, AUTO)
+SWEEP(fchown, INJ_FCHOWN, NOLINK_RANGE)
 
 /* copy_file_range returning short counts, and 0 on its first call ("not
  * supported here": coreutils' reading), must still give a right copy. */
@@ -297,10 +300,8 @@ static void sweep_options(struct fx *f, enum inj_call call)
 
 static void test_fault_option_paths(void **state)
 {
-	static const enum inj_call calls[] = { INJ_OPENAT, INJ_FSTATAT, INJ_FSYNC,  INJ_FCHMOD,
-					       INJ_PWRITE, INJ_LSEEK,   INJ_MALLOC, INJ_LINKAT };
-	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
-		sweep_options(*state, calls[i]);
+	for (enum inj_call c = 0; c < INJ_FIRST_CLI; c++)
+		sweep_options(*state, c);
 }
 
 /* Materialize decompresses into the snapshot: a snapshot of its own per
@@ -310,9 +311,7 @@ static void test_fault_materialize(void **state)
 	struct fx *f = *state;
 	char src[4300];
 	snprintf(src, sizeof src, "%s/mat", f->dir);
-	static const enum inj_call calls[] = { INJ_OPENAT, INJ_PWRITE, INJ_RENAMEAT2, INJ_FTRUNCATE,
-					       INJ_MALLOC, INJ_READ,   INJ_FCHMOD };
-	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+	for (enum inj_call call = 0; call < INJ_FIRST_CLI; call++) {
 		for (unsigned n = 1; n < 100000; n++) {
 			sft_rm_rf(src);
 			sft_mkdir(f->dir, "mat", 0755);
@@ -321,7 +320,7 @@ static void test_fault_materialize(void **state)
 			sft_compress(src, "memory", "memory.lz4", 0);
 			unlink(sft_p(src, "memory"));
 			struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
-			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
+			struct inj_plan p = { call, n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
 			struct snapfork_report rep;
 			sft_rm_rf(f->dst);
 			inj_arm(&p);
@@ -349,11 +348,7 @@ static void test_fault_unshare_and_probe(void **state)
 	char a[4300], b[4300];
 	snprintf(a, sizeof a, "%s/u-a", f->dir);
 	snprintf(b, sizeof b, "%s/u-b", f->dir);
-	static const enum inj_call calls[] = { INJ_OPENAT,         INJ_FSTATAT,   INJ_PWRITE,
-					       INJ_LSEEK,          INJ_FCHMOD,    INJ_FSYNC,
-					       INJ_MALLOC,         INJ_FTRUNCATE, INJ_IOCTL,
-					       INJ_COPY_FILE_RANGE };
-	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+	for (enum inj_call call = 0; call < INJ_FIRST_CLI; call++) {
 		for (unsigned n = 1; n < 1000; n++) {
 			unlink(a);
 			unlink(b);
@@ -361,10 +356,10 @@ static void test_fault_unshare_and_probe(void **state)
 				 (struct sft_extent[]){ { 0, 8192, 1 } }, 1);
 			assert_int_equal(link(a, b), 0);
 			struct inj_plan p = {
-				calls[i], n,    errnos[n % NERR] == EINTR ? EIO : errnos[n % NERR],
-				0,        0,    0,
-				0,        NULL, NULL,
-				NULL,     0
+				call, n,    errnos[n % NERR] == EINTR ? EIO : errnos[n % NERR],
+				0,    0,    0,
+				0,    NULL, NULL,
+				NULL, 0
 			};
 			int unshared = 0, fds = sft_open_fds();
 			inj_arm(&p);
@@ -384,7 +379,7 @@ static void test_fault_unshare_and_probe(void **state)
 				break;
 		}
 		for (unsigned n = 1; n < 1000; n++) {
-			struct inj_plan p = { calls[i], n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
+			struct inj_plan p = { call, n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
 			struct snapfork_probe pr;
 			int fds = sft_open_fds();
 			inj_arm(&p);
@@ -392,8 +387,7 @@ static void test_fault_unshare_and_probe(void **state)
 			inj_disarm();
 			assert_int_equal(sft_open_fds(), fds);
 			if (sft_count_named(f->dir, ".probe"))
-				fail_msg("probe left its scratch after %s #%u", inj_name(calls[i]),
-					 n);
+				fail_msg("probe left its scratch after %s #%u", inj_name(call), n);
 			if (!inj_fired())
 				break;
 		}
@@ -661,6 +655,9 @@ int main(void)
 		F(test_fault_fstat),
 		F(test_fault_dup),
 		F(test_fault_close),
+		F(test_fault_fdopendir),
+		F(test_fault_getrandom),
+		F(test_fault_fchown),
 		F(test_copy_file_range_short_and_zero),
 		F(test_fault_option_paths),
 		F(test_fault_materialize),

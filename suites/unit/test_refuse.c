@@ -174,6 +174,76 @@ static void test_dst_parent_missing(void **state)
 	expect_fail(t->src, "..", -EINVAL, SNAPFORK_SIDE_ARG, "..");
 }
 
+/* DST must end in a plain name; trailing slashes are fine. */
+static void test_dst_spellings(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	char d[4200];
+	static const char *const bad[] = { ".", "/", "x/.", "x/..", "x/../", "///" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(d, sizeof d, "%s/%s", t->dir, bad[i]);
+		expect_fail(t->src, bad[i][0] == '/' ? bad[i] : d, -EINVAL, SNAPFORK_SIDE_ARG,
+			    bad[i][0] == '/' ? bad[i] : d);
+	}
+	char longname[300];
+	memset(longname, 'n', 256);
+	longname[256] = '\0';
+	snprintf(d, sizeof d, "%s/%s", t->dir, longname);
+	expect_fail(t->src, d, -EINVAL, SNAPFORK_SIDE_ARG, d);
+	snprintf(d, sizeof d, "%s///", t->dst);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, d, NULL, &rep), 0);
+	sft_verify_ok(t->src, t->dst, NULL);
+	sft_rm_rf(t->dst);
+	/* A bare name forks into the working directory. */
+	char cwd[4200];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(t->dir), 0);
+	int r = snapfork_fork(t->src, "bare", NULL, NULL); /* no report wanted */
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(r, 0);
+	sft_verify_ok(t->src, sft_p(t->dir, "bare"), NULL);
+}
+
+/* Skip paths are relative and below SRC; "./a", "/a" and "a/" mean "a". */
+static void test_skip_spellings(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	static const char *const bad[] = { "", "/", "a//b", "..", "../x", "a/../b", "a/..", "./" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *skip[] = { "logs", bad[i], NULL };
+		struct snapfork_options o = { .skip = skip };
+		struct snapfork_report rep;
+		assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EINVAL);
+		assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
+		assert_string_equal(rep.error_path, bad[i]);
+		assert_false(sft_exists(t->dst));
+	}
+	sft_mkdir(t->src, "cache", 0755);
+	sft_text(t->src, "cache/c", 0644, "c");
+	sft_text(t->src, "keep", 0644, "k");
+	static const char *const good[] = { "./cache", "/cache", "cache/", "cache//" };
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		const char *skip[] = { good[i], NULL };
+		struct snapfork_options o = { .skip = skip };
+		assert_int_equal(snapfork_fork(t->src, t->dst, &o, NULL), 0);
+		assert_false(sft_exists(sft_p(t->dst, "cache")));
+		assert_true(sft_exists(sft_p(t->dst, "keep")));
+		sft_rm_rf(t->dst);
+	}
+}
+
+static void test_bad_method(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	struct snapfork_options o = { .method = (enum snapfork_method)7 };
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EINVAL);
+	assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
+	assert_string_equal(rep.error_reason, "unknown copy method");
+	assert_false(sft_exists(t->dst));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, sft_place_teardown)
@@ -188,6 +258,9 @@ int main(void)
 		T(test_src_inside_dst),
 		T(test_src_symlink_file_missing),
 		T(test_dst_parent_missing),
+		T(test_dst_spellings),
+		T(test_skip_spellings),
+		T(test_bad_method),
 	};
 	return cmocka_run_group_tests_name("refusals and cleanup", tests, NULL, NULL);
 }
