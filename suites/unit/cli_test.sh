@@ -114,7 +114,32 @@ else
 	echo "skip: zstd is not installed; compressed CLI paths not run here"
 fi
 
+# A report that cannot be written is a failure, named.
+expect 1 "fork --json onto a full stdout" sh -c "exec \"\$0\" fork --json \"\$1\" \"\$2\" >/dev/full" "$SF" "$S" "$T/full"
+has "$T/err" "snapfork fork: standard output: cannot write (No space left on device)" "the stdout error names it and why"
+expect 1 "fixture list onto a full stdout" sh -c "exec \"\$0\" fixture list >/dev/full" "$SF"
+# The text report says where the mem-file came from and why it was not linked.
+if [ -f "$Z/memory.zst" ]; then
+	mkdir -p "$T/zsnap2" && cp "$Z/memory.zst" "$T/zsnap2/"
+	expect 0 "fork a compressed-only snapshot (text)" "$SF" fork "$T/zsnap2" "$T/zf3"
+	has "$T/out" "via decompress from memory.zst" "the text report names the compressed source"
+fi
+if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$T")" ]; then
+	X=$(mktemp -d /dev/shm/snapfork-cli.XXXXXX)
+	expect 0 "fork onto another filesystem" "$SF" fork "$S" "$X/f"
+	has "$T/out" "fallback: link refused (EXDEV: Invalid cross-device link)" "the text report names the fallback and its errno"
+	rm -rf "$X"
+else
+	echo "skip: /dev/shm is not another filesystem here; the cross-filesystem report is not run"
+fi
+# Skipping a directory that holds the mem-file makes the fork memoryless.
+expect 0 "fork --skip of the mem-file's directory" "$SF" fork --json --skip snapshots "$S" "$T/nomem"
+jq -e '.kind == "memoryless" and .mem.via == "none" and .mem.path == null' "$T/out" >/dev/null && ok "a skipped mem-file is not looked for" || bad "skip of the mem-file's directory: $(cat "$T/out")"
+
 # check: options, reports, failures.
+# The main job: the reference library on every bundled fixture.
+mkdir -p "$T/scr0"
+expect 0 "check (every bundled fixture)" "$SF" check --scratch "$T/scr0"
 expect 0 "check --help" "$SF" check --help
 expect 2 "check --fork-cmd without {dst}" "$SF" check --fork-cmd "cp -a {src} /tmp/x"
 expect 2 "check an unknown fixture" "$SF" check --fixture no-such

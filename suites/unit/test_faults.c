@@ -579,46 +579,82 @@ static void vanish(void *arg)
 	unlink(arg);
 }
 
-static void test_directory_swapped_or_file_vanishing_during_walk(void **state)
+/* Another directory under the same name: same path, new inode. */
+static void swap_dir_for_dir(void *arg)
+{
+	struct swap *s = arg;
+	char moved[4500];
+	snprintf(moved, sizeof moved, "%s.moved", s->dir);
+	if (rename(s->dir, moved) == 0 && mkdir(s->dir, 0755) < 0) {
+	}
+}
+
+/* Another file under the same name. */
+static void replace_file(void *arg)
+{
+	char tmp[4500];
+	snprintf(tmp, sizeof tmp, "%s.new", (char *)arg);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd >= 0) {
+		if (write(fd, "other", 5) < 0) {
+		}
+		close(fd);
+		rename(tmp, arg);
+	}
+}
+
+/* Sources changing under the walk: a directory swapped for a symlink to
+ * outside or for another directory, a file vanishing or replaced, the
+ * mem-file replaced just before it is linked.  Each gets a clear error
+ * (ESTALE for a replaced inode) or a fork right for what it saw, and
+ * nothing is ever written outside the tree. */
+static void test_sources_changing_during_walk(void **state)
 {
 	struct fx *f = *state;
 	char src[4250];
 	snprintf(src, sizeof src, "%s/racy", f->dir);
-	for (unsigned n = 1; n < 64; n++) {
-		for (int kind = 0; kind < 2; kind++) {
+	static const char *const names[] = { "dir->symlink", "file vanishes", "dir->other dir",
+					     "file replaced", "mem-file replaced" };
+	unsigned stale[5] = { 0 };
+	for (int kind = 0; kind < 5; kind++) {
+		for (unsigned n = 1; n < 64; n++) {
 			struct swap s;
 			sft_mkdir(f->dir, "racy", 0755);
 			sft_mkdir(src, "sub", 0755);
 			sft_text(src, "sub/inside", 0644, "x");
 			sft_text(src, "zz-file", 0644, "y");
+			sft_file(src, "memory", 0600, 1 << 20,
+				 (struct sft_extent[]){ { 0, 4096, 2 } }, 1);
 			sft_mkdir(f->dir, "outside", 0755);
 			snprintf(s.dir, sizeof s.dir, "%s/sub", src);
 			snprintf(s.outside, sizeof s.outside, "%s/outside", f->dir);
-			char zz[4400];
+			char zz[4400], mem[4400];
 			snprintf(zz, sizeof zz, "%s/zz-file", src);
-			struct inj_plan plan = { kind ? INJ_FSTATAT : INJ_OPENAT,
-						 n,
-						 0,
-						 0,
-						 0,
-						 0,
-						 0,
-						 kind ? vanish : swap_dir,
-						 kind ? (void *)zz : (void *)&s,
-						 NULL,
-						 0 };
+			snprintf(mem, sizeof mem, "%s/memory", src);
+			static const enum inj_call calls[] = { INJ_OPENAT, INJ_FSTATAT, INJ_OPENAT,
+							       INJ_OPENAT, INJ_LINKAT };
+			void (*hooks[])(void *) = { swap_dir, vanish, swap_dir_for_dir,
+						    replace_file, replace_file };
+			void *args[] = { &s, zz, &s, zz, mem };
+			struct inj_plan plan = { .call = calls[kind],
+						 .nth = n,
+						 .hook = hooks[kind],
+						 .hook_arg = args[kind] };
 			struct snapfork_report rep;
 			inj_arm(&plan);
 			int r = snapfork_fork(src, f->dst, NULL, &rep);
 			inj_disarm();
+			int fired = inj_fired();
 			/* Whatever happened: nothing written outside the tree... */
 			assert_int_equal(sft_count_named(s.outside, ""), 2);
 			/* ...and a clear error, or a fork that is right for what it saw. */
 			if (r < 0) {
 				assert_non_null(rep.error_reason);
-				assert_true(r == -ENOENT || r == -ESTALE || r == -ELOOP ||
-					    r == -ENOTDIR);
-				nothing_left(f, "race");
+				if (r != -ENOENT && r != -ESTALE && r != -ELOOP && r != -ENOTDIR)
+					fail_msg("%s at #%u: %s (%s)", names[kind], n,
+						 strerrorname_np(-r), rep.error_reason);
+				stale[kind] += r == -ESTALE;
+				nothing_left(f, names[kind]);
 			}
 			sft_rm_rf(f->dst);
 			sft_rm_rf(src);
@@ -626,8 +662,14 @@ static void test_directory_swapped_or_file_vanishing_during_walk(void **state)
 			snprintf(moved, sizeof moved, "%s.moved", s.dir);
 			sft_rm_rf(moved);
 			sft_rm_rf(s.outside);
+			if (!fired)
+				break;
 		}
 	}
+	/* A replaced inode is noticed, not copied or linked in its stead. */
+	for (int kind = 2; kind < 5; kind++)
+		if (!stale[kind])
+			fail_msg("%s: never reported ESTALE", names[kind]);
 }
 
 int main(void)
@@ -667,7 +709,7 @@ int main(void)
 		F(test_kill_at_every_call),
 		F(test_kill_at_random_times),
 		F(test_source_grows_or_shrinks_during_copy),
-		F(test_directory_swapped_or_file_vanishing_during_walk),
+		F(test_sources_changing_during_walk),
 	};
 	return cmocka_run_group_tests_name("fault injection, crashes, races", tests, setup,
 					   teardown);
