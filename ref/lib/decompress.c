@@ -83,13 +83,16 @@ int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_nam
 		     const char **reason)
 {
 	int filter = sf_ends_with(src_name, ".zst") ? ARCHIVE_FILTER_ZSTD : ARCHIVE_FILTER_LZ4;
-	char tmp[300];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", raw_name) >= (int)sizeof tmp)
-		return -ENAMETOOLONG;
+	/* raw_name is the compressed name less ".zst" or ".lz4": it and
+	 * ".tmp" fit in NAME_MAX. */
+	char tmp[NAME_MAX + 1];
+	snprintf(tmp, sizeof tmp, "%s.tmp", raw_name);
 	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	/* <raw>.tmp may be an entry of the snapshot: then a name of our own. */
-	if (fd < 0 && errno == EEXIST && sf_tmpname(raw_name, tmp, sizeof tmp) == 0)
+	if (fd < 0 && errno == EEXIST) {
+		sf_tmpname(raw_name, tmp);
 		fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
 	if (fd < 0) {
 		*reason = "creating the decompressed mem-file failed";
 		return -errno;

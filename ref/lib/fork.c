@@ -172,7 +172,7 @@ static int fork_staged(struct ctx *c, int sroot, const struct stat *sst, int par
 		       const char *base, const char *dst)
 {
 	char stage[NAME_MAX + 1];
-	int r = sf_stage_create(parent, base, stage, sizeof stage);
+	int r = sf_stage_create(parent, base, stage);
 	if (r < 0)
 		return sf_fail_path(c, r, dst, "cannot create the staging directory");
 	int droot = openat(parent, stage, ROOT_FLAGS);

@@ -2,6 +2,7 @@
 #ifndef SNAPFORK_INTERNAL_H
 #define SNAPFORK_INTERNAL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -89,11 +90,12 @@ int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_nam
 
 int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth);
 
-int sf_stage_create(int parent, const char *dstname, char *out, size_t outlen);
+int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 1]);
 int sf_stage_publish(int parent, const char *stage, const char *dst);
 int sf_rmtree_at(int dirfd, const char *name);
 
-int sf_tmpname(const char *base, char *out, size_t outlen);
+/* A name of our own beside base, unlikely to exist: see util.c. */
+void sf_tmpname(const char *base, char out[static NAME_MAX + 1]);
 int sf_ends_with(const char *s, const char *suffix);
 
 /* renameat2(2) flag (Linux 3.15); older libc headers lack the name. */

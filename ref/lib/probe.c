@@ -140,12 +140,10 @@ int snapfork_probe_at(int dirfd, const char *dir, struct snapfork_probe *out)
 	snprintf(p.fstype, sizeof p.fstype, "%s", fs_name(p.fs_magic));
 	p.alloc_unit = svfs.f_frsize;
 	char scratch[NAME_MAX + 1];
-	int r = sf_tmpname("probe", scratch, sizeof scratch), made = 0;
-	if (r == 0 && mkdirat(d, scratch, 0700) < 0)
-		r = -errno;
-	made = r == 0;
-	int s = r == 0 ? openat(d, scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (r == 0 && s < 0)
+	sf_tmpname("probe", scratch);
+	int r = mkdirat(d, scratch, 0700) < 0 ? -errno : 0, made = r == 0;
+	int s = made ? openat(d, scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (made && s < 0)
 		r = -errno;
 	if (r == 0) {
 		probe_in(s, &p);

@@ -14,12 +14,10 @@
 
 #include "internal.h"
 
-int sf_stage_create(int parent, const char *dstname, char *out, size_t outlen)
+int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 1])
 {
 	for (int tries = 0; tries < 16; tries++) {
-		int r = sf_tmpname(dstname, out, outlen);
-		if (r < 0)
-			return r;
+		sf_tmpname(dstname, out);
 		if (mkdirat(parent, out, 0700) == 0)
 			return 0;
 		if (errno != EEXIST)
@@ -78,8 +76,9 @@ static int rm_children(int dir, unsigned depth)
 		return -errno;
 	DIR *d = fdopendir(fd);
 	if (!d) {
+		int e = errno;
 		close(fd);
-		return -errno;
+		return -e;
 	}
 	int r = 0;
 	struct dirent *de;

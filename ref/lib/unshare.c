@@ -19,9 +19,7 @@
 static int copy_beside(int dir, const char *base, int sfd, const struct stat *st)
 {
 	char tmp[NAME_MAX + 1];
-	int r = sf_tmpname(base, tmp, sizeof tmp);
-	if (r < 0)
-		return r;
+	sf_tmpname(base, tmp);
 	int dfd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dfd < 0)
 		return -errno;
@@ -33,7 +31,7 @@ static int copy_beside(int dir, const char *base, int sfd, const struct stat *st
 	enum snapfork_via via;
 	const char *reason;
 	/* A reflink is a separate inode too: writes to it are copied on write. */
-	r = sf_copy_fd(&c, sfd, st, dfd, SNAPFORK_METHOD_AUTO, &via, &reason);
+	int r = sf_copy_fd(&c, sfd, st, dfd, SNAPFORK_METHOD_AUTO, &via, &reason);
 	free(c.buf);
 	if (r == 0 && fchmod(dfd, st->st_mode & 07777) < 0)
 		r = -errno;

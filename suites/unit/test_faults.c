@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "inject.h"
+#include "internal.h"
 #include "sft.h"
 #include "snapfork.h"
 
@@ -419,6 +420,93 @@ static void test_publish_without_rename_noreplace(void **state)
 	}
 }
 
+/* Staging names that keep colliding: 16 tries, then EEXIST, nothing left. */
+static void test_staging_names_collide(void **state)
+{
+	struct fx *f = *state;
+	struct inj_plan p = { .call = INJ_MKDIRAT, .nth = 1, .err = EEXIST, .persistent = 1 };
+	assert_true(run(f, f->raw, &f->raw_state, NULL, &p));
+	assert_int_equal(inj_count(INJ_MKDIRAT), 16);
+}
+
+static void make_dst(void *arg)
+{
+	mkdir(arg, 0700);
+}
+
+/* Without RENAME_NOREPLACE, a DST that appears just before the publish
+ * is not replaced: the fork fails with EEXIST and leaves it alone. */
+static void test_publish_fallback_dst_appears(void **state)
+{
+	struct fx *f = *state;
+	struct snapfork_report rep;
+	sft_rm_rf(f->dst);
+	struct inj_plan count = { .call = INJ_RENAMEAT2, .nth = 1000 };
+	inj_arm(&count);
+	assert_int_equal(snapfork_fork(f->raw, f->dst, NULL, &rep), 0);
+	inj_disarm();
+	unsigned last = inj_count(INJ_RENAMEAT2);
+	sft_rm_rf(f->dst);
+	struct inj_plan p = { .call = INJ_RENAMEAT2,
+			      .nth = last,
+			      .err = EINVAL,
+			      .hook = make_dst,
+			      .hook_arg = f->dst };
+	inj_arm(&p);
+	assert_int_equal(snapfork_fork(f->raw, f->dst, NULL, &rep), -EEXIST);
+	inj_disarm();
+	assert_string_equal(rep.error_reason, "DST appeared during the fork");
+	assert_int_equal(sft_count_named(f->dst, ""), 2); /* still the empty one we made */
+	assert_int_equal(sft_count_named(f->dir, ".fork.snapfork-"), 0);
+	sft_rm_rf(f->dst);
+	snapshot_unchanged(f->raw, &f->raw_state, "publish fallback");
+}
+
+/* The cleanup of a failed fork, under failures of its own calls: it
+ * reports the first error, leaks no fd, and what it left is removable. */
+static void test_cleanup_under_faults(void **state)
+{
+	struct fx *f = *state;
+	char t[4400], cmd[9000];
+	snprintf(t, sizeof t, "%s/rmt", f->dir);
+	snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", t, t);
+	int dir = open(f->dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dir >= 0);
+	unsigned points = 0;
+	for (enum inj_call call = 0; call < INJ_FIRST_CLI; call++) {
+		for (unsigned n = 1; n < 1000; n++) {
+			sft_mkdir(f->dir, "rmt", 0755);
+			sft_mkdir(t, "d1", 0755);
+			sft_text(t, "d1/file", 0600, "x");
+			sft_mkdir(t, "d1/d2", 0755);
+			sft_text(t, "d1/d2/file", 0600, "y");
+			sft_mkdir(t, "empty", 0755);
+			sft_text(t, "f", 0600, "z");
+			chmod(sft_p(t, "d1"), 0500); /* a final mode, as a fork gives it */
+			int err = errnos[(n + call) % NERR];
+			struct inj_plan p = { .call = call, .nth = n, .err = err };
+			int fds = sft_open_fds();
+			inj_arm(&p);
+			int r = sf_rmtree_at(dir, "rmt");
+			inj_disarm();
+			assert_int_equal(sft_open_fds(), fds);
+			int fired = inj_fired();
+			if (r == 0)
+				assert_false(sft_exists(t));
+			else if (r != -err && !(call == INJ_MALLOC && r == -ENOMEM))
+				fail_msg("cleanup with %s #%u failing (%s): %s", inj_name(call), n,
+					 strerrorname_np(err), strerrorname_np(-r));
+			if (system(cmd) != 0 || sft_exists(t))
+				fail_msg("cleanup left %s unremovable", t);
+			if (!fired)
+				break;
+			points++;
+		}
+	}
+	close(dir);
+	print_message("cleanup: %u injection points\n", points);
+}
+
 static void test_every_errno_was_injected(void **state)
 {
 	(void)state;
@@ -697,6 +785,9 @@ int main(void)
 		F(test_fault_fstat),
 		F(test_fault_dup),
 		F(test_fault_close),
+		F(test_staging_names_collide),
+		F(test_publish_fallback_dst_appears),
+		F(test_cleanup_under_faults),
 		F(test_fault_fdopendir),
 		F(test_fault_getrandom),
 		F(test_fault_fchown),
