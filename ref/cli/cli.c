@@ -1,6 +1,7 @@
 /* cli.c - what every subcommand shares: error lines and byte counts. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,9 +15,8 @@ int cli_usage_error(const char *cmd, const char *msg, const char *arg)
 
 void cli_error(const char *cmd, const char *path, const char *reason, int err)
 {
-	fprintf(stderr, "snapfork %s: %s: %s%s%s%s\n", cmd, path, reason ? reason : "",
-		reason && err ? " (" : "", err ? strerror(err < 0 ? -err : err) : "",
-		reason && err ? ")" : "");
+	fprintf(stderr, "snapfork %s: %s: %s (%s)\n", cmd, path, reason ? reason : "failed",
+		strerror(abs(err)));
 }
 
 const char *cli_bytes(uint64_t n, char *buf, unsigned len)

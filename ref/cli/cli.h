@@ -16,7 +16,8 @@ int cmd_fixture(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 
-/* "snapfork CMD: PATH: REASON (strerror)" on stderr, one line. */
+/* "snapfork CMD: PATH: REASON (strerror)" on stderr, one line; err is
+ * an errno, negative or not, never 0. */
 void cli_error(const char *cmd, const char *path, const char *reason, int err);
 /* A usage error: message plus a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *msg, const char *arg);

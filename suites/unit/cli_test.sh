@@ -161,6 +161,16 @@ PY
 has "$T/out" "reproduce with: snapfork check --fork-cmd 'cp -a {src} {dst}' --fixture ch-raw --keep" "check prints the command that reproduces a failure"
 has "$T/out" "kept in $T/scr" "check keeps the failing trees"
 has "$T/out" "F1 FAIL" "check names the broken rule"
+# A long template (the buffer grows past its first guess).
+long=$(printf 'x%.0s' $(seq 1000))
+expect 0 "check --fork-cmd with a long template" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --fork-cmd "$SF fork {src} {dst} # $long"
+# Fixture manifests with only a name and a file list as "?" and extract.
+mkdir -p "$T/fxdir" && "$SF" fixture capture "$T/mless" "$T/fxdir/min.tar" >/dev/null
+echo '{"name": "min", "file": "min.tar"}' >"$T/fxdir/min.json"
+SNAPFORK_FIXTURES=$T/fxdir expect 0 "fixture list with a minimal manifest" "$SF" fixture list
+has "$T/out" "^min  *?  *?" "unknown kind and layout show as ?"
+SNAPFORK_FIXTURES=$T/fxdir expect 0 "extract a fixture without a mem-file" "$SF" fixture extract min "$T/minx"
+[ -f "$T/minx/config.json" ] && ok "the memoryless fixture extracted" || bad "minimal fixture extract"
 mkdir -p "$T/forks"
 expect 0 "check --fork-dir puts the forks elsewhere" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/forks"
 expect 2 "check --junit into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/none/x.xml"

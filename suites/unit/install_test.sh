@@ -7,6 +7,9 @@ build=$1
 user_cflags=${2:-}
 T=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-install.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+# In a coverage build the installed copies would write their counts over
+# the build tree's (zeroing what the other tests counted): keep them apart.
+export GCOV_PREFIX=$T/gcov
 cmake --install "$build" --prefix "$T/prefix" >/dev/null
 libdir=$(ls -d "$T"/prefix/lib*/ | head -1)
 export PKG_CONFIG_PATH=$libdir/pkgconfig

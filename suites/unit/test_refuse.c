@@ -233,6 +233,32 @@ static void test_skip_spellings(void **state)
 	}
 }
 
+/* An error path longer than the report holds is cut, and says so. */
+static void test_long_error_path(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	char name[201], rel[8 * 202 + 8] = "";
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	int d = open(t->src, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 8; i++) { /* 1608 bytes of path */
+		assert_int_equal(mkdirat(d, name, 0755), 0);
+		int next = openat(d, name, O_RDONLY | O_DIRECTORY);
+		close(d);
+		d = next;
+		strcat(rel, name);
+		strcat(rel, "/");
+	}
+	assert_int_equal(mkfifoat(d, "pipe", 0600), 0);
+	close(d);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), -EINVAL);
+	assert_int_equal(strlen(rep.error_path), SNAPFORK_REPORT_PATH - 1);
+	assert_string_equal(rep.error_path + SNAPFORK_REPORT_PATH - 4, "...");
+	assert_memory_equal(rep.error_path, rel, SNAPFORK_REPORT_PATH - 4);
+	assert_false(sft_exists(t->dst));
+}
+
 static void test_bad_method(void **state)
 {
 	struct sft_place *t = sft_place(state);
@@ -261,6 +287,7 @@ int main(void)
 		T(test_dst_spellings),
 		T(test_skip_spellings),
 		T(test_bad_method),
+		T(test_long_error_path),
 	};
 	return cmocka_run_group_tests_name("refusals and cleanup", tests, NULL, NULL);
 }
