@@ -263,6 +263,51 @@ static void test_copy_file_range_short_and_zero(void **state)
 	}
 	struct inj_plan zero = { INJ_COPY_FILE_RANGE, 1, 0, 0, 0, 1, 0, NULL, NULL, NULL, 0 };
 	assert_true(run(f, f->raw, &f->raw_state, &o, &zero));
+	/* Interrupted calls are retried: the fork succeeds as if nothing happened. */
+	static const int retried[] = { EINTR, EAGAIN };
+	for (int i = 0; i < 2; i++) {
+		struct inj_plan again = { .call = INJ_COPY_FILE_RANGE,
+					  .nth = 1,
+					  .err = retried[i] };
+		struct snapfork_report rep;
+		sft_rm_rf(f->dst);
+		inj_arm(&again);
+		assert_int_equal(snapfork_fork(f->raw, f->dst, &o, &rep), 0);
+		inj_disarm();
+		assert_true(inj_fired());
+		fork_correct_skip(f->raw, f->dst, 1, NULL, "retried copy_file_range");
+		sft_rm_rf(f->dst);
+	}
+	/* 0 from copy_file_range after data was copied means the file shrank
+	 * under us (EBUSY); a write of 0 bytes is an error (EIO).  Neither
+	 * leaves anything; a 0 on a file's first call is the fallback. */
+	struct snapfork_options rw = RW;
+	unsigned busy = 0, eio = 0;
+	for (unsigned n = 1; n < 64; n++) {
+		for (int i = 0; i < 2; i++) {
+			struct inj_plan p = { .call = i ? INJ_PWRITE : INJ_COPY_FILE_RANGE,
+					      .nth = n,
+					      .zero = 1 };
+			struct snapfork_report rep;
+			sft_rm_rf(f->dst);
+			inj_arm(&p);
+			int r = snapfork_fork(f->raw, f->dst, i ? &rw : &o, &rep);
+			inj_disarm();
+			if (!inj_fired())
+				continue;
+			if (r == 0) {
+				fork_correct_skip(f->raw, f->dst, 1, NULL,
+						  "a 0 from copy_file_range");
+				sft_rm_rf(f->dst);
+				continue;
+			}
+			assert_int_equal(r, i ? -EIO : -EBUSY);
+			assert_non_null(rep.error_reason);
+			*(i ? &eio : &busy) += 1;
+			nothing_left(f, i ? "pwrite returned 0" : "copy_file_range returned 0");
+		}
+	}
+	assert_true(busy > 0 && eio > 0);
 	for (unsigned n = 1; n < 64; n++) {
 		struct inj_plan shorter = { INJ_PREAD, n, 0, 1, 1, 0, 0, NULL, NULL, NULL, 0 };
 		o.method = SNAPFORK_METHOD_RW;

@@ -78,7 +78,10 @@ static void test_strings_escape_and_repair(void **state)
 		{ "over\xc0\xaf", 6, "over\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong '/' */
 		{ "sur\xed\xa0\x80", 6, "sur\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
 		{ "cut\xe6\x97", 5, "cut\xef\xbf\xbd\xef\xbf\xbd" },                 /* truncated */
-		{ "nul\0mid", 7, NULL }, /* embedded NUL */
+		{ "mid\xc3(x", 6, "mid\xef\xbf\xbd(x" }, /* lead byte, then no continuation */
+		{ "big\xf4\x90\x80\x80", 7,
+		  "big\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* above U+10FFFF */
+		{ "nul\0mid", 7, NULL },                                   /* embedded NUL */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *buf;

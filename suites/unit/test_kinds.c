@@ -133,6 +133,61 @@ static void test_materialize_then_link(void **state)
 	sft_verify_ok(t->src, t->dst, NULL);
 }
 
+/* A stream of nothing (an empty raw file compressed, or an empty file)
+ * is not a memory: the fork keeps the compressed file, says why. */
+static void test_F9_empty_streams_fall_back(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	sft_text(t->src, "config.json", 0600, "{}");
+	sft_text(t->src, "memory", 0600, "");
+	sft_compress(t->src, "memory", "memory.zst", 1);
+	unlink(sft_p(t->src, "memory"));
+	for (int i = 0; i < 2; i++) {
+		struct snapfork_report rep;
+		assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
+		assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
+		assert_int_equal(rep.mem_fallback_errno, EBADMSG);
+		assert_non_null(rep.mem_fallback_reason);
+		sft_verify_ok(t->src, t->dst, NULL);
+		sft_rm_rf(t->dst);
+		/* Then an empty file named like an lz4 stream. */
+		if (i == 0) {
+			unlink(sft_p(t->src, "memory.zst"));
+			sft_text(t->src, "memory.lz4", 0600, "");
+		}
+	}
+}
+
+/* "<raw>.tmp" is the snapshot's own file: decompression picks a name
+ * of its own, and the fork keeps both. */
+static void test_F9_tmp_name_taken(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	compressed_snapshot(t, "memory", 1);
+	sft_text(t->src, "memory.tmp", 0600, "the snapshot's");
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_DECOMPRESS);
+	check_decompressed(t, "memory");
+	assert_int_equal(sft_count_named(t->dst, ".snapfork-"), 0);
+	sft_verify_ok(t->src, t->dst, NULL);
+}
+
+/* --materialize with a bad stream: refused, named, snapshot unchanged. */
+static void test_materialize_bad_stream_refused(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	sft_text(t->src, "memory.zst", 0600, "not a zstd frame at all");
+	struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EBADMSG);
+	assert_string_equal(rep.error_path, "memory.zst");
+	assert_non_null(rep.error_reason);
+	assert_false(sft_exists(t->dst));
+	assert_false(sft_exists(sft_p(t->src, "memory")));
+	assert_false(sft_exists(sft_p(t->src, "memory.tmp")));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, sft_place_teardown)
@@ -143,6 +198,9 @@ int main(void)
 		T(test_F9_not_really_compressed_falls_back),
 		T(test_F10_memoryless),
 		T(test_materialize_then_link),
+		T(test_F9_empty_streams_fall_back),
+		T(test_F9_tmp_name_taken),
+		T(test_materialize_bad_stream_refused),
 	};
 	return cmocka_run_group_tests_name("snapshot kinds", tests, NULL, NULL);
 }
