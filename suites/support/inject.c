@@ -86,6 +86,7 @@ const char *inj_name(enum inj_call c)
 					 "realpath",
 					 "pipe",
 					 "fork",
+					 "fclose",
 					 "any" };
 	_Static_assert(sizeof n / sizeof n[0] == INJ_NCALLS, "a name for every call");
 	return c < INJ_NCALLS ? n[c] : "?";

@@ -57,6 +57,7 @@ enum inj_call {
 	INJ_REALPATH,
 	INJ_PIPE,
 	INJ_FORK,
+	INJ_FCLOSE,
 	INJ_ANY, /* any of the above: for kill points */
 	INJ_NCALLS
 };

@@ -31,6 +31,16 @@ WRAP(char *, realpath, INJ_REALPATH, (const char *p, char *out), (p, out), p, NU
 WRAP(int, pipe, INJ_PIPE, (int *fds), (fds), NULL, -1)
 WRAP(pid_t, fork, INJ_FORK, (void), (), NULL, -1)
 
+/* fclose releases the stream even when it fails: so do we. */
+int __real_fclose(FILE *f);
+int __wrap_fclose(FILE *f);
+int __wrap_fclose(FILE *f)
+{
+	int h = inj_hit(INJ_FCLOSE, NULL);
+	int r = __real_fclose(f);
+	return h == 1 ? EOF : r;
+}
+
 /* posix_fallocate returns the error instead of setting errno. */
 int __real_posix_fallocate(int fd, off_t off, off_t len);
 int __wrap_posix_fallocate(int fd, off_t off, off_t len);

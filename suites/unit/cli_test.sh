@@ -68,6 +68,16 @@ expect 0 "probe" "$SF" probe "$T"
 has "$T/out" "hardlink: *yes" "probe tries hardlinks"
 expect 0 "probe --json" "$SF" probe --json "$T"
 jq -e '.hardlink.ok == true and (.fstype | length > 0)' "$T/out" >/dev/null && ok "probe --json parses" || bad "probe --json"
+# A filesystem snapfork has no name for is probed all the same (ramfs, as root).
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/ram" && mount -t ramfs ramfs "$T/ram" 2>/dev/null; then
+	"$SF" probe "$T/ram" >"$T/out" 2>"$T/err"
+	rc=$?
+	umount "$T/ram"
+	[ $rc -eq 0 ] && grep -q "unknown (magic 0x858458f6)" "$T/out" && grep -q "SEEK_DATA/HOLE: *no" "$T/out" \
+		&& ok "probe of ramfs: unknown name, its magic, and no SEEK_HOLE" || bad "probe ramfs: $(cat "$T/out" "$T/err")"
+else
+	echo "skip: mounting ramfs needs root; the unknown-filesystem probe is not run"
+fi
 expect 1 "probe a missing dir" "$SF" probe "$T/none"
 has "$T/err" "$T/none" "probe error names the path"
 

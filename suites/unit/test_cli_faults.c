@@ -72,6 +72,8 @@ static void run(const struct inj_plan *plan, int (*cmd)(int, char **), const cha
 
 static void expect(const struct outcome *o, int rc, const char *text)
 {
+	if (getenv("SHOW")) /* SHOW=1: each run's output, for debugging */
+		fprintf(stderr, "--- exit %d\n%s%s", o->rc, o->out, o->err);
 	if (o->rc != rc || (text && !strstr(o->out, text) && !strstr(o->err, text)))
 		fail_msg("want exit %d and \"%s\"; got exit %d\nstdout:\n%s\nstderr:\n%s", rc,
 			 text ? text : "", o->rc, o->out, o->err);
@@ -207,7 +209,10 @@ static void t_matrix_setup(void **state)
 	run(PLAN(INJ_MKDTEMP, EROFS), cmd_matrix, legs, &o);
 	expect(&o, EXIT_USAGE, "cannot create (Read-only file system)");
 	matrix_left_nothing(before);
-	const char *junit[] = { "matrix", "--legs", "tmpfs", "--junit", "/dev/full", NULL };
+	char art[4200];
+	snprintf(art, sizeof art, "%s/artifacts", scratch);
+	const char *junit[] = { "matrix",    "--legs",      "tmpfs", "--junit",
+				"/dev/full", "--artifacts", art,     NULL };
 	run(PLAN(INJ_MOUNT, EPERM), cmd_matrix, junit, &o);
 	expect(&o, EXIT_USAGE, "/dev/full: cannot write JUnit XML (No space left on device)");
 	matrix_left_nothing(before);
@@ -287,6 +292,29 @@ static void t_check_scratch(void **state)
 	assert_int_equal(sft_count_named(scratch, "snapfork-check."), 0);
 }
 
+/* A report file whose close fails (NFS reports write errors there):
+ * the JSON report is the run's last fclose. */
+static void t_check_report_close(void **state)
+{
+	(void)state;
+	char dir[4200], json[4300];
+	snprintf(dir, sizeof dir, "%s/check", scratch);
+	snprintf(json, sizeof json, "%s/report.json", scratch);
+	const char *args[] = { "check", "--fixture", "qemu-stopped", "--scratch",
+			       dir,     "--json",    json,           NULL };
+	static struct outcome o;
+	unsigned n = 1;
+	for (; n < 256; n++) {
+		sft_rm_rf(dir);
+		mkdir(dir, 0755);
+		struct inj_plan p = { .call = INJ_FCLOSE, .nth = n, .err = EIO };
+		run(&p, cmd_check, args, &o);
+		if (strstr(o.err, "cannot write JSON"))
+			break;
+	}
+	expect(&o, EXIT_USAGE, "report.json: cannot write JSON (Input/output error)");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -308,7 +336,7 @@ int main(void)
 		cmocka_unit_test(t_matrix_make_fs),      cmocka_unit_test(t_matrix_conditions),
 		cmocka_unit_test(t_matrix_busy_unmount), cmocka_unit_test(t_matrix_setup),
 		cmocka_unit_test(t_matrix_signal),       cmocka_unit_test(t_check_runner),
-		cmocka_unit_test(t_check_scratch),
+		cmocka_unit_test(t_check_scratch),       cmocka_unit_test(t_check_report_close),
 	};
 	if (!sft_is_root())
 		printf("skip: the matrix cases need root (loop devices, mkfs, mount); the check "
