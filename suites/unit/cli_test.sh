@@ -152,6 +152,7 @@ mkdir -p "$T/scr0"
 expect 0 "check (every bundled fixture)" "$SF" check --scratch "$T/scr0"
 expect 0 "check --help" "$SF" check --help
 expect 2 "check --fork-cmd without {dst}" "$SF" check --fork-cmd "cp -a {src} /tmp/x"
+expect 2 "check --fork-cmd without {src}" "$SF" check --fork-cmd "cp -a /tmp/x {dst}"
 expect 2 "check an unknown fixture" "$SF" check --fixture no-such
 expect 2 "check --bogus" "$SF" check --bogus
 mkdir -p "$T/scr"
@@ -192,9 +193,9 @@ expect 2 "check --json into a missing directory" "$SF" check --fixture qemu-stop
 expect 2 "check with an extra argument" "$SF" check --fixture qemu-stopped extra
 # What a failing command prints reaches JUnit escaped, control bytes replaced.
 expect 1 "check a fork command that fails noisily" "$SF" check --fixture qemu-stopped --scratch "$T/scr" \
-	--junit "$T/noisy.xml" --fork-cmd "printf 'a>b\\001c\\n'; exit 3; {src} {dst}"
+	--junit "$T/noisy.xml" --fork-cmd "printf 'a>b\\001c\\td\\n'; exit 3; {src} {dst}"
 has "$T/out" "exit 3: a>b" "the command's exit status and output are the row's detail"
-python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/noisy.xml" && grep -q 'a&gt;b?c' "$T/noisy.xml" \
+python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/noisy.xml" && grep -q "a&gt;b?c$(printf '\t')d" "$T/noisy.xml" \
 	&& ok "JUnit escapes > and replaces control bytes" || bad "JUnit escaping of command output: $(grep -o 'a.b.c' "$T/noisy.xml" | head -1)"
 # A fixture that cannot be set up is an error of the run, named.
 python3 - "$T/hostile.tar" <<'PY'
@@ -211,6 +212,13 @@ has "$T/err" "hostile: setup failed" "the setup error names the fixture"
 mkdir -p "$T/tmpdir"
 TMPDIR=$T/tmpdir expect 0 "check without --scratch" "$SF" check --fixture qemu-stopped
 [ -z "$(ls -A "$T/tmpdir")" ] && ok "the default scratch is removed" || bad "scratch left: $(ls "$T/tmpdir")"
+TMPDIR=$T/tmpdir expect 1 "check --keep without --scratch" "$SF" check --fixture ch-raw --fork-cmd "cp -a {src} {dst}" --keep
+[ -n "$(ls -A "$T/tmpdir")" ] && has "$T/out" "kept in $T/tmpdir/snapfork-check." "a scratch holding kept trees stays, and is named" || bad "kept scratch removed"
+rm -rf "$T/tmpdir"/*
+TMPDIR= expect 0 "check with TMPDIR empty (scratch in /var/tmp)" "$SF" check --fixture qemu-stopped
+# A fork command killed by a signal is reported as 128 + the signal.
+expect 1 "check a fork command that is killed" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --fork-cmd 'kill -KILL $$; {src} {dst}'
+has "$T/out" "exit 137" "the row says the command died of SIGKILL (137)"
 SNAPFORK_FIXTURES=$T/none expect 2 "check without the fixture directory" "$SF" check
 has "$T/err" "$T/none: cannot read the fixture directory" "the error names the fixture directory"
 
@@ -250,6 +258,7 @@ expect 0 "matrix --help" "$SF" matrix --help
 expect 2 "matrix --bogus" "$SF" matrix --bogus
 expect 2 "matrix with an extra argument" "$SF" matrix extra
 expect 2 "matrix --fork-cmd without {src}" "$SF" matrix --fork-cmd "cp -a x {dst}"
+expect 2 "matrix --fork-cmd without {dst}" "$SF" matrix --fork-cmd "cp -a {src} x"
 expect 0 "-h" "$SF" -h
 # Deep trees need two fds a level: snapfork raises its soft fd limit to the
 # hard one.  'deep' (24 levels) fails under a hard limit of 32, not a soft one.

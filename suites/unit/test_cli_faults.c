@@ -187,6 +187,47 @@ static void t_matrix_conditions(void **state)
 	matrix_case(PLAN(INJ_FALLOCATE, EFBIG), "enospc", 1, "fallocate: File too large");
 }
 
+/* The same, for calls whose count before the one that matters varies:
+ * fail the 1st, 2nd, ... until the leg reports text (each run must leave
+ * nothing either way). */
+static void matrix_until(struct inj_plan plan, const char *legs, const char *text)
+{
+	char art[4200];
+	snprintf(art, sizeof art, "%s/artifacts", scratch);
+	const char *args[] = { "matrix", "--legs", legs, "--artifacts", art, NULL };
+	static struct outcome o;
+	int before = protected_hardlinks();
+	for (plan.nth = 1; plan.nth < 64; plan.nth++) {
+		run(&plan, cmd_matrix, args, &o);
+		matrix_left_nothing(before);
+		sft_rm_rf(art);
+		if (strstr(o.out, text))
+			return;
+	}
+	fail_msg("%s: no run printed \"%s\"; the last:\n%s\n%s", legs, text, o.out, o.err);
+}
+
+static void t_matrix_more_conditions(void **state)
+{
+	(void)state;
+	need_root();
+	matrix_case(PLAN_AT(INJ_MKDIR, EACCES, "/tmpfs/a/mnt"), "tmpfs", 1,
+		    "/tmpfs/a: Permission denied");
+	matrix_case(
+		(&(struct inj_plan){
+			.call = INJ_IOCTL, .nth = 1, .err = ENOTTY, .ioctl_req = FS_IOC_GETFLAGS }),
+		"immutable", 1, "chattr +i: Inappropriate ioctl for device");
+	matrix_case(PLAN_AT(INJ_OPEN, EACCES, "/memory"), "immutable", 1,
+		    "chattr +i: Permission denied");
+	matrix_case(PLAN_AT(INJ_CHMOD, EPERM, "/memory"), "protected-hardlinks", 1,
+		    "Operation not permitted");
+	matrix_case(PLAN_AT(INJ_STAT, EIO, "/memory"), "link-limit", 1, "Input/output error");
+	matrix_case(PLAN_AT(INJ_MKDIR, EROFS, "upper0"), "overlay", 1, "Read-only file system");
+	matrix_case(PLAN_AT(INJ_MKDIR, EROFS, "work0"), "overlay", 1, "Read-only file system");
+	matrix_until((struct inj_plan){ .call = INJ_FCLOSE, .err = EIO }, "protected-hardlinks",
+		     "ERROR: cannot set fs.protected_hardlinks: Input/output error");
+}
+
 /* A mount that will not go at once is detached: the leg still passes
  * and nothing is left. */
 static void t_matrix_busy_unmount(void **state)
@@ -215,6 +256,21 @@ static void t_matrix_setup(void **state)
 				"/dev/full", "--artifacts", art,     NULL };
 	run(PLAN(INJ_MOUNT, EPERM), cmd_matrix, junit, &o);
 	expect(&o, EXIT_USAGE, "/dev/full: cannot write JUnit XML (No space left on device)");
+	matrix_left_nothing(before);
+	junit[4] = "/nonexistent/m.xml";
+	run(PLAN(INJ_MOUNT, EPERM), cmd_matrix, junit, &o);
+	expect(&o, EXIT_USAGE, "/nonexistent/m.xml: cannot write JUnit XML (No such file");
+	matrix_left_nothing(before);
+	const char *fixtures = getenv("SNAPFORK_FIXTURES");
+	char saved[4200];
+	snprintf(saved, sizeof saved, "%s", fixtures ? fixtures : "");
+	setenv("SNAPFORK_FIXTURES", "/nonexistent", 1);
+	run(NULL, cmd_matrix, legs, &o);
+	if (fixtures)
+		setenv("SNAPFORK_FIXTURES", saved, 1);
+	else
+		unsetenv("SNAPFORK_FIXTURES");
+	expect(&o, EXIT_USAGE, "/nonexistent: cannot read the fixture directory");
 	matrix_left_nothing(before);
 }
 
@@ -334,9 +390,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_matrix_make_fs),      cmocka_unit_test(t_matrix_conditions),
-		cmocka_unit_test(t_matrix_busy_unmount), cmocka_unit_test(t_matrix_setup),
-		cmocka_unit_test(t_matrix_signal),       cmocka_unit_test(t_check_runner),
-		cmocka_unit_test(t_check_scratch),       cmocka_unit_test(t_check_report_close),
+		cmocka_unit_test(t_matrix_busy_unmount), cmocka_unit_test(t_matrix_more_conditions),
+		cmocka_unit_test(t_matrix_setup),        cmocka_unit_test(t_matrix_signal),
+		cmocka_unit_test(t_check_runner),        cmocka_unit_test(t_check_scratch),
+		cmocka_unit_test(t_check_report_close),
 	};
 	if (!sft_is_root())
 		printf("skip: the matrix cases need root (loop devices, mkfs, mount); the check "
