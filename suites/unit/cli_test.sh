@@ -87,6 +87,9 @@ has "$T/out" "unshared" "unshare says it unshared"
 expect 0 "unshare again is a no-op" "$SF" unshare "$T/f2/snapshots/snapshot-latest/memory"
 has "$T/out" "not shared" "second unshare does nothing"
 expect 1 "unshare a directory" "$SF" unshare "$T/f2"
+"$SF" fork "$S" "$T/f6" >/dev/null
+(cd "$T/f6/snapshots/snapshot-latest" && "$SF" unshare memory) >"$T/out" 2>"$T/err"
+[ $? -eq 0 ] && grep -q "unshared" "$T/out" && ok "unshare a file named without a directory part" || bad "unshare bare name: $(cat "$T/err")"
 
 # Every option of fork, verify, probe and unshare, and their errors.
 expect 0 "fork --help" "$SF" fork --help
