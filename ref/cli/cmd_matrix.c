@@ -734,6 +734,7 @@ int cmd_matrix(int argc, char **argv)
 	char base[] = "/var/tmp/snapfork-matrix.XXXXXX";
 	if (!mkdtemp(base)) {
 		cli_error("matrix", base, "cannot create", -errno);
+		sff_fixtures_free(fx, nfx);
 		return EXIT_USAGE;
 	}
 	chmod(base, 0755);
