@@ -33,12 +33,19 @@ static int count_fds(void)
 	return n;
 }
 
+/* At exit the scratch goes; after a crash it stays, to look at. */
+static void remove_root(void)
+{
+	sfc_remove_tree(root);
+}
+
 const char *fz_scratch(void)
 {
 	if (!root[0]) {
 		/* tmpfs: fast, and holes are real there. */
 		const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 		snprintf(root, sizeof root, "%s/snapfork-fuzz.%d", base, (int)getpid());
+		atexit(remove_root);
 	}
 	sfc_remove_tree(root);
 	if (mkdir(root, 0755) < 0)
