@@ -2,6 +2,7 @@
 #ifndef SNAPFORK_INTERNAL_H
 #define SNAPFORK_INTERNAL_H
 
+#include <dirent.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,9 @@ int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 
 int sf_stage_publish(int parent, const char *stage, const char *dst);
 int sf_rmtree_at(int dirfd, const char *name);
 
+/* A directory stream on a dup of dirfd, read from the start (closedir
+ * closes the dup only): 0 or -errno. */
+int sf_opendir_dup(int dirfd, DIR **out);
 /* A name of our own beside base, unlikely to exist: see util.c. */
 void sf_tmpname(const char *base, char out[static NAME_MAX + 1]);
 int sf_ends_with(const char *s, const char *suffix);

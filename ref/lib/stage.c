@@ -71,16 +71,10 @@ static int rm_entry(int dir, const char *name, unsigned depth)
 
 static int rm_children(int dir, unsigned depth)
 {
-	int fd = dup(dir);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	int r = 0;
+	DIR *d;
+	int r = sf_opendir_dup(dir, &d);
+	if (r < 0)
+		return r;
 	struct dirent *de;
 	/* Unlinking entries while reading the directory is fine: getdents
 	 * keeps returning the entries not yet removed. */

@@ -93,6 +93,23 @@ void sf_tmpname(const char *base, char out[static NAME_MAX + 1])
 	snprintf(out, NAME_MAX + 1, ".%.200s.snapfork-%ld-%08x", base, (long)getpid(), rnd);
 }
 
+int sf_opendir_dup(int dirfd, DIR **out)
+{
+	int fd = dup(dirfd);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	/* The dup shares its offset with dirfd: start from the top. */
+	rewinddir(d);
+	*out = d;
+	return 0;
+}
+
 int sf_ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);

@@ -38,18 +38,10 @@ static int cmp_name(const void *a, const void *b)
  * DIR stream stays open while we descend (one fd per level, not two). */
 static int read_names(int dirfd, struct names *ns)
 {
-	int fd = dup(dirfd);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	/* fdopendir shares the offset with dirfd; start from the top. */
-	rewinddir(d);
-	int r = 0;
+	DIR *d;
+	int r = sf_opendir_dup(dirfd, &d);
+	if (r < 0)
+		return r;
 	for (;;) {
 		errno = 0;
 		struct dirent *de = readdir(d);
