@@ -119,10 +119,21 @@ static void matrix_left_nothing(int sysctl_before)
 	assert_int_equal(protected_hardlinks(), sysctl_before);
 }
 
+/* The matrix cases make ext4 and xfs (the xdev leg) on loop images. */
 static void need_root(void)
 {
 	if (!sft_is_root())
 		skip(); /* reason printed by main() */
+	static const char *const tools[] = { "mkfs.ext4", "mkfs.xfs" };
+	for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tools[i]);
+		if (system(cmd) != 0) {
+			print_message("skip: %s is not installed; the matrix cases need it\n",
+				      tools[i]);
+			skip();
+		}
+	}
 }
 
 static void matrix_case(const struct inj_plan *plan, const char *legs, int rc, const char *text)
