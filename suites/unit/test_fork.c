@@ -377,6 +377,27 @@ static void test_fork_on_reflink_fs_reflinks_files_links_mem(void **state)
 	sft_verify_ok(t->src, t->dst, NULL);
 }
 
+/* When the link is not wanted (or refused), a reflinking filesystem
+ * gives the mem-file a reflink: a separate inode that shares the blocks,
+ * counted as reflinked bytes, not copied ones. */
+static void test_no_link_on_reflink_fs_reflinks_mem(void **state)
+{
+	struct sft_place *t = sft_place(state);
+	sft_snapshot(t->src, "memory", (off_t)1 << 30);
+	struct snapfork_options o = { .flags = SNAPFORK_NO_LINK };
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), 0);
+	assert_int_equal(rep.mem_via, SNAPFORK_VIA_REFLINK);
+	assert_true(rep.bytes_reflinked >= rep.mem_size);
+	assert_int_equal(rep.bytes_linked, 0);
+	assert_int_equal(rep.bytes_copied, 0);
+	struct stat a, b;
+	assert_int_equal(stat(sft_p(t->src, "memory"), &a), 0);
+	assert_int_equal(stat(sft_p(t->dst, "memory"), &b), 0);
+	assert_true(a.st_ino != b.st_ino);
+	assert_int_equal(a.st_nlink, 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, sft_place_teardown)
@@ -399,6 +420,8 @@ int main(void)
 						setup_xfs, sft_place_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_on_reflink_fs_reflinks_files_links_mem,
 						setup_btrfs, sft_place_teardown),
+		cmocka_unit_test_setup_teardown(test_no_link_on_reflink_fs_reflinks_mem, setup_xfs,
+						sft_place_teardown),
 	};
 	return cmocka_run_group_tests_name("fork", tests, NULL, NULL);
 }
