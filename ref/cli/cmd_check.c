@@ -100,8 +100,10 @@ int check_fork_cmd(void *arg, const char *src, const char *dst, char *msg, size_
 	fflush(NULL);
 	if (pipe(pipefd) < 0 || (pid = fork()) < 0) {
 		snprintf(msg, len, "cannot run the fork command: %s", strerror(errno));
-		if (pipefd[0] >= 0)
-			close(pipefd[0]), close(pipefd[1]);
+		if (pipefd[0] >= 0) { /* pipe() worked, fork() did not */
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
 		free(cmd);
 		return -1;
 	}
