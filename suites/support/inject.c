@@ -92,12 +92,21 @@ const char *inj_name(enum inj_call c)
 	return c < INJ_NCALLS ? n[c] : "?";
 }
 
-int inj_hit(enum inj_call c, const char *path)
+/* The plan's filters: a call of its kind that does not match them is
+ * not counted. */
+static int filtered_out(enum inj_call c, const char *path, unsigned long req)
 {
-	if (!armed)
+	if (plan.call != c)
 		return 0;
-	if (plan.call == c && ((plan.path_has && !(path && strstr(path, plan.path_has)))))
-		return 0; /* filtered out: not counted */
+	if (plan.path_has && !(path && strstr(path, plan.path_has)))
+		return 1;
+	return plan.ioctl_req && plan.ioctl_req != req;
+}
+
+static int hit(enum inj_call c, const char *path, unsigned long req)
+{
+	if (!armed || filtered_out(c, path, req))
+		return 0;
 	unsigned n = ++counts[c];
 	unsigned any = ++counts[INJ_ANY];
 	unsigned match = plan.call == INJ_ANY ? any : plan.call == c ? n : 0;
@@ -119,6 +128,11 @@ int inj_hit(enum inj_call c, const char *path)
 		return 0;
 	errno = plan.err;
 	return 1;
+}
+
+int inj_hit(enum inj_call c, const char *path)
+{
+	return hit(c, path, 0);
 }
 
 /* open's mode argument is there only with O_CREAT or O_TMPFILE. */
@@ -179,14 +193,12 @@ WRAP(int, fstatfs, INJ_FSTATFS, (int fd, struct statfs *st), (fd, st), NULL, -1)
 WRAP(int, fstatvfs, INJ_FSTATFS, (int fd, struct statvfs *st), (fd, st), NULL, -1)
 WRAP(int, dup, INJ_DUP, (int fd), (fd), NULL, -1)
 
-/* ioctl_req narrows the plan to one request, e.g. FICLONE. */
+/* The request is what ioctl_req looks at, e.g. FICLONE. */
 int __real_ioctl(int fd, unsigned long req, void *arg);
 int __wrap_ioctl(int fd, unsigned long req, void *arg);
 int __wrap_ioctl(int fd, unsigned long req, void *arg)
 {
-	if ((!plan.ioctl_req || plan.ioctl_req == req) && inj_hit(INJ_IOCTL, NULL) == 1)
-		return -1;
-	return __real_ioctl(fd, req, arg);
+	return hit(INJ_IOCTL, NULL, req) == 1 ? -1 : __real_ioctl(fd, req, arg);
 }
 
 /* close(2) releases the fd even when it reports an error (Linux): so

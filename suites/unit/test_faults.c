@@ -187,7 +187,7 @@ static void sweep(struct fx *f, enum inj_call call, const struct snapfork_option
 	for (int s = 0; s < 2; s++) {
 		for (unsigned n = 1; n < 100000; n++) {
 			int err = errnos[(n + (unsigned)call) % NERR];
-			struct inj_plan once = { call, n, err, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
+			struct inj_plan once = { .call = call, .nth = n, .err = err };
 			runs++;
 			if (!run(f, srcs[s], sts[s], o, &once))
 				break;
@@ -256,12 +256,12 @@ static void test_copy_file_range_short_and_zero(void **state)
 	o.method = SNAPFORK_METHOD_AUTO;
 	for (unsigned n = 1; n < 64; n++) {
 		struct inj_plan shorter = {
-			INJ_COPY_FILE_RANGE, n, 0, 1, 1, 0, 0, NULL, NULL, NULL, 0
+			.call = INJ_COPY_FILE_RANGE, .nth = n, .persistent = 1, .short_count = 1
 		};
 		if (!run(f, f->raw, &f->raw_state, &o, &shorter))
 			break;
 	}
-	struct inj_plan zero = { INJ_COPY_FILE_RANGE, 1, 0, 0, 0, 1, 0, NULL, NULL, NULL, 0 };
+	struct inj_plan zero = { .call = INJ_COPY_FILE_RANGE, .nth = 1, .zero = 1 };
 	assert_true(run(f, f->raw, &f->raw_state, &o, &zero));
 	/* Interrupted calls are retried: the fork succeeds as if nothing happened. */
 	static const int retried[] = { EINTR, EAGAIN };
@@ -309,7 +309,9 @@ static void test_copy_file_range_short_and_zero(void **state)
 	}
 	assert_true(busy > 0 && eio > 0);
 	for (unsigned n = 1; n < 64; n++) {
-		struct inj_plan shorter = { INJ_PREAD, n, 0, 1, 1, 0, 0, NULL, NULL, NULL, 0 };
+		struct inj_plan shorter = {
+			.call = INJ_PREAD, .nth = n, .persistent = 1, .short_count = 1
+		};
 		o.method = SNAPFORK_METHOD_RW;
 		if (!run(f, f->raw, &f->raw_state, &o, &shorter))
 			break;
@@ -332,8 +334,9 @@ static void sweep_options(struct fx *f, enum inj_call call)
 			int err = errnos[(n * 7 + k) % NERR];
 			if (err == EINTR || err == EAGAIN)
 				err = EIO;
-			struct inj_plan p = { call, n,    err,  (n + k) % 2, 0, 0,
-					      0,    NULL, NULL, NULL,        0 };
+			struct inj_plan p = {
+				.call = call, .nth = n, .err = err, .persistent = (n + k) % 2
+			};
 			const char *src = k == 2 ? f->packed : f->raw;
 			if (!run(f, src, k == 2 ? &f->packed_state : &f->raw_state, &opts[k], &p) &&
 			    !p.persistent)
@@ -366,7 +369,7 @@ static void test_fault_materialize(void **state)
 			sft_compress(src, "memory", "memory.lz4", 0);
 			unlink(sft_p(src, "memory"));
 			struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
-			struct inj_plan p = { call, n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
+			struct inj_plan p = { .call = call, .nth = n, .err = EIO };
 			struct snapfork_report rep;
 			sft_rm_rf(f->dst);
 			inj_arm(&p);
@@ -401,12 +404,10 @@ static void test_fault_unshare_and_probe(void **state)
 			sft_file(f->dir, "u-a", 0640, 4 << 20,
 				 (struct sft_extent[]){ { 0, 8192, 1 } }, 1);
 			assert_int_equal(link(a, b), 0);
-			struct inj_plan p = {
-				call, n,    errnos[n % NERR] == EINTR ? EIO : errnos[n % NERR],
-				0,    0,    0,
-				0,    NULL, NULL,
-				NULL, 0
-			};
+			struct inj_plan p = { .call = call,
+					      .nth = n,
+					      .err = errnos[n % NERR] == EINTR ? EIO
+									       : errnos[n % NERR] };
 			int unshared = 0, fds = sft_open_fds();
 			inj_arm(&p);
 			int r = snapfork_unshare_at(AT_FDCWD, b, &unshared);
@@ -425,7 +426,7 @@ static void test_fault_unshare_and_probe(void **state)
 				break;
 		}
 		for (unsigned n = 1; n < 1000; n++) {
-			struct inj_plan p = { call, n, EIO, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
+			struct inj_plan p = { .call = call, .nth = n, .err = EIO };
 			struct snapfork_probe pr;
 			int fds = sft_open_fds();
 			inj_arm(&p);
@@ -442,25 +443,28 @@ static void test_fault_unshare_and_probe(void **state)
 	unlink(b);
 }
 
+/* Which renameat2 publishes a raw fork: the last one it makes. */
+static unsigned publish_call(struct fx *f)
+{
+	struct snapfork_report rep;
+	sft_rm_rf(f->dst);
+	struct inj_plan count = { .call = INJ_RENAMEAT2, .nth = 1000 };
+	inj_arm(&count);
+	assert_int_equal(snapfork_fork(f->raw, f->dst, NULL, &rep), 0);
+	inj_disarm();
+	sft_rm_rf(f->dst);
+	return inj_count(INJ_RENAMEAT2);
+}
+
 /* A filesystem without RENAME_NOREPLACE (EINVAL) or an old kernel
  * (ENOSYS): publishing falls back to a check and a plain rename. */
 static void test_publish_without_rename_noreplace(void **state)
 {
 	struct fx *f = *state;
 	static const int errs[] = { EINVAL, ENOSYS };
+	unsigned last = publish_call(f);
 	for (int i = 0; i < 2; i++) {
-		/* The publish is the last renameat2 of a raw fork. */
-		struct snapfork_report rep;
-		sft_rm_rf(f->dst);
-		struct inj_plan count = { INJ_RENAMEAT2, 1000, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0 };
-		inj_arm(&count);
-		assert_int_equal(snapfork_fork(f->raw, f->dst, NULL, &rep), 0);
-		inj_disarm();
-		unsigned last = inj_count(INJ_RENAMEAT2);
-		sft_rm_rf(f->dst);
-		struct inj_plan p = {
-			INJ_RENAMEAT2, last, errs[i], 0, 0, 0, 0, NULL, NULL, NULL, 0
-		};
+		struct inj_plan p = { .call = INJ_RENAMEAT2, .nth = last, .err = errs[i] };
 		assert_true(run(f, f->raw, &f->raw_state, NULL, &p));
 	}
 }
@@ -485,15 +489,8 @@ static void test_publish_fallback_dst_appears(void **state)
 {
 	struct fx *f = *state;
 	struct snapfork_report rep;
-	sft_rm_rf(f->dst);
-	struct inj_plan count = { .call = INJ_RENAMEAT2, .nth = 1000 };
-	inj_arm(&count);
-	assert_int_equal(snapfork_fork(f->raw, f->dst, NULL, &rep), 0);
-	inj_disarm();
-	unsigned last = inj_count(INJ_RENAMEAT2);
-	sft_rm_rf(f->dst);
 	struct inj_plan p = { .call = INJ_RENAMEAT2,
-			      .nth = last,
+			      .nth = publish_call(f),
 			      .err = EINVAL,
 			      .hook = make_dst,
 			      .hook_arg = f->dst };
@@ -614,9 +611,7 @@ static void test_kill_at_every_call(void **state)
 	for (int s = 0; s < 2; s++) {
 		unsigned n;
 		for (n = 1; n < 100000; n++) {
-			struct inj_plan kill_at = {
-				INJ_ANY, n, 0, 0, 0, 0, 1, NULL, NULL, NULL, 0
-			};
+			struct inj_plan kill_at = { .call = INJ_ANY, .nth = n, .kill = 1 };
 			int r = fork_in_child(srcs[s], f->dst, &kill_at, 0);
 			char when[96];
 			snprintf(when, sizeof when, "SIGKILL at call %u (%s)", n,
@@ -680,7 +675,9 @@ static void test_source_grows_or_shrinks_during_copy(void **state)
 			 1);
 		snprintf(file, sizeof file, "%s/disk.raw", src);
 		struct snapfork_options o = RW;
-		struct inj_plan plan = { INJ_PREAD, 1, 0, 0, 0, 0, 0, hooks[h], file, NULL, 0 };
+		struct inj_plan plan = {
+			.call = INJ_PREAD, .nth = 1, .hook = hooks[h], .hook_arg = file
+		};
 		struct snapfork_report rep;
 		inj_arm(&plan);
 		int r = snapfork_fork(src, f->dst, &o, &rep);
