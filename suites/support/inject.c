@@ -100,6 +100,9 @@ static int filtered_out(enum inj_call c, const char *path, unsigned long req)
 		return 0;
 	if (plan.path_has && !(path && strstr(path, plan.path_has)))
 		return 1;
+	if (plan.path_under &&
+	    !(path && strncmp(path, plan.path_under, strlen(plan.path_under)) == 0))
+		return 1;
 	return plan.ioctl_req && plan.ioctl_req != req;
 }
 

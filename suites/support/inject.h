@@ -73,8 +73,11 @@ struct inj_plan {
 	void (*hook)(void *); /* run just before the call fires */
 	void *hook_arg;
 	/* Filters: only calls that match count.  path_has: the call's path
-	 * (or system's command) contains it; ioctl_req: that ioctl request. */
+	 * (or system's command) contains it; path_under: the path starts
+	 * with it (so path_has cannot match the checkout's own path);
+	 * ioctl_req: that ioctl request. */
 	const char *path_has;
+	const char *path_under;
 	unsigned long ioctl_req;
 };
 

@@ -109,6 +109,10 @@ static int file_has(const char *path, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* A path in the tree the matrix makes (it is always under /var/tmp): the
+ * short names in the plans must not match the checkout's own path. */
+#define MATRIX_TREE "/var/tmp/snapfork-matrix."
+
 /* Nothing of the matrix's is left: mounts, loop devices, scratch. */
 static void matrix_left_nothing(int sysctl_before)
 {
@@ -121,7 +125,7 @@ static void matrix_left_nothing(int sysctl_before)
 				fail_msg("a loop device is left attached: %s", g.gl_pathv[i]);
 		globfree(&g);
 	}
-	if (glob("/var/tmp/snapfork-matrix.*", 0, NULL, &g) == 0) {
+	if (glob(MATRIX_TREE "*", 0, NULL, &g) == 0) {
 		globfree(&g);
 		fail_msg("the matrix scratch is left in /var/tmp");
 	}
@@ -170,6 +174,9 @@ static void matrix_case(const struct inj_plan *plan, const char *legs, int rc, c
 #define PLAN(c, e) (&(struct inj_plan){ .call = (c), .nth = 1, .err = (e) })
 #define PLAN_AT(c, e, at)                                                                          \
 	(&(struct inj_plan){ .call = (c), .nth = 1, .err = (e), .path_has = (at) })
+#define PLAN_IN(c, e, at)                                                                          \
+	(&(struct inj_plan){                                                                       \
+		.call = (c), .nth = 1, .err = (e), .path_has = (at), .path_under = MATRIX_TREE })
 
 static void t_matrix_make_fs(void **state)
 {
@@ -177,7 +184,7 @@ static void t_matrix_make_fs(void **state)
 	need_root();
 	matrix_case(PLAN(INJ_MOUNT, EPERM), "tmpfs", 1,
 		    "ERROR: mount -t tmpfs -o size=2g,mode=0755: Operation not permitted");
-	matrix_case(PLAN_AT(INJ_MKDIR, EACCES, "/tmpfs/a"), "tmpfs", 1,
+	matrix_case(PLAN_IN(INJ_MKDIR, EACCES, "/tmpfs/a"), "tmpfs", 1,
 		    "/tmpfs/a: Permission denied");
 	matrix_case(PLAN_AT(INJ_SYSTEM, EIO, "truncate -s"), "ext4", 1,
 		    "ERROR: mkfs.ext4 -q -F failed (see the leg's log)");
@@ -203,12 +210,12 @@ static void t_matrix_conditions(void **state)
 	matrix_case(PLAN(INJ_CHOWN, EPERM), "protected-hardlinks", 1, "Operation not permitted");
 	matrix_case(PLAN(INJ_PATHCONF, EINVAL), "link-limit", 1,
 		    "ERROR: the filesystem's link limit is unknown");
-	matrix_case(PLAN_AT(INJ_MKDIR, EDQUOT, "/links"), "link-limit", 1, "Disk quota exceeded");
+	matrix_case(PLAN_IN(INJ_MKDIR, EDQUOT, "/links"), "link-limit", 1, "Disk quota exceeded");
 	matrix_case(PLAN(INJ_LINK, EMLINK), "link-limit", 1, "link number");
-	matrix_case(PLAN_AT(INJ_MKDIR, ENOSPC, "lower0"), "overlay", 1,
+	matrix_case(PLAN_IN(INJ_MKDIR, ENOSPC, "lower0"), "overlay", 1,
 		    "lower0: No space left on device");
 	matrix_case(PLAN(INJ_MOUNT, ENODEV), "overlay", 1, "mount -t overlay -o lowerdir=");
-	matrix_case(PLAN_AT(INJ_OPEN, ENOSPC, "filler"), "enospc", 1,
+	matrix_case(PLAN_IN(INJ_OPEN, ENOSPC, "filler"), "enospc", 1,
 		    "filler: No space left on device");
 	matrix_case(PLAN(INJ_FALLOCATE, EFBIG), "enospc", 1, "fallocate: File too large");
 }
@@ -231,19 +238,19 @@ static void t_matrix_more_conditions(void **state)
 {
 	(void)state;
 	need_root();
-	matrix_case(PLAN_AT(INJ_MKDIR, EACCES, "/tmpfs/a/mnt"), "tmpfs", 1,
+	matrix_case(PLAN_IN(INJ_MKDIR, EACCES, "/tmpfs/a/mnt"), "tmpfs", 1,
 		    "/tmpfs/a: Permission denied");
 	matrix_case(
 		(&(struct inj_plan){
 			.call = INJ_IOCTL, .nth = 1, .err = ENOTTY, .ioctl_req = FS_IOC_GETFLAGS }),
 		"immutable", 1, "chattr +i: Inappropriate ioctl for device");
-	matrix_case(PLAN_AT(INJ_OPEN, EACCES, "/memory"), "immutable", 1,
+	matrix_case(PLAN_IN(INJ_OPEN, EACCES, "/memory"), "immutable", 1,
 		    "chattr +i: Permission denied");
-	matrix_case(PLAN_AT(INJ_CHMOD, EPERM, "/memory"), "protected-hardlinks", 1,
+	matrix_case(PLAN_IN(INJ_CHMOD, EPERM, "/memory"), "protected-hardlinks", 1,
 		    "Operation not permitted");
-	matrix_case(PLAN_AT(INJ_STAT, EIO, "/memory"), "link-limit", 1, "Input/output error");
-	matrix_case(PLAN_AT(INJ_MKDIR, EROFS, "upper0"), "overlay", 1, "Read-only file system");
-	matrix_case(PLAN_AT(INJ_MKDIR, EROFS, "work0"), "overlay", 1, "Read-only file system");
+	matrix_case(PLAN_IN(INJ_STAT, EIO, "/memory"), "link-limit", 1, "Input/output error");
+	matrix_case(PLAN_IN(INJ_MKDIR, EROFS, "upper0"), "overlay", 1, "Read-only file system");
+	matrix_case(PLAN_IN(INJ_MKDIR, EROFS, "work0"), "overlay", 1, "Read-only file system");
 	matrix_until((struct inj_plan){ .call = INJ_FCLOSE, .err = EIO }, "protected-hardlinks",
 		     "ERROR: cannot set fs.protected_hardlinks: Input/output error");
 }
