@@ -27,6 +27,8 @@ struct outcome {
 };
 
 static char *scratch;
+/* Under scratch: the matrix's --artifacts and the check cases' --scratch. */
+static char artifacts[4200], check_dir[4200];
 
 static void slurp(const char *path, char *buf, size_t len)
 {
@@ -152,13 +154,11 @@ static void need_root(void)
 /* snapfork matrix --legs LEGS with plan armed; then nothing may be left. */
 static void matrix_run(const struct inj_plan *plan, const char *legs, struct outcome *o)
 {
-	char art[4200];
-	snprintf(art, sizeof art, "%s/artifacts", scratch);
-	const char *args[] = { "matrix", "--legs", legs, "--artifacts", art, NULL };
+	const char *args[] = { "matrix", "--legs", legs, "--artifacts", artifacts, NULL };
 	int before = protected_hardlinks();
 	run(plan, cmd_matrix, args, o);
 	matrix_left_nothing(before);
-	sft_rm_rf(art);
+	sft_rm_rf(artifacts);
 }
 
 static void matrix_case(const struct inj_plan *plan, const char *legs, int rc, const char *text)
@@ -277,10 +277,8 @@ static void t_matrix_setup(void **state)
 	run(PLAN(INJ_MKDTEMP, EROFS), cmd_matrix, legs, &o);
 	expect(&o, EXIT_USAGE, "cannot create (Read-only file system)");
 	matrix_left_nothing(before);
-	char art[4200];
-	snprintf(art, sizeof art, "%s/artifacts", scratch);
-	const char *junit[] = { "matrix",    "--legs",      "tmpfs", "--junit",
-				"/dev/full", "--artifacts", art,     NULL };
+	const char *junit[] = { "matrix",    "--legs",      "tmpfs",   "--junit",
+				"/dev/full", "--artifacts", artifacts, NULL };
 	run(PLAN(INJ_MOUNT, EPERM), cmd_matrix, junit, &o);
 	expect(&o, EXIT_USAGE, "/dev/full: cannot write JUnit XML (No space left on device)");
 	matrix_left_nothing(before);
@@ -316,14 +314,17 @@ static void t_matrix_signal(void **state)
 
 /* ---- the check's command runner and report files ---- */
 
+static void fresh_check_dir(void)
+{
+	sft_rm_rf(check_dir);
+	mkdir(check_dir, 0755);
+}
+
 static void check_case(const struct inj_plan *plan, const char *tmpl, const char *text)
 {
-	char dir[4200];
-	snprintf(dir, sizeof dir, "%s/check", scratch);
-	sft_rm_rf(dir);
-	mkdir(dir, 0755);
-	const char *args[] = { "check", "--fixture",  "ch-raw", "--scratch",
-			       dir,     "--fork-cmd", tmpl,     NULL };
+	fresh_check_dir();
+	const char *args[] = { "check",   "--fixture",  "ch-raw", "--scratch",
+			       check_dir, "--fork-cmd", tmpl,     NULL };
 	static struct outcome o;
 	run(plan, cmd_check, args, &o);
 	expect(&o, EXIT_FAIL, text);
@@ -339,7 +340,7 @@ static void t_check_runner(void **state)
 	/* Only paths inside this case's scratch tree: the checkout itself may
 	 * sit under a directory named "check" (CI clones to /check/...). */
 	static char inside[4300];
-	snprintf(inside, sizeof inside, "%s/check/", scratch);
+	snprintf(inside, sizeof inside, "%s/", check_dir);
 	check_case(PLAN_AT(INJ_REALPATH, ENOENT, inside), "cp -a {src} {dst}", "cannot resolve");
 	/* A quote and a space in the path reach the command intact: it finds
 	 * {src} and says so by its exit status. */
@@ -375,15 +376,13 @@ static void t_check_scratch(void **state)
 static void t_check_report_close(void **state)
 {
 	(void)state;
-	char dir[4200], json[4300];
-	snprintf(dir, sizeof dir, "%s/check", scratch);
+	char json[4300];
 	snprintf(json, sizeof json, "%s/report.json", scratch);
-	const char *args[] = { "check", "--fixture", "qemu-stopped", "--scratch",
-			       dir,     "--json",    json,           NULL };
+	const char *args[] = { "check",   "--fixture", "qemu-stopped", "--scratch",
+			       check_dir, "--json",    json,           NULL };
 	static struct outcome o;
 	for (unsigned n = 1; n < 256; n++) {
-		sft_rm_rf(dir);
-		mkdir(dir, 0755);
+		fresh_check_dir();
 		struct inj_plan p = { .call = INJ_FCLOSE, .nth = n, .err = EIO };
 		run(&p, cmd_check, args, &o);
 		if (strstr(o.err, "cannot write JSON"))
@@ -396,6 +395,8 @@ static int setup(void **state)
 {
 	(void)state;
 	scratch = sft_scratch("cli-faults");
+	snprintf(artifacts, sizeof artifacts, "%s/artifacts", scratch);
+	snprintf(check_dir, sizeof check_dir, "%s/check", scratch);
 	return 0;
 }
 
