@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "judge.h"
 #include "snapfork.h"
 
 #define GiB (1ull << 30)
@@ -93,7 +93,7 @@ static double sh(const char *cmd, long *maxrss)
 
 static void rm(const char *path)
 {
-	sfc_remove_tree(path);
+	judge_remove_tree(path);
 }
 
 static void drop_caches(void)
@@ -109,14 +109,14 @@ static void drop_caches(void)
 
 static uint64_t allocated(const char *dir)
 {
-	struct sfc_tree t;
+	struct judge_tree t;
 	char err[256];
 	uint64_t sum = 0;
-	if (sfc_tree_load(dir, &t, err, sizeof err) < 0)
+	if (judge_tree_load(dir, &t, err, sizeof err) < 0)
 		return 0;
 	for (size_t i = 0; i < t.n; i++)
 		sum += (uint64_t)t.e[i].blocks * 512;
-	sfc_tree_free(&t);
+	judge_tree_free(&t);
 	return sum;
 }
 

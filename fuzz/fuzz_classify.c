@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check.h"
+#include "judge.h"
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *reason;
 	enum sf_class ref = sf_classify(depth, name, type | 0644, &reason);
 	int refused = S_ISFIFO(type) || S_ISCHR(type) || S_ISBLK(type);
-	int skipped = sfc_skipped_by_contract(rel, type | 0644);
+	int skipped = judge_skipped_by_contract(rel, type | 0644);
 	if ((ref == SF_REFUSE) != refused || (!refused && (ref == SF_SKIP) != skipped)) {
 		fprintf(stderr, "DISAGREE: depth %u type %o name '%s': ref %d, checker skip %d\n", depth,
 			(unsigned)type, name, (int)ref, skipped);

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "judge.h"
 #include "oracle.h"
-#include "sff.h"
+#include "fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f = fopen(tar, "w");
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
 		abort();
-	rmdir(src); /* sff_extract makes it, or nothing */
-	if (sff_extract(tar, src, NULL, err, sizeof err) < 0) {
+	rmdir(src); /* fixture_extract makes it, or nothing */
+	if (fixture_extract(tar, src, NULL, err, sizeof err) < 0) {
 		if (access(src, F_OK) == 0) {
 			fprintf(stderr, "ORACLE: a refused archive left %s (%s)\n", src, err);
 			abort();

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "judge.h"
 #include "oracle.h"
 #include "snapfork.h"
 
@@ -36,7 +36,7 @@ static int count_fds(void)
 /* At exit the scratch goes; after a crash it stays, to look at. */
 static void remove_root(void)
 {
-	sfc_remove_tree(root);
+	judge_remove_tree(root);
 }
 
 const char *fz_scratch(void)
@@ -47,7 +47,7 @@ const char *fz_scratch(void)
 		snprintf(root, sizeof root, "%s/snapfork-fuzz.%d", base, (int)getpid());
 		atexit(remove_root);
 	}
-	sfc_remove_tree(root);
+	judge_remove_tree(root);
 	if (mkdir(root, 0755) < 0)
 		die(root, strerror(errno));
 	char p[300];
@@ -91,19 +91,19 @@ static void listing(const char *r, char *out, size_t len)
  * (outside what is skipped) that the fork must refuse? */
 static int must_refuse(const char *src)
 {
-	struct sfc_tree t;
-	struct sfc_expect x;
+	struct judge_tree t;
+	struct judge_expect x;
 	char err[512];
-	if (sfc_tree_load(src, &t, err, sizeof err) < 0)
+	if (judge_tree_load(src, &t, err, sizeof err) < 0)
 		die("checker cannot read the tree", err);
-	if (sfc_expect(&t, NULL, &x) < 0)
+	if (judge_expect(&t, NULL, &x) < 0)
 		die("checker", "out of memory");
 	int refuse = 0;
 	for (size_t i = 0; i < t.n; i++)
 		if (x.keep[i] && (S_ISFIFO(t.e[i].mode) || S_ISCHR(t.e[i].mode) || S_ISBLK(t.e[i].mode)))
 			refuse = 1;
-	sfc_expect_free(&x);
-	sfc_tree_free(&t);
+	judge_expect_free(&x);
+	judge_tree_free(&t);
 	return refuse;
 }
 
@@ -113,8 +113,8 @@ void fz_fork_and_judge(const char *r)
 	snprintf(src, sizeof src, "%s/src", r);
 	snprintf(dst, sizeof dst, "%s/dst", r);
 	int refuse = must_refuse(src);
-	struct sfc_state before, after;
-	if (sfc_state_take(src, &before, err, sizeof err) < 0)
+	struct judge_state before, after;
+	if (judge_state_take(src, &before, err, sizeof err) < 0)
 		die("cannot read the snapshot", err);
 	listing(r, before_list, sizeof before_list);
 	int fds = count_fds();
@@ -123,10 +123,10 @@ void fz_fork_and_judge(const char *r)
 	if (count_fds() != fds)
 		die("file descriptors", "the fork leaked one");
 	fz_sentinel_intact(r);
-	struct sfc_result res = { 0 };
-	if (sfc_state_take(src, &after, err, sizeof err) < 0)
+	struct judge_result res = { 0 };
+	if (judge_state_take(src, &after, err, sizeof err) < 0)
 		die("cannot read the snapshot after the fork", err);
-	sfc_state_compare(&before, &after, &res);
+	judge_state_compare(&before, &after, &res);
 	if (refuse) {
 		if (ret == 0)
 			die("a FIFO or device in the snapshot", "the fork did not refuse it");
@@ -138,7 +138,7 @@ void fz_fork_and_judge(const char *r)
 		snprintf(msg, sizeof msg, "%s: %s (%s)", rep.error_path,
 			 rep.error_reason ? rep.error_reason : "", strerror(-ret));
 		die("the fork of a valid snapshot failed", msg);
-	} else if (sfc_verify(src, dst, NULL, &res, err, sizeof err) < 0) {
+	} else if (judge_verify(src, dst, NULL, &res, err, sizeof err) < 0) {
 		die("checker cannot read the fork", err);
 	}
 	if (res.n) {
@@ -146,7 +146,7 @@ void fz_fork_and_judge(const char *r)
 		snprintf(msg, sizeof msg, "%s %s: %s", res.v[0].rule, res.v[0].path, res.v[0].what);
 		die("the fork breaks the contract", msg);
 	}
-	sfc_result_free(&res);
-	sfc_state_free(&before);
-	sfc_state_free(&after);
+	judge_result_free(&res);
+	judge_state_free(&before);
+	judge_state_free(&after);
 }

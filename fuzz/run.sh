@@ -17,6 +17,8 @@ fi
 corpus=$build/corpus/$target findings=$build/findings
 mkdir -p "$corpus" "$findings"
 cp -n "$top/fuzz/corpus/$target"/* "$corpus"/ 2>/dev/null || true
+# The bundled fixtures are seeds of the tar corpus (not copied into it).
+[ "$target" = tar ] && cp -n "$top"/fixtures/data/*.tar "$corpus"/
 dict=()
 [ -f "$top/fuzz/$target.dict" ] && dict=(-dict="$top/fuzz/$target.dict")
 log=$build/fuzz_$target.log

@@ -1,4 +1,5 @@
-/* cli.h - the snapfork command's subcommands and shared helpers. */
+/* cli.h - what every subcommand shares: exit codes, error lines, byte
+ * counts, report files.  Used by the harness's commands too. */
 #ifndef SNAPFORK_CLI_H
 #define SNAPFORK_CLI_H
 
@@ -7,14 +8,6 @@
 #include "snapfork.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-int cmd_fork(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
-int cmd_unshare(int argc, char **argv);
-int cmd_fixture(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_matrix(int argc, char **argv);
 
 /* "snapfork CMD: PATH: REASON (strerror)" on stderr, one line; err is
  * an errno, negative or not, never 0. */

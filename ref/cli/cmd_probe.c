@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "json.h"
 
 static const char *yes_no(int err, char *buf, size_t len)

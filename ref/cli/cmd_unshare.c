@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 
 int cmd_unshare(int argc, char **argv)
 {

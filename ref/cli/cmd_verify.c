@@ -4,11 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
+#include "judge.h"
 #include "cli.h"
+#include "commands.h"
 #include "json.h"
 
-static void print_json(const char *src, const char *dst, const struct sfc_result *res)
+static void print_json(const char *src, const char *dst, const struct judge_result *res)
 {
 	struct jw j;
 	jw_init(&j, stdout);
@@ -24,8 +25,8 @@ static void print_json(const char *src, const char *dst, const struct sfc_result
 		snprintf(id, sizeof id, "F%d", rule);
 		jw_object_begin(&j, NULL);
 		jw_string(&j, "rule", id);
-		jw_string(&j, "level", sfc_rule_is_should(rule) ? "SHOULD" : "MUST");
-		jw_string(&j, "title", sfc_rule_title(rule));
+		jw_string(&j, "level", judge_rule_is_should(rule) ? "SHOULD" : "MUST");
+		jw_string(&j, "title", judge_rule_title(rule));
 		jw_string(&j, "result", res->failed & (1u << rule) ? "fail" : "pass");
 		jw_object_end(&j);
 	}
@@ -43,15 +44,15 @@ static void print_json(const char *src, const char *dst, const struct sfc_result
 	jw_finish(&j);
 }
 
-static void print_text(const char *src, const char *dst, const struct sfc_result *res)
+static void print_text(const char *src, const char *dst, const struct judge_result *res)
 {
 	for (size_t i = 0; i < res->n; i++)
 		printf("%s FAIL %s: %s\n", res->v[i].rule, res->v[i].path, res->v[i].what);
 	for (int rule = 1; rule <= 13; rule++)
 		if (res->checked & (1u << rule))
 			printf("F%-2d %-6s %-4s %s\n", rule,
-			       sfc_rule_is_should(rule) ? "SHOULD" : "MUST",
-			       res->failed & (1u << rule) ? "FAIL" : "pass", sfc_rule_title(rule));
+			       judge_rule_is_should(rule) ? "SHOULD" : "MUST",
+			       res->failed & (1u << rule) ? "FAIL" : "pass", judge_rule_title(rule));
 	printf("%s: %s against %s (%zu violation%s)\n", res->failed ? "FAIL" : "ok", dst, src,
 	       res->n, res->n == 1 ? "" : "s");
 }
@@ -87,14 +88,14 @@ int cmd_verify(int argc, char **argv)
 		return cli_usage_error("verify", "need SRC and DST", NULL);
 	}
 	const char *src = argv[optind], *dst = argv[optind + 1];
-	struct sfc_verify_opts o = { .skip = skip };
-	struct sfc_result res = { 0 };
+	struct judge_verify_opts o = { .skip = skip };
+	struct judge_result res = { 0 };
 	char err[512];
-	int r = sfc_verify(src, dst, &o, &res, err, sizeof err);
+	int r = judge_verify(src, dst, &o, &res, err, sizeof err);
 	free(skip);
 	if (r < 0) {
 		fprintf(stderr, "snapfork verify: %s\n", err);
-		sfc_result_free(&res);
+		judge_result_free(&res);
 		return EXIT_FAIL;
 	}
 	if (json)
@@ -103,8 +104,8 @@ int cmd_verify(int argc, char **argv)
 		print_text(src, dst, &res);
 	int failed = 0;
 	for (int rule = 1; rule <= 13; rule++)
-		if ((res.failed & (1u << rule)) && !sfc_rule_is_should(rule))
+		if ((res.failed & (1u << rule)) && !judge_rule_is_should(rule))
 			failed = 1;
-	sfc_result_free(&res);
+	judge_result_free(&res);
 	return failed ? EXIT_FAIL : EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "commands.h"
 
 static const char usage[] =
 	"usage: snapfork COMMAND [OPTIONS] ARGS\n"

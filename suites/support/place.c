@@ -2,33 +2,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
-#include "sft.h"
+#include "judge.h"
+#include "testtree.h"
 
-static void paths(struct sft_place *p)
+static void paths(struct tt_place *p)
 {
 	snprintf(p->src, sizeof p->src, "%s/snap", p->dir);
 	snprintf(p->dst, sizeof p->dst, "%s/fork", p->dir);
-	sft_mkdir(p->dir, "snap", 0755);
+	tt_mkdir(p->dir, "snap", 0755);
 }
 
-int sft_place_setup(void **state, const char *tag)
+int tt_place_setup(void **state, const char *tag)
 {
-	struct sft_place *p = calloc(1, sizeof *p);
+	struct tt_place *p = calloc(1, sizeof *p);
 	if (!p)
 		return -1;
-	p->dir = sft_scratch(tag);
+	p->dir = tt_scratch(tag);
 	paths(p);
 	*state = p;
 	return 0;
 }
 
-int sft_place_setup_fs(void **state, const char *fs, const char *mkfs_opts)
+int tt_place_setup_fs(void **state, const char *fs, const char *mkfs_opts)
 {
-	struct sft_place *p = calloc(1, sizeof *p);
+	struct tt_place *p = calloc(1, sizeof *p);
 	if (!p)
 		return -1;
-	p->mnt = sft_loopfs(fs, mkfs_opts, 512, p->why, sizeof p->why);
+	p->mnt = tt_loopfs(fs, mkfs_opts, 512, p->why, sizeof p->why);
 	if (p->mnt) {
 		p->dir = p->mnt;
 		paths(p);
@@ -37,22 +37,22 @@ int sft_place_setup_fs(void **state, const char *fs, const char *mkfs_opts)
 	return 0;
 }
 
-int sft_place_teardown(void **state)
+int tt_place_teardown(void **state)
 {
-	struct sft_place *p = *state;
+	struct tt_place *p = *state;
 	if (p->mnt) {
-		sft_loopfs_release(p->mnt);
+		tt_loopfs_release(p->mnt);
 	} else if (p->dir) {
-		sft_rm_rf(p->dir);
+		tt_rm_rf(p->dir);
 		free(p->dir);
 	}
 	free(p);
 	return 0;
 }
 
-struct sft_place *sft_place(void **state)
+struct tt_place *tt_place(void **state)
 {
-	struct sft_place *p = *state;
+	struct tt_place *p = *state;
 	if (!p->dir) {
 		print_message("skip: %s\n", p->why);
 		skip();
@@ -60,18 +60,18 @@ struct sft_place *sft_place(void **state)
 	return p;
 }
 
-void sft_verify_ok(const char *src, const char *dst, const char *const *skip)
+void tt_verify_ok(const char *src, const char *dst, const char *const *skip)
 {
-	struct sfc_result res = { 0 };
-	struct sfc_verify_opts o = { .skip = skip };
+	struct judge_result res = { 0 };
+	struct judge_verify_opts o = { .skip = skip };
 	char err[512];
-	if (sfc_verify(src, dst, &o, &res, err, sizeof err) < 0)
+	if (judge_verify(src, dst, &o, &res, err, sizeof err) < 0)
 		fail_msg("verify could not run: %s", err);
 	for (size_t i = 0; i < res.n; i++)
 		print_error("%s %s: %s\n", res.v[i].rule, res.v[i].path, res.v[i].what);
 	size_t n = res.n;
 	unsigned failed = res.failed;
-	sfc_result_free(&res);
+	judge_result_free(&res);
 	if (n || failed)
 		fail_msg("%s: %zu violation(s) of the contract", dst, n);
 }

@@ -5,7 +5,7 @@
 
 #include "tarcraft.h"
 
-int tc_open(struct tc *t, const char *path)
+int tt_tar_open(struct tt_tar *t, const char *path)
 {
 	t->f = fopen(path, "wb");
 	return t->f ? 0 : -1;
@@ -56,7 +56,7 @@ static void pax_record(char **buf, size_t *len, const char *kv)
 	*len += total;
 }
 
-void tc_entry(struct tc *t, const char *name, char type, unsigned mode, const char *link,
+void tt_tar_entry(struct tt_tar *t, const char *name, char type, unsigned mode, const char *link,
 	      const void *data, size_t len, const char *pax)
 {
 	char *ext = NULL;
@@ -88,7 +88,7 @@ void tc_entry(struct tc *t, const char *name, char type, unsigned mode, const ch
 	}
 }
 
-int tc_close(struct tc *t)
+int tt_tar_close(struct tt_tar *t)
 {
 	static const char zero[1024];
 	fwrite(zero, 1, sizeof zero, t->f);

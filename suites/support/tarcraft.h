@@ -7,17 +7,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct tc {
+struct tt_tar {
 	FILE *f;
 };
 
-int tc_open(struct tc *t, const char *path);
+int tt_tar_open(struct tt_tar *t, const char *path);
 /* One entry.  type: '0' file, '1' hardlink, '2' symlink, '5' directory.
  * pax: extra "key=value" records separated by '\n' (or NULL); a name
  * over 100 bytes gets a pax path record on its own. */
-void tc_entry(struct tc *t, const char *name, char type, unsigned mode, const char *link,
+void tt_tar_entry(struct tt_tar *t, const char *name, char type, unsigned mode, const char *link,
 	      const void *data, size_t len, const char *pax);
 /* Two zero blocks; then the archive is complete. */
-int tc_close(struct tc *t);
+int tt_tar_close(struct tt_tar *t);
 
 #endif

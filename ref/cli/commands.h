@@ -1,0 +1,20 @@
+/* commands.h - every subcommand of the snapfork binary, the one list the
+ * dispatcher (main.c) runs from.  The fork-facing ones live in ref/cli;
+ * the harness's in the part they belong to.  Each takes argv from the
+ * command's own name on and returns the exit status. */
+#ifndef SNAPFORK_COMMANDS_H
+#define SNAPFORK_COMMANDS_H
+
+/* ref/cli: the reference fork and what a VM manager uses beside it. */
+int cmd_fork(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_unshare(int argc, char **argv);
+/* fixtures/cli: list, extract and capture fixture snapshots. */
+int cmd_fixture(int argc, char **argv);
+/* suites/conform: the conformance check. */
+int cmd_check(int argc, char **argv);
+/* suites/matrix: the conformance check on each filesystem leg. */
+int cmd_matrix(int argc, char **argv);
+
+#endif

@@ -1,0 +1,163 @@
+/* fixture.c - judge every rule on one fixture, in the order the rules
+ * allow: F6 needs the snapshot before the mapping checks touch the page
+ * cache, and F8 deletes the snapshot, so it comes last. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "steps.h"
+
+struct fixture_run {
+	char snap[PATH_MAX], fork[PATH_MAX], fork2[PATH_MAX];
+	char mem_snap[2 * PATH_MAX], mem_fork[2 * PATH_MAX], mem_fork2[2 * PATH_MAX];
+	struct judge_expect x;
+	struct judge_tree tree;
+	nlink_t nlink_before;
+	int same_fs;
+};
+
+/* The contract's view of the snapshot: which mem-file, which kind. */
+static int read_snapshot(struct fixture_run *fr, char *err, size_t len)
+{
+	int r = judge_tree_load(fr->snap, &fr->tree, err, len);
+	if (r == 0)
+		r = judge_expect(&fr->tree, NULL, &fr->x);
+	if (r < 0)
+		return r;
+	if (fr->x.kind == JUDGE_RAW) {
+		snprintf(fr->mem_snap, sizeof fr->mem_snap, "%s/%s", fr->snap, fr->x.raw_rel);
+		fr->nlink_before = fr->x.mem->nlink;
+	}
+	if (fr->x.kind != JUDGE_MEMORYLESS) {
+		snprintf(fr->mem_fork, sizeof fr->mem_fork, "%s/%s", fr->fork, fr->x.raw_rel);
+		snprintf(fr->mem_fork2, sizeof fr->mem_fork2, "%s/%s", fr->fork2, fr->x.raw_rel);
+	}
+	return 0;
+}
+
+static void mapping_rules(const struct conform_setup *c, const struct fixture *f,
+				struct fixture_run *fr, struct judge_result *res, int second_ok)
+{
+	struct stat st;
+	int have_mem = fr->x.kind != JUDGE_MEMORYLESS && lstat(fr->mem_fork, &st) == 0 &&
+		       S_ISREG(st.st_mode);
+	if (!have_mem) {
+		conform_unprepare(c, f, fr->snap);
+		return; /* memoryless, or a compressed copy only: no raw memory to map */
+	}
+	judge_map_private(fr->mem_fork, fr->x.kind == JUDGE_RAW ? fr->mem_snap : NULL,
+			      second_ok ? fr->mem_fork2 : NULL, res);
+	if (fr->x.kind == JUDGE_RAW && second_ok) {
+		if (fr->same_fs && !conform_hooks_of(c)->link_refused)
+			judge_page_cache(fr->mem_fork, fr->mem_fork2, res);
+		else
+			res->checked |= 1u << 12,
+				judge_skip(res, 12, "%s",
+					 fr->same_fs
+						 ? "link refused by the leg: no shared inode"
+						 : "snapshot and forks on different filesystems");
+	}
+	/* Last: F8 deletes the snapshot under a live mapping. */
+	conform_unprepare(c, f, fr->snap);
+	judge_delete_snapshot(fr->snap, fr->mem_fork, res);
+}
+
+/* The first fork succeeded: judge it, fork again, then the rules that
+ * need the snapshot's state before and after, the mappings, deletion. */
+static void forked_rules(const struct conform_setup *c, const struct fixture *f,
+			 struct fixture_run *fr, const struct judge_state *before,
+			 struct conform_row *row)
+{
+	struct judge_result res = { 0 };
+	struct judge_state after;
+	char verr[512], msg[1024] = "";
+	int link_refused = conform_hooks_of(c)->link_refused;
+	struct judge_verify_opts vo = { .mem_copied = link_refused };
+	if (judge_verify(fr->snap, fr->fork, &vo, &res, verr, sizeof verr) < 0)
+		judge_fail(&res, 1, fr->fork, "cannot read the fork: %s", verr);
+	struct stat m;
+	if (fr->x.kind == JUDGE_RAW && fr->same_fs && !link_refused &&
+	    lstat(fr->mem_snap, &m) == 0 && m.st_nlink != fr->nlink_before + 1)
+		judge_fail(&res, 4, fr->x.raw_rel, "st_nlink: expected %llu after the fork, found %llu",
+			   (unsigned long long)fr->nlink_before + 1, (unsigned long long)m.st_nlink);
+	int second = c->fork(c->ctx, fr->snap, fr->fork2, msg, sizeof msg) == 0;
+	if (!second)
+		judge_fail(&res, 1, fr->fork2, "a second fork of the snapshot failed: %s", msg);
+	if (judge_state_take(fr->snap, &after, verr, sizeof verr) == 0) {
+		judge_state_compare(before, &after, &res);
+		judge_state_free(&after);
+	} else {
+		judge_fail(&res, 6, fr->snap, "cannot read the snapshot after the fork: %s", verr);
+	}
+	mapping_rules(c, f, fr, &res, second);
+	conform_fill_row(row, &res);
+	judge_result_free(&res);
+}
+
+int conform_fixture(const struct conform_setup *c, const struct fixture *f,
+			struct conform_row *row, char *err, size_t len)
+{
+	memset(row, 0, sizeof *row);
+	row->name = strdup(f->name);
+	struct fixture_run *fr = calloc(1, sizeof *fr);
+	char *dir = conform_scratch_dir(c->scratch, f->name, err, len);
+	char *fdir = c->fork_dir ? conform_scratch_dir(c->fork_dir, f->name, err, len) : NULL;
+	int r = 0;
+	if (!fr || !dir || (c->fork_dir && !fdir)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(fr->snap, sizeof fr->snap, "%s/snap", dir);
+	snprintf(fr->fork, sizeof fr->fork, "%s/fork", fdir ? fdir : dir);
+	snprintf(fr->fork2, sizeof fr->fork2, "%s/fork2", fdir ? fdir : dir);
+	if ((r = conform_extract(c, f, dir, fr->snap, err, len)) < 0 ||
+	    (r = conform_prepare(c, f, fr->snap, err, len)) < 0 || (r = read_snapshot(fr, err, len)) < 0)
+		goto out;
+	struct stat a, b;
+	fr->same_fs =
+		stat(fr->snap, &a) == 0 && stat(fdir ? fdir : dir, &b) == 0 && a.st_dev == b.st_dev;
+	struct judge_state before;
+	if ((r = judge_state_take(fr->snap, &before, err, len)) < 0)
+		goto out;
+	char msg[1024] = "";
+	double t0 = conform_now_ms();
+	int forked = c->fork(c->ctx, fr->snap, fr->fork, msg, sizeof msg);
+	row->fork_ms = conform_now_ms() - t0;
+	if (forked != 0) {
+		char line[1200];
+		snprintf(line, sizeof line, "the fork failed: %s", msg);
+		conform_fork_failed(row, line);
+		conform_unprepare(c, f, fr->snap);
+	} else {
+		if (msg[0])
+			row->note = strdup(msg);
+		forked_rules(c, f, fr, &before, row);
+	}
+	judge_state_free(&before);
+out:
+	if (fr) {
+		judge_expect_free(&fr->x);
+		judge_tree_free(&fr->tree);
+	}
+	if (r == 0 && (conform_row_failed(row) || c->keep)) {
+		row->kept = dir;
+		dir = NULL;
+	}
+	if (r < 0 && fr && fr->snap[0])
+		conform_unprepare(c, f, fr->snap);
+	if (fdir && (r < 0 || !row->kept))
+		conform_drop(c, fdir);
+	if (dir)
+		conform_drop(c, dir);
+	free(dir);
+	free(fdir);
+	free(fr);
+	return r;
+}
+

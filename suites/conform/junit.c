@@ -1,0 +1,112 @@
+/* junit.c - the conformance check as JUnit XML: one testcase per row x
+ * rule, skips with their reason, the machine as properties. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "conform.h"
+
+static void xml_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			/* XML 1.0 allows no control characters but tab and newlines. */
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+				fputc('?', f);
+			else
+				fputc(*s, f);
+		}
+	}
+}
+
+static void property(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, "      <property name=\"%s\" value=\"", name);
+	xml_text(f, value);
+	fputs("\"/>\n", f);
+}
+
+void conform_junit_suite(FILE *f, const struct conform_run *run, const char *suite,
+		       const char *const *props)
+{
+	unsigned tests = 0, failures = 0, skipped = 0;
+	for (size_t i = 0; i < run->n; i++)
+		for (int rule = 1; rule <= 13; rule++) {
+			enum conform_cell c = run->rows[i].cell[rule];
+			tests += c != CONFORM_NA;
+			failures += c == CONFORM_FAIL && !judge_rule_is_should(rule);
+			skipped += c == CONFORM_SKIP;
+		}
+	fputs("  <testsuite name=\"", f);
+	xml_text(f, suite);
+	fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", tests, failures, skipped);
+	fputs("    <properties>\n", f);
+	property(f, "kernel", run->kernel);
+	property(f, "filesystem", run->fstype);
+	property(f, "mount_options", run->mount_options);
+	property(f, "scratch", run->scratch);
+	property(f, "capabilities", run->capabilities);
+	property(f, "fork", run->fork_desc);
+	for (const char *const *p = props; p && p[0] && p[1]; p += 2)
+		property(f, p[0], p[1]);
+	fputs("    </properties>\n", f);
+	for (size_t i = 0; i < run->n; i++) {
+		const struct conform_row *row = &run->rows[i];
+		for (int rule = 1; rule <= 13; rule++) {
+			if (row->cell[rule] == CONFORM_NA)
+				continue;
+			fputs("    <testcase classname=\"", f);
+			xml_text(f, row->name);
+			fprintf(f, "\" name=\"F%d %s %s\" time=\"%.3f\"", rule,
+				judge_rule_is_should(rule) ? "SHOULD" : "MUST", judge_rule_title(rule),
+				rule == 1 ? row->fork_ms / 1000 : 0.0);
+			const char *d = row->detail[rule] ? row->detail[rule] : "";
+			if (row->cell[rule] == CONFORM_PASS) {
+				fputs("/>\n", f);
+				continue;
+			}
+			fputs(">\n", f);
+			if (row->cell[rule] == CONFORM_SKIP) {
+				fputs("      <skipped message=\"", f);
+				xml_text(f, d);
+				fputs("\"/>\n", f);
+			} else {
+				/* A SHOULD failure is a warning: reported, not failed. */
+				fputs(judge_rule_is_should(rule)
+					      ? "      <system-out>warning: "
+					      : "      <failure message=\"violation\">",
+				      f);
+				xml_text(f, d);
+				fputs(judge_rule_is_should(rule) ? "</system-out>\n" : "</failure>\n",
+				      f);
+			}
+			fputs("    </testcase>\n", f);
+		}
+	}
+	fputs("  </testsuite>\n", f);
+}
+
+int conform_write_junit(const struct conform_run *run, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
+	conform_junit_suite(f, run, "snapfork check", NULL);
+	fputs("</testsuites>\n", f);
+	return cli_fclose(f);
+}
+

@@ -1,0 +1,102 @@
+/* refusal.c - F13 (and F6) on one fixture: a FIFO planted in the
+ * snapshot must make the fork fail and leave no DST and no debris. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "steps.h"
+
+/* Names in a directory, sorted and joined, to see what a fork left. */
+static char *listing(const char *dir)
+{
+	struct judge_tree t;
+	char err[256];
+	char *s = strdup("");
+	if (judge_tree_load(dir, &t, err, sizeof err) < 0)
+		return s;
+	for (size_t i = 0; i < t.n; i++)
+		if (!strchr(t.e[i].rel, '/'))
+			conform_append(&s, t.e[i].rel);
+	judge_tree_free(&t);
+	return s;
+}
+
+int conform_refusal(const struct conform_setup *c, const struct fixture *f,
+			struct conform_row *row, char *err, size_t len)
+{
+	memset(row, 0, sizeof *row);
+	if (asprintf(&row->name, "refusal:%s", f->name) < 0)
+		return -ENOMEM;
+	char *dir = conform_scratch_dir(c->scratch, "refusal", err, len);
+	char *fdir = c->fork_dir ? conform_scratch_dir(c->fork_dir, "refusal", err, len) : NULL;
+	if (!dir || (c->fork_dir && !fdir)) {
+		free(dir);
+		return -EIO;
+	}
+	char snap[PATH_MAX], fork[PATH_MAX], fifo[PATH_MAX + 64];
+	snprintf(snap, sizeof snap, "%s/snap", dir);
+	snprintf(fork, sizeof fork, "%s/fork", fdir ? fdir : dir);
+	int r = conform_extract(c, f, dir, snap, err, len);
+	struct judge_state before, after;
+	if (r == 0 && conform_hooks_of(c)->plant) {
+		r = conform_hooks_of(c)->plant(conform_hooks_of(c)->ctx, snap, err, len);
+	} else if (r == 0) {
+		/* Deep in the tree, so a fork has made much before it meets it. */
+		struct stat st;
+		snprintf(fifo, sizeof fifo, "%s/snapshots/snapshot-latest", snap);
+		if (stat(fifo, &st) < 0)
+			snprintf(fifo, sizeof fifo, "%s", snap);
+		strncat(fifo, "/zz-planted.fifo", sizeof fifo - strlen(fifo) - 1);
+		if (mkfifo(fifo, 0600) < 0) {
+			snprintf(err, len, "%s: mkfifo: %s", fifo, strerror(errno));
+			r = -errno;
+		}
+	}
+	if (r == 0)
+		r = judge_state_take(snap, &before, err, len);
+	if (r == 0) {
+		struct judge_result res = { 0 };
+		char *was = listing(fdir ? fdir : dir), msg[1024] = "";
+		res.checked |= 1u << 13;
+		double t0 = conform_now_ms();
+		if (c->fork(c->ctx, snap, fork, msg, sizeof msg) == 0)
+			judge_fail(&res, 13, fork,
+				 "the fork succeeded where the contract wants it to fail");
+		else
+			row->note = strdup(msg); /* why it failed, as it had to */
+		row->fork_ms = conform_now_ms() - t0;
+		struct stat st;
+		if (lstat(fork, &st) == 0)
+			judge_fail(&res, 13, fork, "DST exists after a failed fork");
+		char *is = listing(fdir ? fdir : dir);
+		if (strcmp(was, is) != 0)
+			judge_fail(&res, 13, fdir ? fdir : dir,
+				 "entries beside DST changed (staging debris?): before [%s], after "
+				 "[%s]",
+				 was, is);
+		if (judge_state_take(snap, &after, err, len) == 0) {
+			judge_state_compare(&before, &after, &res);
+			judge_state_free(&after);
+		}
+		judge_state_free(&before);
+		conform_fill_row(row, &res);
+		judge_result_free(&res);
+		free(was);
+		free(is);
+	}
+	if (r == 0 && (conform_row_failed(row) || c->keep)) {
+		row->kept = dir;
+		dir = NULL;
+	}
+	if (fdir && !row->kept)
+		conform_drop(c, fdir);
+	if (dir)
+		conform_drop(c, dir);
+	free(dir);
+	free(fdir);
+	return r;
+}
+

@@ -1,0 +1,114 @@
+/* run.c - a run of the conformance check: the machine it runs on, each
+ * fixture's row, and the reference library as a fork function. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "conform.h"
+#include "snapfork.h"
+
+/* The reference implementation, in process.  On success msg says how
+ * the mem-file got there, and why when it was not linked. */
+int conform_fork_ref(void *ctx, const char *src, const char *dst, char *msg, size_t len)
+{
+	(void)ctx;
+	struct snapfork_report rep;
+	int r = snapfork_fork(src, dst, NULL, &rep);
+	if (r < 0)
+		snprintf(msg, len, "%s: %s (%s: %s)", rep.error_path,
+			 rep.error_reason ? rep.error_reason : "", strerrorname_np(-r),
+			 strerror(-r));
+	else if (rep.mem_fallback_errno)
+		snprintf(msg, len, "mem-file via %s; fallback: %s (%s: %s)",
+			 snapfork_via_name(rep.mem_via),
+			 rep.mem_fallback_reason ? rep.mem_fallback_reason : "",
+			 strerrorname_np(rep.mem_fallback_errno), strerror(rep.mem_fallback_errno));
+	else if (rep.kind != SNAPFORK_KIND_MEMORYLESS)
+		snprintf(msg, len, "mem-file via %s", snapfork_via_name(rep.mem_via));
+	return r;
+}
+
+/* The mount holding path: options from /proc/self/mountinfo (the
+ * longest mount point that is a prefix of the path). */
+static void mount_options(const char *path, char *out, size_t len)
+{
+	char real[PATH_MAX], line[8192], best[PATH_MAX] = "";
+	snprintf(out, len, "unknown");
+	if (!realpath(path, real))
+		return;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	while (f && fgets(line, sizeof line, f)) {
+		char mnt[PATH_MAX], opts[1024], super[1024] = "", *dash = strstr(line, " - ");
+		if (sscanf(line, "%*s %*s %*s %*s %4095s %1023s", mnt, opts) != 2 || !dash)
+			continue;
+		sscanf(dash + 3, "%*s %*s %1023s", super);
+		size_t n = strlen(mnt);
+		int prefix = strcmp(mnt, "/") == 0 ||
+			     (strncmp(real, mnt, n) == 0 && (real[n] == '/' || real[n] == '\0'));
+		if (prefix && n >= strlen(best)) {
+			snprintf(best, sizeof best, "%s", mnt);
+			snprintf(out, len, "%s,%s", opts, super);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+void conform_describe(struct conform_run *run, const char *scratch)
+{
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(run->kernel, sizeof run->kernel, "%s %s", u.sysname, u.release);
+	snprintf(run->scratch, sizeof run->scratch, "%s", scratch);
+	mount_options(scratch, run->mount_options, sizeof run->mount_options);
+	struct snapfork_probe p;
+	if (snapfork_probe_at(AT_FDCWD, scratch, &p) == 0) {
+		snprintf(run->fstype, sizeof run->fstype, "%s", p.fstype);
+		snprintf(run->capabilities, sizeof run->capabilities,
+			 "hardlink=%s reflink=%s seek_hole=%s copy_file_range=%s link_max=%ld",
+			 p.hardlink ? "no" : "yes", p.reflink ? "no" : "yes",
+			 p.seek_hole ? "no" : "yes", p.copy_range ? "no" : "yes", p.link_max);
+	}
+}
+
+int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
+		       const struct fixture *fx, size_t n, const struct fixture *refusal)
+{
+	size_t total = n + (refusal != NULL);
+	run->rows = calloc(total, sizeof *run->rows);
+	char err[1024];
+	for (size_t i = 0; i < total; i++) {
+		const struct fixture *f = i < n ? &fx[i] : refusal;
+		fprintf(stderr, "check: %s%s ...\n", i < n ? "" : "refusal:", f->name);
+		int r = i < n ? conform_fixture(c, f, &run->rows[i], err, sizeof err)
+			      : conform_refusal(c, f, &run->rows[i], err, sizeof err);
+		run->n = i + 1;
+		if (r < 0) {
+			fprintf(stderr, "snapfork check: %s: setup failed: %s\n", f->name, err);
+			snprintf(run->setup_error, sizeof run->setup_error, "%s: %s", f->name, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int conform_run_failed(const struct conform_run *run)
+{
+	for (size_t i = 0; i < run->n; i++)
+		if (conform_row_failed(&run->rows[i]))
+			return 1;
+	return 0;
+}
+
+void conform_run_free(struct conform_run *run)
+{
+	for (size_t i = 0; i < run->n; i++)
+		conform_row_free(&run->rows[i]);
+	free(run->rows);
+	run->rows = NULL;
+	run->n = 0;
+}

@@ -1,0 +1,132 @@
+/* steps.c - the steps every row of the conformance check is made of:
+ * scratch directories, the leg's hooks, turning a judge's result into
+ * the row's cells. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "steps.h"
+
+double conform_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+char *conform_scratch_dir(const char *parent, const char *name, char *err, size_t len)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s.XXXXXX", parent, name) < 0)
+		return NULL;
+	if (!mkdtemp(p)) {
+		snprintf(err, len, "%s: cannot create: %s", p, strerror(errno));
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void conform_append(char **s, const char *line)
+{
+	size_t n = *s ? strlen(*s) : 0;
+	char *t = realloc(*s, n + strlen(line) + 2);
+	if (!t)
+		return;
+	if (n)
+		t[n++] = '\n';
+	strcpy(t + n, line);
+	*s = t;
+}
+
+/* Turn a result into the row's cells. */
+void conform_fill_row(struct conform_row *row, const struct judge_result *res)
+{
+	for (int rule = 1; rule <= 13; rule++) {
+		unsigned bit = 1u << rule;
+		if (res->failed & bit)
+			row->cell[rule] = CONFORM_FAIL;
+		else if (res->skipped & bit)
+			row->cell[rule] = CONFORM_SKIP;
+		else if (res->checked & bit)
+			row->cell[rule] = CONFORM_PASS;
+		if (row->cell[rule] == CONFORM_SKIP && res->skip_reason[rule])
+			conform_append(&row->detail[rule], res->skip_reason[rule]);
+	}
+	for (size_t i = 0; i < res->n; i++) {
+		int rule = atoi(res->v[i].rule + 1);
+		char line[1200];
+		snprintf(line, sizeof line, "%s: %s", res->v[i].path, res->v[i].what);
+		if (rule > 0 && rule <= 13)
+			conform_append(&row->detail[rule], line);
+	}
+}
+
+int conform_fork_failed(struct conform_row *row, const char *msg)
+{
+	for (int rule = 1; rule <= 12; rule++) {
+		row->cell[rule] = CONFORM_FAIL;
+		conform_append(&row->detail[rule], msg);
+	}
+	return 0;
+}
+
+int conform_row_failed(const struct conform_row *row)
+{
+	for (int rule = 1; rule <= 13; rule++)
+		if (row->cell[rule] == CONFORM_FAIL && !judge_rule_is_should(rule))
+			return 1;
+	return 0;
+}
+
+static const struct conform_hooks no_hooks;
+
+const struct conform_hooks *conform_hooks_of(const struct conform_setup *c)
+{
+	return c->hooks ? c->hooks : &no_hooks;
+}
+
+int conform_extract(const struct conform_setup *c, const struct fixture *f, const char *dir,
+		   const char *snap, char *err, size_t len)
+{
+	const struct conform_hooks *h = conform_hooks_of(c);
+	return h->extract ? h->extract(h->ctx, f, dir, err, len)
+			  : fixture_extract(f->tar, snap, f->sockets, err, len);
+}
+
+int conform_prepare(const struct conform_setup *c, const struct fixture *f, const char *snap,
+		   char *err, size_t len)
+{
+	const struct conform_hooks *h = conform_hooks_of(c);
+	return h->prepare ? h->prepare(h->ctx, f, snap, err, len) : 0;
+}
+
+void conform_unprepare(const struct conform_setup *c, const struct fixture *f, const char *snap)
+{
+	const struct conform_hooks *h = conform_hooks_of(c);
+	if (h->unprepare)
+		h->unprepare(h->ctx, f, snap);
+}
+
+/* Remove a scratch directory, first letting the leg release it. */
+void conform_drop(const struct conform_setup *c, const char *dir)
+{
+	const struct conform_hooks *h = conform_hooks_of(c);
+	if (!dir)
+		return;
+	if (h->release)
+		h->release(h->ctx, dir);
+	judge_remove_tree(dir);
+}
+
+void conform_row_free(struct conform_row *row)
+{
+	free(row->name);
+	for (int i = 0; i < 14; i++)
+		free(row->detail[i]);
+	free(row->kept);
+	free(row->note);
+	memset(row, 0, sizeof *row);
+}

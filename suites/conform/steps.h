@@ -1,0 +1,31 @@
+/* steps.h - inside the conformance check: the steps its rows are made
+ * of, shared by fixture.c (a fixture's row) and refusal.c (a refusal row).
+ * Not used outside suites/conform. */
+#ifndef SNAPFORK_CONFORM_STEPS_H
+#define SNAPFORK_CONFORM_STEPS_H
+
+#include <stddef.h>
+
+#include "conform.h"
+
+double conform_now_ms(void);
+/* parent/name.XXXXXX, made; NULL with the reason in err. */
+char *conform_scratch_dir(const char *parent, const char *name, char *err, size_t len);
+/* Append line to the newline-separated *s. */
+void conform_append(char **s, const char *line);
+/* A judge's result as the row's cells and details. */
+void conform_fill_row(struct conform_row *row, const struct judge_result *res);
+/* The fork itself failed: every rule it should have met fails with msg. */
+int conform_fork_failed(struct conform_row *row, const char *msg);
+
+/* The leg's hooks (never NULL) and the defaults where it sets none. */
+const struct conform_hooks *conform_hooks_of(const struct conform_setup *c);
+int conform_extract(const struct conform_setup *c, const struct fixture *f, const char *dir,
+		    const char *snap, char *err, size_t len);
+int conform_prepare(const struct conform_setup *c, const struct fixture *f, const char *snap,
+		    char *err, size_t len);
+void conform_unprepare(const struct conform_setup *c, const struct fixture *f, const char *snap);
+/* Remove a scratch directory, first letting the leg release it. */
+void conform_drop(const struct conform_setup *c, const char *dir);
+
+#endif

@@ -1,0 +1,78 @@
+/* table.c - the conformance check as a table of rows x rules, then every
+ * failure, warning and skip with what differed or why. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conform.h"
+
+static const char *cell_text(const struct conform_row *row, int rule)
+{
+	switch (row->cell[rule]) {
+	case CONFORM_PASS:
+		return "pass";
+	case CONFORM_FAIL:
+		return judge_rule_is_should(rule) ? "warn" : "FAIL";
+	case CONFORM_SKIP:
+		return "skip";
+	default:
+		return "-";
+	}
+}
+
+void conform_print_table(FILE *out, const struct conform_run *run)
+{
+	fprintf(out, "%-24s", "fixture");
+	for (int rule = 1; rule <= 13; rule++)
+		fprintf(out, " F%-4d", rule);
+	fprintf(out, " fork\n");
+	unsigned pass = 0, fail = 0, skip = 0, warn = 0;
+	for (size_t i = 0; i < run->n; i++) {
+		const struct conform_row *row = &run->rows[i];
+		fprintf(out, "%-24s", row->name);
+		for (int rule = 1; rule <= 13; rule++) {
+			const char *t = cell_text(row, rule);
+			fprintf(out, " %-5s", t);
+			pass += row->cell[rule] == CONFORM_PASS;
+			skip += row->cell[rule] == CONFORM_SKIP;
+			if (row->cell[rule] == CONFORM_FAIL)
+				judge_rule_is_should(rule) ? warn++ : fail++;
+		}
+		fprintf(out, " %.1f ms\n", row->fork_ms);
+	}
+	/* Then every FAIL, warning and skip with what differed or why. */
+	for (size_t i = 0; i < run->n; i++) {
+		const struct conform_row *row = &run->rows[i];
+		for (int rule = 1; rule <= 13; rule++) {
+			if (row->cell[rule] != CONFORM_FAIL && row->cell[rule] != CONFORM_SKIP)
+				continue;
+			const char *d = row->detail[rule] ? row->detail[rule] : "";
+			fprintf(out, "\n%s F%d %s (%s %s):\n", row->name, rule, cell_text(row, rule),
+			       judge_rule_is_should(rule) ? "SHOULD" : "MUST", judge_rule_title(rule));
+			int lines = 0;
+			for (const char *p = d; *p && lines < 8; lines++) {
+				const char *nl = strchr(p, '\n');
+				int n = nl ? (int)(nl - p) : (int)strlen(p);
+				fprintf(out, "  %.*s\n", n, p);
+				p += n + (nl ? 1 : 0);
+			}
+		}
+		if (conform_row_failed(row) || row->kept) {
+			const char *fx =
+				strncmp(row->name, "refusal:", 8) == 0 ? row->name + 8 : row->name;
+			if (row->kept)
+				fprintf(out, "\n%s: snapshot and fork kept in %s\n", row->name,
+				       row->kept);
+			if (conform_row_failed(row))
+				fprintf(out, "%s: reproduce with: %s%s%s%s\n", row->name,
+					run->repro[0] ? run->repro : "snapfork check",
+					run->repro_fixture ? " --fixture " : "",
+					run->repro_fixture ? fx : "",
+					run->repro_fixture ? " --keep" : "");
+		}
+	}
+	fprintf(out, "\ncheck: %zu rows, %u pass, %u FAIL, %u skip, %u warning%s (SHOULD) -- %s\n",
+	       run->n, pass, fail, skip, warn, warn == 1 ? "" : "s",
+	       fail ? "the fork implementation violates the contract" : "every MUST rule holds");
+}
+

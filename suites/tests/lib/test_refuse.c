@@ -1,0 +1,293 @@
+/* test_refuse.c - bad input gets a clear error naming the path, and a
+ * failed fork leaves nothing (CONTRACT.md F13); the snapshot is untouched. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "testtree.h"
+#include "snapfork.h"
+
+static int setup(void **state)
+{
+	tt_place_setup(state, "refuse");
+	struct tt_place *t = *state;
+	tt_snapshot(t->src, "memory-ranges", (off_t)64 << 20);
+	return 0;
+}
+
+/* Nothing left: no DST, no staging directory beside it. */
+static void assert_nothing_left(struct tt_place *t)
+{
+	assert_false(tt_exists(t->dst));
+	assert_int_equal(tt_count_named(t->dir, ".snapfork-"), 0);
+	struct stat st;
+	assert_int_equal(lstat(tt_p(t->src, "memory-ranges"), &st), 0);
+	assert_int_equal(st.st_nlink, 1); /* the link went with the staging dir */
+}
+
+static void expect_fail(const char *src, const char *dst, int err, enum snapfork_side side,
+			const char *path)
+{
+	struct snapfork_report rep;
+	int fds = tt_open_fds();
+	assert_int_equal(snapfork_fork(src, dst, NULL, &rep), err);
+	assert_int_equal(tt_open_fds(), fds);
+	assert_int_equal(rep.error, err);
+	assert_int_equal(rep.error_side, side);
+	assert_string_equal(rep.error_path, path);
+	assert_non_null(rep.error_reason);
+}
+
+static void test_F13_fifo_deep_in_tree_refused_nothing_left(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_mkdir(t->src, "zz", 0755);
+	tt_mkdir(t->src, "zz/deeper", 0755);
+	tt_fifo(t->src, "zz/deeper/pipe");
+	expect_fail(t->src, t->dst, -EINVAL, SNAPFORK_SIDE_SRC, "zz/deeper/pipe");
+	assert_nothing_left(t);
+}
+
+static void test_F13_device_refused(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	if (!tt_is_root()) {
+		print_message("skip: mknod of a device node needs CAP_MKNOD (root)\n");
+		skip();
+	}
+	assert_int_equal(mknod(tt_p(t->src, "null"), S_IFCHR | 0600, makedev(1, 3)), 0);
+	expect_fail(t->src, t->dst, -EINVAL, SNAPFORK_SIDE_SRC, "null");
+	assert_nothing_left(t);
+}
+
+static void test_F13_unreadable_file_fails_cleanly(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	if (tt_is_root()) {
+		print_message("skip: root reads mode-0000 files; the ENOSPC test covers "
+			      "a mid-walk failure as root\n");
+		skip();
+	}
+	tt_text(t->src, "secret", 0000, "s");
+	expect_fail(t->src, t->dst, -EACCES, SNAPFORK_SIDE_SRC, "secret");
+	assert_nothing_left(t);
+}
+
+/* ENOSPC halfway: a 1 MiB tmpfs cannot hold the 8 MiB of data below. */
+static void test_F13_enospc_mid_fork_leaves_nothing(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	if (!tt_is_root()) {
+		print_message("skip: mounting a small tmpfs needs CAP_SYS_ADMIN (root)\n");
+		skip();
+	}
+	tt_file(t->src, "zz-dense.raw", 0644, 8 << 20, (struct tt_extent[]){ { 0, 8 << 20, 9 } },
+		 1);
+	char small[4200], dst[4300];
+	snprintf(small, sizeof small, "%s/small", t->dir);
+	snprintf(dst, sizeof dst, "%s/fork", small);
+	tt_mkdir(t->dir, "small", 0755);
+	if (mount("tmpfs", small, "tmpfs", 0, "size=1m") < 0) {
+		print_message("skip: cannot mount tmpfs: %s\n", strerror(errno));
+		skip();
+	}
+	struct snapfork_report rep;
+	int r = snapfork_fork(t->src, dst, NULL, &rep);
+	int left = tt_count_named(small, "");
+	umount2(small, MNT_DETACH);
+	assert_int_equal(r, -ENOSPC);
+	assert_int_equal(rep.error_side, SNAPFORK_SIDE_DST);
+	assert_int_equal(left, 2); /* "." and ".." only */
+	struct stat st;
+	assert_int_equal(lstat(tt_p(t->src, "memory-ranges"), &st), 0);
+	assert_int_equal(st.st_nlink, 1);
+}
+
+static void test_dst_exists(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_mkdir(t->dir, "fork", 0755);
+	expect_fail(t->src, t->dst, -EEXIST, SNAPFORK_SIDE_ARG, t->dst);
+	rmdir(t->dst);
+	tt_symlink(t->dir, "fork", "snap"); /* DST a symlink, even to SRC */
+	expect_fail(t->src, t->dst, -EEXIST, SNAPFORK_SIDE_ARG, t->dst);
+	unlink(t->dst);
+	tt_text(t->dir, "fork", 0644, "a file");
+	expect_fail(t->src, t->dst, -EEXIST, SNAPFORK_SIDE_ARG, t->dst);
+	unlink(t->dst);
+}
+
+static void test_same_directory_twice(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	expect_fail(t->src, t->src, -EEXIST, SNAPFORK_SIDE_ARG, t->src);
+}
+
+static void test_dst_inside_src(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	char dst[4200];
+	snprintf(dst, sizeof dst, "%s/snapshots/fork", t->src);
+	expect_fail(t->src, dst, -EINVAL, SNAPFORK_SIDE_ARG, dst);
+	assert_false(tt_exists(dst));
+	assert_int_equal(tt_count_named(tt_p(t->src, "snapshots"), ".snapfork-"), 0);
+}
+
+static void test_src_inside_dst(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	char src[4200];
+	snprintf(src, sizeof src, "%s/snap/snapshots", t->dir);
+	expect_fail(src, t->src, -EINVAL, SNAPFORK_SIDE_ARG, t->src);
+}
+
+static void test_src_symlink_file_missing(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_symlink(t->dir, "link", "snap");
+	const char *link = tt_p(t->dir, "link");
+	char l[4200];
+	snprintf(l, sizeof l, "%s", link);
+	expect_fail(l, t->dst, -ELOOP, SNAPFORK_SIDE_ARG, l);
+	const char *file = tt_p(t->src, "config.json");
+	char f[4200];
+	snprintf(f, sizeof f, "%s", file);
+	expect_fail(f, t->dst, -ENOTDIR, SNAPFORK_SIDE_ARG, f);
+	char m[4200];
+	snprintf(m, sizeof m, "%s/missing", t->dir);
+	expect_fail(m, t->dst, -ENOENT, SNAPFORK_SIDE_ARG, m);
+	assert_false(tt_exists(t->dst));
+}
+
+static void test_dst_parent_missing(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	char d[4200];
+	snprintf(d, sizeof d, "%s/no/such/fork", t->dir);
+	expect_fail(t->src, d, -ENOENT, SNAPFORK_SIDE_ARG, d);
+	expect_fail(t->src, "..", -EINVAL, SNAPFORK_SIDE_ARG, "..");
+}
+
+/* DST must end in a plain name; trailing slashes are fine. */
+static void test_dst_spellings(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	char d[4200];
+	static const char *const bad[] = { ".", "/", "x/.", "x/..", "x/../", "///" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(d, sizeof d, "%s/%s", t->dir, bad[i]);
+		expect_fail(t->src, bad[i][0] == '/' ? bad[i] : d, -EINVAL, SNAPFORK_SIDE_ARG,
+			    bad[i][0] == '/' ? bad[i] : d);
+	}
+	char longname[300];
+	memset(longname, 'n', 256);
+	longname[256] = '\0';
+	snprintf(d, sizeof d, "%s/%s", t->dir, longname);
+	expect_fail(t->src, d, -EINVAL, SNAPFORK_SIDE_ARG, d);
+	snprintf(d, sizeof d, "%s///", t->dst);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, d, NULL, &rep), 0);
+	tt_verify_ok(t->src, t->dst, NULL);
+	tt_rm_rf(t->dst);
+	/* A bare name forks into the working directory. */
+	char cwd[4200];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(t->dir), 0);
+	int r = snapfork_fork(t->src, "bare", NULL, NULL); /* no report wanted */
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(r, 0);
+	tt_verify_ok(t->src, tt_p(t->dir, "bare"), NULL);
+}
+
+/* Skip paths are relative and below SRC; "./a", "/a" and "a/" mean "a". */
+static void test_skip_spellings(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	static const char *const bad[] = { "", "/", "a//b", "..", "../x", "a/../b", "a/..", "./" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *skip[] = { "logs", bad[i], NULL };
+		struct snapfork_options o = { .skip = skip };
+		struct snapfork_report rep;
+		assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EINVAL);
+		assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
+		assert_string_equal(rep.error_path, bad[i]);
+		assert_false(tt_exists(t->dst));
+	}
+	tt_mkdir(t->src, "cache", 0755);
+	tt_text(t->src, "cache/c", 0644, "c");
+	tt_text(t->src, "keep", 0644, "k");
+	static const char *const good[] = { "./cache", "/cache", "cache/", "cache//" };
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		const char *skip[] = { good[i], NULL };
+		struct snapfork_options o = { .skip = skip };
+		assert_int_equal(snapfork_fork(t->src, t->dst, &o, NULL), 0);
+		assert_false(tt_exists(tt_p(t->dst, "cache")));
+		assert_true(tt_exists(tt_p(t->dst, "keep")));
+		tt_rm_rf(t->dst);
+	}
+}
+
+/* An error path longer than the report holds is cut, and says so. */
+static void test_long_error_path(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	char name[201], rel[8 * 202 + 8] = "";
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	int d = open(t->src, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 8; i++) { /* 1608 bytes of path */
+		assert_int_equal(mkdirat(d, name, 0755), 0);
+		int next = openat(d, name, O_RDONLY | O_DIRECTORY);
+		close(d);
+		d = next;
+		strcat(rel, name);
+		strcat(rel, "/");
+	}
+	assert_int_equal(mkfifoat(d, "pipe", 0600), 0);
+	close(d);
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), -EINVAL);
+	assert_int_equal(strlen(rep.error_path), SNAPFORK_REPORT_PATH - 1);
+	assert_string_equal(rep.error_path + SNAPFORK_REPORT_PATH - 4, "...");
+	assert_memory_equal(rep.error_path, rel, SNAPFORK_REPORT_PATH - 4);
+	assert_false(tt_exists(t->dst));
+}
+
+static void test_bad_method(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	struct snapfork_options o = { .method = (enum snapfork_method)7 };
+	struct snapfork_report rep;
+	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EINVAL);
+	assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
+	assert_string_equal(rep.error_reason, "unknown copy method");
+	assert_false(tt_exists(t->dst));
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, tt_place_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_F13_fifo_deep_in_tree_refused_nothing_left),
+		T(test_F13_device_refused),
+		T(test_F13_unreadable_file_fails_cleanly),
+		T(test_F13_enospc_mid_fork_leaves_nothing),
+		T(test_dst_exists),
+		T(test_same_directory_twice),
+		T(test_dst_inside_src),
+		T(test_src_inside_dst),
+		T(test_src_symlink_file_missing),
+		T(test_dst_parent_missing),
+		T(test_dst_spellings),
+		T(test_skip_spellings),
+		T(test_bad_method),
+		T(test_long_error_path),
+	};
+	return cmocka_run_group_tests_name("refusals and cleanup", tests, NULL, NULL);
+}
