@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scale_demo.sh SNAPFORK - the figures of README.md "Figures": build a
+# bench/scale.sh SNAPFORK - the figures of README.md "Figures": build a
 # realistic snapshot (Cloud Hypervisor layout), fork it
 # with the reference implementation, verify the fork under CONTRACT.md, and
 # show that the fork's cost does not grow with the mem-file (1 vs 64 GiB).

@@ -1,6 +1,6 @@
 /* fuzz_classify.c - differential: the reference's skip/refuse decision
  * for one entry (ref/lib/classify.c) against the checker's own reading of
- * the contract (suites/check/expect.c).  They must agree on every name,
+ * the contract (suites/judge/expect.c).  They must agree on every name,
  * depth and type. */
 #include <stdio.h>
 #include <stdlib.h>

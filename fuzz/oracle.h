@@ -1,5 +1,5 @@
 /* oracle.h - what a fork of a fuzzed tree must be, judged apart from
- * ref/: the checker (suites/check) derives the expectation from the
+ * ref/: the checker (suites/judge) derives the expectation from the
  * contract with its own walk; here we add what only a harness can see. */
 #ifndef SNAPFORK_FUZZ_ORACLE_H
 #define SNAPFORK_FUZZ_ORACLE_H

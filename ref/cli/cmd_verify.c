@@ -1,4 +1,4 @@
-/* cmd_verify.c - snapfork verify: the harness's checker (suites/check) on
+/* cmd_verify.c - snapfork verify: the harness's checker (suites/judge) on
  * an existing fork.  The CLI is the one place ref/ and suites/ meet. */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* place.c - where a test works (see sft.h), and the checker as an assertion. */
+/* place.c - where a test works (see testtree.h), and the checker as an assertion. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-/* sft.c - see sft.h. */
+/* testtree.c - see testtree.h. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>

@@ -1,4 +1,4 @@
-/* sft.h - test support: build snapshot trees on disk for the suites.
+/* testtree.h - test support: build snapshot trees on disk for the suites.
  * Helpers fail the running cmocka test on any error, naming the path. */
 #ifndef SNAPFORK_SFT_H
 #define SNAPFORK_SFT_H
@@ -63,7 +63,7 @@ int tt_place_setup_fs(void **state, const char *fs, const char *mkfs_opts);
 int tt_place_teardown(void **state);
 struct tt_place *tt_place(void **state);
 
-/* The checker (suites/check) finds no violation; else fail naming each. */
+/* The checker (suites/judge) finds no violation; else fail naming each. */
 void tt_verify_ok(const char *src, const char *dst, const char *const *skip);
 
 int tt_exists(const char *path);

@@ -34,7 +34,7 @@ static const struct shape shapes[] = {
 };
 #define NSHAPES (sizeof shapes / sizeof shapes[0])
 
-/* Each group works in a place (sft.h) holding every shape in src. */
+/* Each group works in a place (testtree.h) holding every shape in src. */
 static int with_shapes(void **state, int r)
 {
 	struct tt_place *p = *state;

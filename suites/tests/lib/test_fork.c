@@ -1,7 +1,7 @@
 /* test_fork.c - whole forks: types, modes, skip rules, mem-file lookup and
  * sharing, link fallback, deep trees.  Each test builds its own snapshot
  * in a scratch directory that teardown always removes; the result is
- * judged by the checker (suites/check), never by libsnapfork itself. */
+ * judged by the checker (suites/judge), never by libsnapfork itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
