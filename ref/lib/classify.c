@@ -1,6 +1,6 @@
 /* classify.c - which snapshot entries a fork copies, skips or refuses.
  * The rules are CONTRACT.md's "Skip rules" and "Types"; the caller's own
- * skip paths and the mem-file are handled by the walk. */
+ * skip paths (matched here too) and the mem-file are handled by the walk. */
 #include <string.h>
 #include <sys/stat.h>
 
@@ -41,4 +41,17 @@ enum sf_class sf_classify(unsigned depth, const char *name, mode_t mode, const c
 		*reason = "unknown file type";
 		return SF_REFUSE;
 	}
+}
+
+/* Prefix by whole components: "a" covers "a" and "a/b", never "ab".  The
+ * walk never descends into a skipped directory, so for it this is an
+ * exact match; the mem-file lookup asks about paths below one. */
+int sf_skip_listed(const char *const *skip, const char *rel)
+{
+	for (const char *const *s = skip; s && *s; s++) {
+		size_t n = strlen(*s);
+		if (strncmp(*s, rel, n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
+			return 1;
+	}
+	return 0;
 }

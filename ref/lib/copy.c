@@ -19,22 +19,21 @@
 /* Positive sentinel: "this method is not supported here, nothing written". */
 #define FALLBACK 1
 
-static int try_reflink(struct ctx *c, int sfd, int dfd, const char **reason)
+static int try_reflink(int sfd, int dfd, struct sf_copy *res)
 {
 	/* FICLONE makes dfd share sfd's extents, holes and size included. */
 	if (ioctl(dfd, FICLONE, sfd) == 0)
 		return 0;
 	int e = errno;
 	if (sf_errno_fallback(e)) {
-		c->fallback_err = e;
+		res->fallback_err = e;
 		return FALLBACK;
 	}
-	*reason = "FICLONE failed";
+	res->reason = "FICLONE failed";
 	return -e;
 }
 
-static int range_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int *wrote,
-			const char **reason)
+static int range_extent(int sfd, int dfd, off_t off, off_t end, int *wrote, struct sf_copy *res)
 {
 	off_t in = off, out = off;
 	while (in < end) {
@@ -44,10 +43,10 @@ static int range_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, i
 			if (e == EINTR || e == EAGAIN)
 				continue;
 			if (!*wrote && sf_errno_fallback(e)) {
-				c->fallback_err = e;
+				res->fallback_err = e;
 				return FALLBACK;
 			}
-			*reason = "copy_file_range failed";
+			res->reason = "copy_file_range failed";
 			return -e;
 		}
 		if (n == 0) {
@@ -55,10 +54,10 @@ static int range_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, i
 			 * and systemd read it so, e.g. for procfs and some FUSE);
 			 * later it means the source shrank under us. */
 			if (!*wrote) {
-				c->fallback_err = EOPNOTSUPP;
+				res->fallback_err = EOPNOTSUPP;
 				return FALLBACK;
 			}
-			*reason = "file shrank while being copied";
+			res->reason = "file shrank while being copied";
 			return -EBUSY;
 		}
 		*wrote = 1;
@@ -67,7 +66,7 @@ static int range_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, i
 }
 
 static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int *wrote,
-		     const char **reason)
+		     struct sf_copy *res)
 {
 	if (!c->buf && !(c->buf = malloc(BUFSZ)))
 		return -ENOMEM;
@@ -77,16 +76,16 @@ static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int 
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			*reason = "read failed";
+			res->reason = "read failed";
 			return -errno;
 		}
 		if (n == 0) {
-			*reason = "file shrank while being copied";
+			res->reason = "file shrank while being copied";
 			return -EBUSY;
 		}
 		int r = sf_pwrite_full(dfd, c->buf, (size_t)n, off);
 		if (r < 0) {
-			*reason = "write failed";
+			res->reason = "write failed";
 			return r;
 		}
 		*wrote = 1;
@@ -100,12 +99,12 @@ static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int 
  * speculative preallocation behind (xfs_file_write_iter extends EOF blocks),
  * while ftruncate then writing inside EOF allocates only what is written. */
 static int copy_extents(struct ctx *c, int sfd, int dfd, const struct stat *st, int use_range,
-			const char **reason)
+			struct sf_copy *res)
 {
 	int wrote = 0;
 	off_t size = st->st_size;
 	if (ftruncate(dfd, size) < 0) {
-		*reason = "ftruncate failed";
+		res->reason = "ftruncate failed";
 		return -errno;
 	}
 	/* A small file whose allocation is exactly its size in 4 KiB blocks
@@ -116,10 +115,10 @@ static int copy_extents(struct ctx *c, int sfd, int dfd, const struct stat *st, 
 	if (size == 0)
 		return 0;
 	if (size <= 65536 && (off_t)st->st_blocks * 512 == ((size + 4095) & ~(off_t)4095)) {
-		int r = use_range ? range_extent(c, sfd, dfd, 0, size, &wrote, reason)
-				  : rw_extent(c, sfd, dfd, 0, size, &wrote, reason);
+		int r = use_range ? range_extent(sfd, dfd, 0, size, &wrote, res)
+				  : rw_extent(c, sfd, dfd, 0, size, &wrote, res);
 		if (r == 0)
-			c->copied += (uint64_t)size;
+			res->copied += (uint64_t)size;
 		return r;
 	}
 	for (off_t off = 0; off < size;) {
@@ -127,23 +126,23 @@ static int copy_extents(struct ctx *c, int sfd, int dfd, const struct stat *st, 
 		if (data < 0) {
 			if (errno == ENXIO) /* only a hole is left: ftruncate made it */
 				break;
-			*reason = "lseek(SEEK_DATA) failed";
+			res->reason = "lseek(SEEK_DATA) failed";
 			return -errno;
 		}
 		if (data >= size)
 			break;
 		off_t hole = lseek(sfd, data, SEEK_HOLE);
 		if (hole < 0) {
-			*reason = "lseek(SEEK_HOLE) failed";
+			res->reason = "lseek(SEEK_HOLE) failed";
 			return -errno;
 		}
 		if (hole > size)
 			hole = size;
-		int r = use_range ? range_extent(c, sfd, dfd, data, hole, &wrote, reason)
-				  : rw_extent(c, sfd, dfd, data, hole, &wrote, reason);
+		int r = use_range ? range_extent(sfd, dfd, data, hole, &wrote, res)
+				  : rw_extent(c, sfd, dfd, data, hole, &wrote, res);
 		if (r != 0)
 			return r;
-		c->copied += (uint64_t)(hole - data);
+		res->copied += (uint64_t)(hole - data);
 		off = hole;
 	}
 	return 0;
@@ -151,16 +150,16 @@ static int copy_extents(struct ctx *c, int sfd, int dfd, const struct stat *st, 
 
 /* The source must not have changed while we copied it: a torn copy of a
  * file the VMM was still writing would restore a corrupt guest. */
-static int unchanged(int sfd, const struct stat *st, const char **reason)
+static int unchanged(int sfd, const struct stat *st, struct sf_copy *res)
 {
 	struct stat now;
 	if (fstat(sfd, &now) < 0) {
-		*reason = "fstat failed";
+		res->reason = "fstat failed";
 		return -errno;
 	}
 	if (now.st_size != st->st_size || now.st_mtim.tv_sec != st->st_mtim.tv_sec ||
 	    now.st_mtim.tv_nsec != st->st_mtim.tv_nsec) {
-		*reason = "file changed while being copied";
+		res->reason = "file changed while being copied";
 		return -EBUSY;
 	}
 	return 0;
@@ -183,47 +182,46 @@ static enum snapfork_side blame(int err, const char *reason)
 }
 
 static int copy_ladder(struct ctx *c, int sfd, const struct stat *st, int dfd,
-		       enum snapfork_method m, enum snapfork_via *via, const char **reason)
+		       enum snapfork_method m, struct sf_copy *res)
 {
 	int r = FALLBACK;
 	/* Once FICLONE said "not here" (EOPNOTSUPP, ENOTTY) in this fork, the
 	 * same filesystems will say it again: skip the ioctl for AUTO. */
 	if (m == SNAPFORK_METHOD_REFLINK || (m == SNAPFORK_METHOD_AUTO && !c->no_reflink)) {
-		r = try_reflink(c, sfd, dfd, reason);
-		if (r == FALLBACK && (c->fallback_err == EOPNOTSUPP || c->fallback_err == ENOTTY))
+		r = try_reflink(sfd, dfd, res);
+		if (r == FALLBACK && (res->fallback_err == EOPNOTSUPP || res->fallback_err == ENOTTY))
 			c->no_reflink = 1;
-		*via = SNAPFORK_VIA_REFLINK;
+		res->via = SNAPFORK_VIA_REFLINK;
 		if (r == FALLBACK && m == SNAPFORK_METHOD_REFLINK) {
-			*reason = "reflink (FICLONE) not supported here";
-			return -c->fallback_err;
+			res->reason = "reflink (FICLONE) not supported here";
+			return -res->fallback_err;
 		}
 	}
 	if (r == 0)
-		c->copied = (uint64_t)st->st_size; /* reflinked: shared, not moved */
+		res->copied = (uint64_t)st->st_size; /* reflinked: shared, not moved */
 	if (r == FALLBACK && m != SNAPFORK_METHOD_RW) {
-		r = copy_extents(c, sfd, dfd, st, 1, reason);
-		*via = SNAPFORK_VIA_RANGE;
+		r = copy_extents(c, sfd, dfd, st, 1, res);
+		res->via = SNAPFORK_VIA_RANGE;
 		if (r == FALLBACK && m == SNAPFORK_METHOD_RANGE) {
-			*reason = "copy_file_range not supported here";
-			return -c->fallback_err;
+			res->reason = "copy_file_range not supported here";
+			return -res->fallback_err;
 		}
 	}
 	if (r == FALLBACK) {
-		r = copy_extents(c, sfd, dfd, st, 0, reason);
-		*via = SNAPFORK_VIA_RW;
+		r = copy_extents(c, sfd, dfd, st, 0, res);
+		res->via = SNAPFORK_VIA_RW;
 	}
 	if (r < 0)
 		return r;
-	return unchanged(sfd, st, reason);
+	return unchanged(sfd, st, res);
 }
 
 int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
-	       enum snapfork_via *via, const char **reason)
+	       struct sf_copy *res)
 {
-	*reason = NULL;
-	c->copied = 0;
-	int r = copy_ladder(c, sfd, st, dfd, m, via, reason);
+	*res = (struct sf_copy){ .via = SNAPFORK_VIA_NONE, .side = SNAPFORK_SIDE_SRC };
+	int r = copy_ladder(c, sfd, st, dfd, m, res);
 	if (r < 0)
-		c->copy_side = blame(r, *reason);
+		res->side = blame(r, res->reason);
 	return r;
 }

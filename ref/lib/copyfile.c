@@ -8,9 +8,8 @@
 #include "internal.h"
 
 int sf_copy_file(struct ctx *c, int sdir, int ddir, const char *name, ino_t ino, const char *rel,
-		 enum snapfork_via *via, struct stat *st)
+		 struct sf_copy *res, struct stat *st)
 {
-	const char *reason = NULL;
 	int r;
 	/* O_NONBLOCK: if the file was swapped for a FIFO, open must not hang. */
 	int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -33,10 +32,9 @@ int sf_copy_file(struct ctx *c, int sdir, int ddir, const char *name, ino_t ino,
 		close(sfd);
 		return r;
 	}
-	*via = SNAPFORK_VIA_NONE;
-	r = sf_copy_fd(c, sfd, st, dfd, c->opt.method, via, &reason);
+	r = sf_copy_fd(c, sfd, st, dfd, c->opt.method, res);
 	if (r < 0)
-		sf_fail_rel(c, r, c->copy_side, rel, reason);
+		sf_fail_rel(c, r, res->side, rel, res->reason);
 	/* Modes exactly, whatever the umask: fchmod after creating 0600. */
 	if (r == 0 && fchmod(dfd, st->st_mode & 07777) < 0)
 		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, rel, "chmod failed");

@@ -25,6 +25,10 @@ void relpath_free(struct relpath *p);
  * depth is 0 for entries directly in the snapshot root. */
 enum sf_class { SF_COPY, SF_SKIP, SF_REFUSE };
 enum sf_class sf_classify(unsigned depth, const char *name, mode_t mode, const char **reason);
+/* The caller's skip rule, the one matcher the walk and the mem-file
+ * lookup share: 1 if rel is a listed path or lies below one.  skip holds
+ * normalised relative paths (fork.c), NULL-terminated, or is NULL. */
+int sf_skip_listed(const char *const *skip, const char *rel);
 
 /* The raw or compressed mem-file, found before the walk. */
 struct memfile {
@@ -42,11 +46,8 @@ struct ctx {
 	const char *const *skip; /* normalised caller skip paths, NULL-terminated */
 	struct relpath path;
 	struct memfile mem;
-	char *buf;                    /* 1 MiB copy buffer, allocated on first use */
-	enum snapfork_side copy_side; /* which side a failed sf_copy_fd blames */
-	uint64_t copied;              /* data bytes the last sf_copy_fd moved (not holes) */
-	int fallback_err;             /* errno that made the last method fall back */
-	int no_reflink;               /* FICLONE said "not supported" in this fork: AUTO skips it */
+	char *buf;      /* 1 MiB copy buffer, allocated on first use */
+	int no_reflink; /* FICLONE said "not supported" in this fork: AUTO skips it */
 };
 
 /* Record the first failure: where and why.  Each returns err, so callers
@@ -61,16 +62,23 @@ int sf_fail_path(struct ctx *c, int err, const char *path, const char *reason);
 int sf_errno_fallback(int err);      /* try the next method (only before any write) */
 int sf_errno_link_fallback(int err); /* a refused link: copy instead */
 
-/* Copy the regular file sfd (described by st) into the empty file dfd.
- * *via says which method did it; on failure *reason names the failing step
- * and c->copy_side the side it failed on. */
+/* What one file copy did, returned to its caller. */
+struct sf_copy {
+	enum snapfork_via via;   /* the method that did it (or failed last) */
+	uint64_t copied;         /* data bytes moved (holes not counted); reflink: the size */
+	int fallback_err;        /* errno that made the last method fall back, or 0 */
+	const char *reason;      /* on failure: the failing step */
+	enum snapfork_side side; /* on failure: the side it is about */
+};
+/* Copy the regular file sfd (described by st) into the empty file dfd;
+ * *res says how, or where and why it failed. */
 int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snapfork_method m,
-	       enum snapfork_via *via, const char **reason);
+	       struct sf_copy *res);
 /* Copy the regular file name of sdir into a new file name of ddir, mode
  * and all, after checking it is still the inode ino; failures are
- * reported at rel.  *via and *st say how, and what was copied. */
+ * reported at rel.  *res and *st say how, and what was copied. */
 int sf_copy_file(struct ctx *c, int sdir, int ddir, const char *name, ino_t ino, const char *rel,
-		 enum snapfork_via *via, struct stat *st);
+		 struct sf_copy *res, struct stat *st);
 /* Write len bytes at off, leaving 4 KiB blocks that are all zero as holes
  * (the file must already be sized or be extended by a later ftruncate). */
 int sf_write_sparse(int fd, const char *buf, size_t len, off_t off);

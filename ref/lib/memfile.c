@@ -52,16 +52,6 @@ int sf_open_parent(int root, const char *rel, const char **base)
 	return fd;
 }
 
-static int skipped_by_caller(const struct ctx *c, const char *rel)
-{
-	for (const char *const *s = c->skip; s && *s; s++) {
-		size_t n = strlen(*s);
-		if (strncmp(*s, rel, n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
-			return 1;
-	}
-	return 0;
-}
-
 /* 1 and *st filled if rel is a regular file reached without symlinks. */
 static int is_regular(int root, const char *rel, struct stat *st)
 {
@@ -98,13 +88,13 @@ int sf_memfile_find(struct ctx *c, int sroot)
 {
 	struct stat st;
 	for (size_t i = 0; i < NCAND; i++)
-		if (!skipped_by_caller(c, candidates[i]) && is_regular(sroot, candidates[i], &st))
+		if (!sf_skip_listed(c->skip, candidates[i]) && is_regular(sroot, candidates[i], &st))
 			return found(c, SNAPFORK_KIND_RAW, candidates[i], candidates[i], &st);
 	for (size_t i = 0; i < NCAND; i++) {
 		for (size_t j = 0; j < 2; j++) {
 			char rel[64];
 			snprintf(rel, sizeof rel, "%s%s", candidates[i], suffixes[j]);
-			if (!skipped_by_caller(c, rel) && is_regular(sroot, rel, &st))
+			if (!sf_skip_listed(c->skip, rel) && is_regular(sroot, rel, &st))
 				return found(c, SNAPFORK_KIND_COMPRESSED, rel, candidates[i], &st);
 		}
 	}
@@ -115,15 +105,15 @@ int sf_memfile_find(struct ctx *c, int sroot)
 /* Copy the mem-file after a refused (or disabled) link. */
 static int copy_mem(struct ctx *c, int sdir, int ddir, const char *base)
 {
-	enum snapfork_via via;
+	struct sf_copy res;
 	struct stat st;
-	int r = sf_copy_file(c, sdir, ddir, base, c->mem.ino, c->mem.rel, &via, &st);
+	int r = sf_copy_file(c, sdir, ddir, base, c->mem.ino, c->mem.rel, &res, &st);
 	if (r == 0) {
-		c->rep->mem_via = via;
-		if (via == SNAPFORK_VIA_REFLINK)
+		c->rep->mem_via = res.via;
+		if (res.via == SNAPFORK_VIA_REFLINK)
 			c->rep->bytes_reflinked += (uint64_t)st.st_size;
 		else
-			c->rep->bytes_copied += c->copied;
+			c->rep->bytes_copied += res.copied;
 	}
 	return r;
 }

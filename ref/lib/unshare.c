@@ -23,15 +23,11 @@ static int copy_beside(int dir, const char *base, int sfd, const struct stat *st
 	int dfd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dfd < 0)
 		return -errno;
-	struct snapfork_report rep;
 	struct ctx c;
 	memset(&c, 0, sizeof c);
-	memset(&rep, 0, sizeof rep);
-	c.rep = &rep;
-	enum snapfork_via via;
-	const char *reason;
+	struct sf_copy res;
 	/* A reflink is a separate inode too: writes to it are copied on write. */
-	int r = sf_copy_fd(&c, sfd, st, dfd, SNAPFORK_METHOD_AUTO, &via, &reason);
+	int r = sf_copy_fd(&c, sfd, st, dfd, SNAPFORK_METHOD_AUTO, &res);
 	free(c.buf);
 	if (r == 0 && fchmod(dfd, st->st_mode & 07777) < 0)
 		r = -errno;

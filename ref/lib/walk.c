@@ -73,14 +73,6 @@ static int read_names(int dirfd, struct names *ns)
 	return r;
 }
 
-static int in_skip_list(const struct ctx *c)
-{
-	for (const char *const *s = c->skip; s && *s; s++)
-		if (strcmp(*s, c->path.buf) == 0)
-			return 1;
-	return 0;
-}
-
 static int copy_symlink(struct ctx *c, int sdir, int ddir, const char *name)
 {
 	char target[PATH_MAX + 1];
@@ -113,12 +105,12 @@ static void count_copy(struct snapfork_report *r, enum snapfork_via via, uint64_
 
 static int copy_regular(struct ctx *c, int sdir, int ddir, const char *name, const struct stat *st)
 {
-	enum snapfork_via via;
+	struct sf_copy res;
 	struct stat now;
-	int r = sf_copy_file(c, sdir, ddir, name, st->st_ino, c->path.buf, &via, &now);
+	int r = sf_copy_file(c, sdir, ddir, name, st->st_ino, c->path.buf, &res, &now);
 	if (r == 0) {
 		c->rep->files++;
-		count_copy(c->rep, via, (uint64_t)now.st_size, c->copied);
+		count_copy(c->rep, res.via, (uint64_t)now.st_size, res.copied);
 	}
 	return r;
 }
@@ -177,7 +169,7 @@ static int walk_entry(struct ctx *c, int sdir, int ddir, const char *name, unsig
 	enum sf_class cls = sf_classify(depth, name, st.st_mode, &reason);
 	if (cls == SF_REFUSE)
 		return sf_fail(c, -EINVAL, SNAPFORK_SIDE_SRC, reason);
-	if (cls == SF_SKIP || in_skip_list(c)) {
+	if (cls == SF_SKIP || sf_skip_listed(c->skip, c->path.buf)) {
 		c->rep->skipped++;
 		return 0;
 	}

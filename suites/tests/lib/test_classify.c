@@ -101,6 +101,22 @@ static void test_unknown_file_type_is_refused(void **state)
 	assert_non_null(reason);
 }
 
+/* The caller's skip list: one matcher for the walk and the mem-file
+ * lookup, by whole path components. */
+static void test_skip_list_matches_whole_components(void **state)
+{
+	(void)state;
+	const char *const skip[] = { "a", "snapshots/snapshot-latest", NULL };
+	assert_true(sf_skip_listed(skip, "a"));
+	assert_true(sf_skip_listed(skip, "a/b/c"));
+	assert_false(sf_skip_listed(skip, "ab"));
+	assert_false(sf_skip_listed(skip, "b/a"));
+	assert_true(sf_skip_listed(skip, "snapshots/snapshot-latest/memory"));
+	assert_false(sf_skip_listed(skip, "snapshots"));
+	assert_false(sf_skip_listed(skip, "snapshots/snapshot-latest-2"));
+	assert_false(sf_skip_listed(NULL, "a"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_copy_ordinary_types),
 		cmocka_unit_test(test_enum_names_are_stable),
 		cmocka_unit_test(test_unknown_file_type_is_refused),
+		cmocka_unit_test(test_skip_list_matches_whole_components),
 	};
 	return cmocka_run_group_tests_name("classify (skip rules)", tests, NULL, NULL);
 }

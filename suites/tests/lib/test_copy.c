@@ -78,11 +78,9 @@ static void copy_all(const char *dir, enum snapfork_method m, enum snapfork_via 
 		assert_true(s >= 0 && d >= 0);
 		struct stat st;
 		assert_int_equal(fstat(s, &st), 0);
-		struct snapfork_report rep = { 0 };
-		struct ctx c = { .rep = &rep };
-		enum snapfork_via via;
-		const char *reason;
-		int r = sf_copy_fd(&c, s, &st, d, m, &via, &reason);
+		struct ctx c = { 0 };
+		struct sf_copy res;
+		int r = sf_copy_fd(&c, s, &st, d, m, &res);
 		free(c.buf);
 		if (r == -EOPNOTSUPP && m == SNAPFORK_METHOD_REFLINK) {
 			close(s);
@@ -90,7 +88,7 @@ static void copy_all(const char *dir, enum snapfork_method m, enum snapfork_via 
 			skip(); /* reported by the caller's probe check */
 		}
 		assert_int_equal(r, 0);
-		assert_int_equal(via, want);
+		assert_int_equal(res.via, want);
 		struct stat dst;
 		assert_int_equal(fstat(d, &dst), 0);
 		assert_int_equal(dst.st_size, st.st_size);
@@ -131,14 +129,12 @@ static void test_F2_F5_method_reflink(void **state)
 		int d = open(tt_p(dir, "forced-reflink"), O_RDWR | O_CREAT | O_EXCL, 0600);
 		struct stat st;
 		assert_int_equal(fstat(s, &st), 0);
-		struct snapfork_report rep = { 0 };
-		struct ctx c = { .rep = &rep };
-		enum snapfork_via via;
-		const char *reason = NULL;
-		assert_int_equal(sf_copy_fd(&c, s, &st, d, SNAPFORK_METHOD_REFLINK, &via, &reason),
-				 -EOPNOTSUPP);
+		struct ctx c = { 0 };
+		struct sf_copy res;
+		assert_int_equal(sf_copy_fd(&c, s, &st, d, SNAPFORK_METHOD_REFLINK, &res), -EOPNOTSUPP);
 		free(c.buf);
-		assert_non_null(reason);
+		assert_non_null(res.reason);
+		assert_int_equal(res.fallback_err, EOPNOTSUPP);
 		close(s);
 		close(d);
 		print_message("note: FICLONE is not supported under %s; forced reflink fails with "
@@ -165,13 +161,12 @@ static void test_change_during_copy_is_detected(void **state)
 	struct stat st;
 	assert_int_equal(fstat(s, &st), 0);
 	assert_int_equal(ftruncate(s, st.st_size + 4096), 0);
-	struct snapfork_report rep = { 0 };
-	struct ctx c = { .rep = &rep };
-	enum snapfork_via via;
-	const char *reason = NULL;
-	assert_int_equal(sf_copy_fd(&c, s, &st, d, SNAPFORK_METHOD_RW, &via, &reason), -EBUSY);
+	struct ctx c = { 0 };
+	struct sf_copy res;
+	assert_int_equal(sf_copy_fd(&c, s, &st, d, SNAPFORK_METHOD_RW, &res), -EBUSY);
 	free(c.buf);
-	assert_non_null(reason);
+	assert_non_null(res.reason);
+	assert_int_equal(res.side, SNAPFORK_SIDE_SRC);
 	assert_int_equal(ftruncate(s, st.st_size), 0);
 	close(s);
 	close(d);
