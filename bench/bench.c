@@ -1,6 +1,6 @@
 /* snapfork-bench - what a fork costs, against what users would run
  * otherwise, measured side by side in one run (ratios pair by pair, so a
- * shared 2-core machine's noise cancels).  See README.md, "Benchmark".
+ * shared 2-core machine's noise cancels).  See bench/README.md.
  *
  *   snapfork-bench [--dir DIR] [--sizes 1,4,16,64,256] [--runs N] [--data MIB]
  *                  [--disk-gib N] [--fast N] [--csv FILE] [--md FILE] [--plot FILE.png]
@@ -35,6 +35,25 @@ static struct {
 } o;
 
 static FILE *csv, *md;
+
+/* The head of bench/README.md: the tables below it are this run's. */
+static const char md_intro[] =
+	"# Benchmark\n"
+	"\n"
+	"`snapfork-bench` (bench.c) builds a realistic snapshot (a sparse mem-file with 256 "
+	"MiB of data in 2 MiB extents, a 2 GiB `overlay.raw` with 5%% data, 20 small config "
+	"files, a symlink, `logs/`) and times, in rounds with the order of contenders "
+	"rotated, the library, the CLI, `cp -a --sparse=always`, `cp -a --reflink=always` "
+	"(where supported), `rsync -a --sparse` and `ln` + `cp -a --sparse=always`, warm and "
+	"(as root) cold; ratios are taken within a round and their median reported, so the "
+	"shared machine's noise hits both sides. Then fork time and peak RSS against the mem-"
+	"file's size, each copy method forced, the fast path, and the harness's own cost. "
+	"`suites/run bench` runs it and rewrites this file below this paragraph (CSV and a "
+	"plot go to `build/bench/`); `bench/scale.sh` (`suites/run scale`) times 1 GiB "
+	"against 64 GiB mem-files alone. Not part of the tests: figures are printed, never "
+	"asserted.\n"
+	"\n";
+
 
 static double now(void)
 {
@@ -213,9 +232,9 @@ static double fork_with(enum who w, const char *snap, const char *dst, long *rss
 	switch (w) {
 	case LIB:
 	case NO_LINK: {
-		struct snapfork_options opt = { .method = m,
+		struct snapfork_options opt = { .size = sizeof opt, .method = m,
 						.flags = w == NO_LINK ? SNAPFORK_NO_LINK : 0 };
-		struct snapfork_report rep;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		double t0 = now();
 		if (snapfork_fork(snap, dst, &opt, &rep) < 0) {
 			fprintf(stderr, "snapfork-bench: fork %s: %s %s\n", snap, rep.error_path,
@@ -582,7 +601,7 @@ int main(int argc, char **argv)
 	if (!mkdtemp(o.dir))
 		die(o.dir);
 	o.root = geteuid() == 0;
-	struct snapfork_probe pr;
+	struct snapfork_probe pr = SNAPFORK_PROBE_INIT;
 	snapfork_probe_at(AT_FDCWD, o.dir, &pr);
 	o.reflink = pr.reflink == 0;
 	csv = o.csv ? fopen(o.csv, "w") : NULL;
@@ -598,6 +617,7 @@ int main(int argc, char **argv)
 		"building the snapshot in %s (%u MiB of memory data, %u GiB disk at 5%%)...\n",
 		o.dir, o.data_mib, o.disk_gib);
 	make_snapshot(snap, 1, 1);
+	fputs(md_intro, md);
 	fprintf(md, "## snapfork-bench on %s (%s; reflink %s), %u rounds\n", o.dir, pr.fstype,
 		o.reflink ? "yes" : "no", o.runs);
 #define SECTION(name) (!o.only || strcmp(o.only, name) == 0)
@@ -622,7 +642,7 @@ int main(int argc, char **argv)
 		fast_path(o.dir, pr.fstype);
 		/* And on tmpfs, where no disk or journal is in the way. */
 		char shm[] = "/dev/shm/snapfork-bench.XXXXXX";
-		struct snapfork_probe ps;
+		struct snapfork_probe ps = SNAPFORK_PROBE_INIT;
 		if (strcmp(pr.fstype, "tmpfs") != 0 && mkdtemp(shm) &&
 		    snapfork_probe_at(AT_FDCWD, shm, &ps) == 0 && strcmp(ps.fstype, "tmpfs") == 0)
 			fast_path(shm, "tmpfs");

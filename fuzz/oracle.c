@@ -118,7 +118,7 @@ void fz_fork_and_judge(const char *r)
 		die("cannot read the snapshot", err);
 	listing(r, before_list, sizeof before_list);
 	int fds = count_fds();
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int ret = snapfork_fork(src, dst, NULL, &rep);
 	if (count_fds() != fds)
 		die("file descriptors", "the fork leaked one");

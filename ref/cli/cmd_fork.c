@@ -21,7 +21,7 @@ int cmd_fork(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct snapfork_options opt = { 0 };
+	struct snapfork_options opt = SNAPFORK_OPTIONS_INIT;
 	const char **skip = calloc((size_t)argc + 1, sizeof *skip);
 	size_t nskip = 0;
 	int json = 0, c;
@@ -71,7 +71,7 @@ int cmd_fork(int argc, char **argv)
 	}
 	opt.skip = skip;
 	const char *src = argv[optind], *dst = argv[optind + 1];
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(src, dst, &opt, &rep);
 	free(skip);
 	if (json) {

@@ -43,7 +43,7 @@ int cmd_probe(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("probe", "need DIR", NULL);
 	const char *dir = argv[optind];
-	struct snapfork_probe p;
+	struct snapfork_probe p = SNAPFORK_PROBE_INIT;
 	int r = snapfork_probe_at(AT_FDCWD, dir, &p);
 	if (r < 0) {
 		cli_error("probe", dir, "cannot probe the filesystem", r);

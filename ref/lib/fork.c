@@ -222,35 +222,53 @@ static int fork_roots(struct ctx *c, int sdirfd, const char *src, int ddirfd, co
 	return r;
 }
 
+/* This version's layouts are the first ones: sizes the header promises. */
+_Static_assert(sizeof(struct snapfork_options) == SNAPFORK_OPTIONS_SIZE_VER1,
+	       "snapfork_options changed: append fields and add a _VER2 size");
+_Static_assert(sizeof(struct snapfork_report) == SNAPFORK_REPORT_SIZE_VER1,
+	       "snapfork_report changed: append fields and add a _VER2 size");
+
+/* The fork itself, on this library's own options and report. */
+static int fork_with(struct ctx *c, int src_dirfd, const char *src, int dst_dirfd,
+		     const char *dst)
+{
+	char **skip = NULL;
+	if (c->opt.max_depth == 0)
+		c->opt.max_depth = 1024;
+	if ((unsigned)c->opt.method > SNAPFORK_METHOD_RW)
+		return sf_fail_path(c, -EINVAL, "", "unknown copy method");
+	int r = normalise_skip(c, &skip);
+	if (r < 0)
+		sf_fail_path(c, r, "", NULL);
+	c->skip = (const char *const *)skip;
+	if (r == 0)
+		r = fork_roots(c, src_dirfd, src, dst_dirfd, dst);
+	free_strv(skip);
+	return r;
+}
+
 int snapfork_fork_at(int src_dirfd, const char *src, int dst_dirfd, const char *dst,
 		     const struct snapfork_options *opts, struct snapfork_report *report)
 {
-	struct snapfork_report scratch;
+	struct snapfork_report rep = { .size = sizeof rep };
 	struct ctx c;
-	char **skip = NULL;
 	uint64_t t0 = sf_now_ns();
 
 	memset(&c, 0, sizeof c);
-	c.rep = report ? report : &scratch;
-	memset(c.rep, 0, sizeof *c.rep);
-	if (opts)
-		c.opt = *opts;
-	if (c.opt.max_depth == 0)
-		c.opt.max_depth = 1024;
-	if ((unsigned)c.opt.method > SNAPFORK_METHOD_RW)
-		return sf_fail_path(&c, -EINVAL, "", "unknown copy method");
-	int r = normalise_skip(&c, &skip);
+	c.rep = &rep;
+	if (report && !sf_struct_size_ok(report, SNAPFORK_REPORT_SIZE_VER1))
+		return -EINVAL;
+	int r = opts ? sf_struct_in(&c.opt, sizeof c.opt, opts, SNAPFORK_OPTIONS_SIZE_VER1) : 0;
 	if (r < 0)
-		sf_fail_path(&c, r, "", NULL);
-	c.skip = (const char *const *)skip;
-	if (r == 0)
-		r = fork_roots(&c, src_dirfd, src, dst_dirfd, dst);
-	free_strv(skip);
+		return r;
+	r = fork_with(&c, src_dirfd, src, dst_dirfd, dst);
 	free(c.mem.rel);
 	free(c.mem.raw_rel);
 	free(c.buf);
 	relpath_free(&c.path);
-	c.rep->elapsed_ns = sf_now_ns() - t0;
+	rep.elapsed_ns = sf_now_ns() - t0;
+	if (report)
+		sf_struct_out(report, &rep, sizeof rep);
 	return r;
 }
 

@@ -117,4 +117,12 @@ int sf_ends_with(const char *s, const char *suffix);
 
 uint64_t sf_now_ns(void);
 
+/* The public structs' size rule (abi.c).  sf_struct_in copies a caller's
+ * struct (its size at offset 0) into ours: -EINVAL below min, -E2BIG when
+ * it sets fields we do not know.  sf_struct_size_ok: its size is at least
+ * min.  sf_struct_out writes ours into the caller's, no byte past its size. */
+int sf_struct_in(void *ours, size_t ours_size, const void *theirs, uint32_t min);
+int sf_struct_size_ok(const void *theirs, uint32_t min);
+void sf_struct_out(void *theirs, const void *ours, size_t ours_size);
+
 #endif

@@ -1,8 +1,14 @@
-/* names.c - stable names of the public enums (used in reports and JSON). */
+/* names.c - stable names of the public enums (used in reports and JSON),
+ * and of the library's version. */
 #include <errno.h>
 #include <string.h>
 
 #include "snapfork.h"
+
+const char *snapfork_version(void)
+{
+	return SNAPFORK_VERSION; /* this library's, from the header it was built with */
+}
 
 const char *snapfork_kind_name(enum snapfork_kind kind)
 {

@@ -121,11 +121,17 @@ static void probe_in(int dir, struct snapfork_probe *p)
 	close(fd);
 }
 
+_Static_assert(sizeof(struct snapfork_probe) == SNAPFORK_PROBE_SIZE_VER1,
+	       "snapfork_probe changed: append fields and add a _VER2 size");
+
 int snapfork_probe_at(int dirfd, const char *dir, struct snapfork_probe *out)
 {
 	struct snapfork_probe p;
 	memset(&p, 0, sizeof p);
+	p.size = sizeof p;
 	p.link_max = -1;
+	if (!sf_struct_size_ok(out, SNAPFORK_PROBE_SIZE_VER1))
+		return -EINVAL;
 	int d = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
 		return -errno;
@@ -160,6 +166,11 @@ int snapfork_probe_at(int dirfd, const char *dir, struct snapfork_probe *out)
 		sf_rmtree_at(d, scratch);
 	close(d);
 	if (r == 0)
-		*out = p;
+		sf_struct_out(out, &p, sizeof p);
 	return r;
+}
+
+int snapfork_probe(const char *dir, struct snapfork_probe *out)
+{
+	return snapfork_probe_at(AT_FDCWD, dir, out);
 }

@@ -80,3 +80,8 @@ int snapfork_unshare_at(int dirfd, const char *path, int *unshared)
 	close(dir);
 	return r;
 }
+
+int snapfork_unshare(const char *path, int *unshared)
+{
+	return snapfork_unshare_at(AT_FDCWD, path, unshared);
+}

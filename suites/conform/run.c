@@ -16,7 +16,7 @@
 int conform_fork_ref(void *ctx, const char *src, const char *dst, char *msg, size_t len)
 {
 	(void)ctx;
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(src, dst, NULL, &rep);
 	if (r < 0)
 		snprintf(msg, len, "%s: %s (%s: %s)", rep.error_path,
@@ -65,7 +65,7 @@ void conform_describe(struct conform_run *run, const char *scratch)
 		snprintf(run->kernel, sizeof run->kernel, "%s %s", u.sysname, u.release);
 	snprintf(run->scratch, sizeof run->scratch, "%s", scratch);
 	mount_options(scratch, run->mount_options, sizeof run->mount_options);
-	struct snapfork_probe p;
+	struct snapfork_probe p = SNAPFORK_PROBE_INIT;
 	if (snapfork_probe_at(AT_FDCWD, scratch, &p) == 0) {
 		snprintf(run->fstype, sizeof run->fstype, "%s", p.fstype);
 		snprintf(run->capabilities, sizeof run->capabilities,

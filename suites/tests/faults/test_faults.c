@@ -145,7 +145,7 @@ static int run(struct fx *f, const char *src, const struct judge_state *st,
 		 : plan->zero ? "returns 0"
 			      : "short",
 		 plan->persistent ? " persistently" : "", src == f->raw ? "raw" : "compressed");
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	tt_rm_rf(f->dst); /* each run starts clean, whatever the last one did */
 	int fds = tt_open_fds();
 	inj_arm(plan);
@@ -209,17 +209,15 @@ static void sweep(struct fx *f, enum inj_call call, const struct snapfork_option
 		sweep(*state, call, &o);                                                           \
 	}
 
-#define AUTO                                                                                       \
-	{                                                                                          \
-		0                                                                                  \
-	}
+#define AUTO SNAPFORK_OPTIONS_INIT
 #define RW                                                                                         \
 	{                                                                                          \
-		.method = SNAPFORK_METHOD_RW                                                       \
+		.size = sizeof(struct snapfork_options), .method = SNAPFORK_METHOD_RW              \
 	}
 #define NOLINK_RANGE                                                                               \
 	{                                                                                          \
-		.flags = SNAPFORK_NO_LINK | SNAPFORK_FSYNC, .method = SNAPFORK_METHOD_RANGE        \
+		.size = sizeof(struct snapfork_options), .flags = SNAPFORK_NO_LINK | SNAPFORK_FSYNC, \
+		.method = SNAPFORK_METHOD_RANGE                                                    \
 	}
 
 SWEEP(openat, INJ_OPENAT, AUTO)
@@ -269,7 +267,7 @@ static void test_copy_file_range_short_and_zero(void **state)
 		struct inj_plan again = { .call = INJ_COPY_FILE_RANGE,
 					  .nth = 1,
 					  .err = retried[i] };
-		struct snapfork_report rep;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		tt_rm_rf(f->dst);
 		inj_arm(&again);
 		assert_int_equal(snapfork_fork(f->raw, f->dst, &o, &rep), 0);
@@ -288,7 +286,7 @@ static void test_copy_file_range_short_and_zero(void **state)
 			struct inj_plan p = { .call = i ? INJ_PWRITE : INJ_COPY_FILE_RANGE,
 					      .nth = n,
 					      .zero = 1 };
-			struct snapfork_report rep;
+			struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 			tt_rm_rf(f->dst);
 			inj_arm(&p);
 			int r = snapfork_fork(f->raw, f->dst, i ? &rw : &o, &rep);
@@ -325,9 +323,9 @@ static void sweep_options(struct fx *f, enum inj_call call)
 {
 	static const char *const skip[] = { "a", NULL };
 	struct snapfork_options opts[] = {
-		{ .flags = SNAPFORK_FSYNC, .skip = skip },
-		{ .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW },
-		{ .flags = SNAPFORK_FSYNC | SNAPFORK_NO_LINK },
+		{ .size = sizeof opts[0], .flags = SNAPFORK_FSYNC, .skip = skip },
+		{ .size = sizeof opts[0], .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW },
+		{ .size = sizeof opts[0], .flags = SNAPFORK_FSYNC | SNAPFORK_NO_LINK },
 	};
 	for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
 		for (unsigned n = 1; n < 100000; n++) {
@@ -368,9 +366,9 @@ static void test_fault_materialize(void **state)
 				 (struct tt_extent[]){ { 4096, 8192, 3 } }, 1);
 			tt_compress(src, "memory", "memory.lz4", 0);
 			unlink(tt_p(src, "memory"));
-			struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
+			struct snapfork_options o = { .size = sizeof o, .flags = SNAPFORK_MATERIALIZE };
 			struct inj_plan p = { .call = call, .nth = n, .err = EIO };
-			struct snapfork_report rep;
+			struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 			tt_rm_rf(f->dst);
 			inj_arm(&p);
 			int r = snapfork_fork(src, f->dst, &o, &rep);
@@ -427,7 +425,7 @@ static void test_fault_unshare_and_probe(void **state)
 		}
 		for (unsigned n = 1; n < 1000; n++) {
 			struct inj_plan p = { .call = call, .nth = n, .err = EIO };
-			struct snapfork_probe pr;
+			struct snapfork_probe pr = SNAPFORK_PROBE_INIT;
 			int fds = tt_open_fds();
 			inj_arm(&p);
 			snapfork_probe_at(AT_FDCWD, f->dir, &pr);
@@ -446,7 +444,7 @@ static void test_fault_unshare_and_probe(void **state)
 /* Which renameat2 publishes a raw fork: the last one it makes. */
 static unsigned publish_call(struct fx *f)
 {
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	tt_rm_rf(f->dst);
 	struct inj_plan count = { .call = INJ_RENAMEAT2, .nth = 1000 };
 	inj_arm(&count);
@@ -488,7 +486,7 @@ static void make_dst(void *arg)
 static void test_publish_fallback_dst_appears(void **state)
 {
 	struct fx *f = *state;
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	struct inj_plan p = { .call = INJ_RENAMEAT2,
 			      .nth = publish_call(f),
 			      .err = EINVAL,
@@ -573,7 +571,7 @@ static void after_kill(struct fx *f, const char *src, const struct judge_state *
 		fork_correct(src, f->dst, 0, when);
 	/* A rerun succeeds whatever debris the kill left (it is ignored). */
 	tt_rm_rf(f->dst);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	if (snapfork_fork(src, f->dst, NULL, &rep) != 0)
 		fail_msg("%s: the rerun failed: %s", when, rep.error_path);
 	fork_correct(src, f->dst, 0, when);
@@ -590,7 +588,7 @@ static int fork_in_child(const char *src, const char *dst, const struct inj_plan
 	if (pid == 0) {
 		if (plan)
 			inj_arm(plan);
-		struct snapfork_report rep;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		_exit(snapfork_fork(src, dst, NULL, &rep) == 0 ? 0 : 1);
 	}
 	if (delay_us) {
@@ -678,7 +676,7 @@ static void test_source_grows_or_shrinks_during_copy(void **state)
 		struct inj_plan plan = {
 			.call = INJ_PREAD, .nth = 1, .hook = hooks[h], .hook_arg = file
 		};
-		struct snapfork_report rep;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		inj_arm(&plan);
 		int r = snapfork_fork(src, f->dst, &o, &rep);
 		inj_disarm();
@@ -770,7 +768,7 @@ static void test_sources_changing_during_walk(void **state)
 						 .nth = n,
 						 .hook = hooks[kind],
 						 .hook_arg = args[kind] };
-			struct snapfork_report rep;
+			struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 			inj_arm(&plan);
 			int r = snapfork_fork(src, f->dst, NULL, &rep);
 			inj_disarm();

@@ -130,7 +130,7 @@ static void test_fixture(void **state)
 		}
 	}
 	expectations_agree(src, f);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(src, dst, NULL, &rep);
 	if (r < 0)
 		fail_msg("%s: fork: %s: %s", f->name, rep.error_path, rep.error_reason);

@@ -20,7 +20,7 @@
 static int fork_ref(void *ctx, const char *src, const char *dst, char *msg, size_t len)
 {
 	(void)ctx;
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(src, dst, NULL, &rep);
 	if (r < 0)
 		snprintf(msg, len, "%s: %s", rep.error_path, strerror(-r));
@@ -98,7 +98,7 @@ static int setup_two_forks(void **state)
 	snprintf(t->mem1, sizeof t->mem1, "%s/%s", t->fork1, f.mem_file);
 	snprintf(t->mem2, sizeof t->mem2, "%s/%s", t->fork2, f.mem_file);
 	fixture_free(&f);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->snap, t->fork1, NULL, &rep), 0);
 	assert_int_equal(snapfork_fork(t->snap, t->fork2, NULL, &rep), 0);
 	*state = t;
@@ -145,10 +145,10 @@ static void test_F7_negative_control_map_shared_is_seen(void **state)
 {
 	struct two_forks *t = *state;
 	char copy[8192];
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	char cdir[4300];
 	snprintf(cdir, sizeof cdir, "%s/copy", t->dir);
-	struct snapfork_options o = { .flags = SNAPFORK_NO_LINK };
+	struct snapfork_options o = { .size = sizeof o, .flags = SNAPFORK_NO_LINK };
 	assert_int_equal(snapfork_fork(t->fork1, cdir, &o, &rep), 0);
 	snprintf(copy, sizeof copy, "%s/%s", cdir, rep.mem_path);
 	assert_int_equal(judge_map_writes_reach_file(copy, MAP_SHARED), 1);

@@ -23,7 +23,7 @@ static int setup(void **state)
 	tt_text(t->src, "a/logs/app.log", 0644, "nested logs are data");
 	tt_file(t->src, "disk.raw", 0644, 32 << 20, (struct tt_extent[]){ { 1 << 20, 8192, 7 } },
 		 1);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install_test.sh BUILD_DIR [CFLAGS] - `cmake --install` gives a VM manager what it
 # needs: the library, the one header, a pkg-config file and the CLI; a
-# program built only from those forks a snapshot.
+# program built only from those forks a snapshot, the ABI holds
+# (abi_caller.c), and README.md's example program builds and runs.
 set -euo pipefail
 build=$1
 user_cflags=${2:-}
@@ -21,7 +22,7 @@ cat >"$T/user.c" <<'C'
 #include <stdio.h>
 int main(int argc, char **argv)
 {
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(argv[1], argv[2], NULL, &rep);
 	printf("%d %s %s\n", r, snapfork_kind_name(rep.kind), snapfork_via_name(rep.mem_via));
 	return r != 0 || argc != 3;
@@ -42,9 +43,24 @@ truncate -s 1G "$T/snap/memory"
 echo '{}' >"$T/snap/config.json"
 out=$("$T/user" "$T/snap" "$T/fork")
 [ "$out" = "0 raw link" ] || { echo "unexpected: $out"; exit 1; }
+# The ABI promises of snapfork.h, from a caller built against the
+# installed header and run against the installed library.
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror $user_cflags -o "$T/abi" "$(dirname "$0")/abi_caller.c" \
+	$(pkg-config --cflags --libs snapfork) -Wl,-rpath,"$libdir"
+mkdir "$T/abi-scratch"
+"$T/abi" "$T/snap" "$T/abi-scratch"
+# The README's example program, as printed there.
+sed -n '/^```c example$/,/^```$/p' "$(dirname "$0")/../../../README.md" | sed '1d;$d' >"$T/example.c"
+[ -s "$T/example.c" ] || { echo "README.md has no \`\`\`c example block"; exit 1; }
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror $user_cflags -o "$T/example" "$T/example.c" \
+	$(pkg-config --cflags --libs snapfork) -Wl,-rpath,"$libdir"
+"$T/example" "$T/snap" "$T/example-fork" >"$T/example.out"
+grep -q "via link" "$T/example.out" || { echo "README example: $(cat "$T/example.out")"; exit 1; }
 "$T/prefix/bin/snapfork" verify "$T/snap" "$T/fork" >/dev/null
 # The installed CLI finds the installed fixtures, not the source tree's.
 out=$(env -u SNAPFORK_FIXTURES "$T/prefix/bin/snapfork" fixture list | tail -1)
 case $out in *"9 fixtures in $T/prefix/bin/../share/snapfork/fixtures"*) ;; *) echo "installed fixtures not found: $out"; exit 1 ;; esac
 "$T/prefix/bin/snapfork" fixture extract qemu-stopped "$T/qs" >/dev/null
-echo "1 passed, 0 failed"
+echo "3 passed, 0 failed"

@@ -106,7 +106,7 @@ static void copy_all(const char *dir, enum snapfork_method m, enum snapfork_via 
 
 static int reflink_works(const char *dir)
 {
-	struct snapfork_probe p;
+	struct snapfork_probe p = SNAPFORK_PROBE_INIT;
 	return snapfork_probe_at(AT_FDCWD, dir, &p) == 0 && p.reflink == 0;
 }
 

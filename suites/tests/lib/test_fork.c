@@ -36,7 +36,7 @@ static void test_F1_F2_F3_F4_raw_snapshot(void **state)
 	tt_snapshot(t->src, "memory-ranges", (off_t)1 << 30);
 	struct stat before;
 	assert_int_equal(lstat(tt_p(t->src, "memory-ranges"), &before), 0);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int fds = tt_open_fds();
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(tt_open_fds(), fds); /* no fd leaks */
@@ -62,7 +62,7 @@ static void test_F4_many_forks_share_one_inode(void **state)
 	for (int i = 0; i < 5; i++) {
 		char dst[4200];
 		snprintf(dst, sizeof dst, "%s/fork%d", t->dir, i);
-		struct snapfork_report rep;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		assert_int_equal(snapfork_fork(t->src, dst, NULL, &rep), 0);
 		tt_verify_ok(t->src, dst, NULL);
 	}
@@ -88,7 +88,7 @@ static void test_F2_modes_exact_whatever_the_umask(void **state)
 	assert_int_equal(chmod(tt_p(t->src, "ro"), 0555), 0);
 	assert_int_equal(chmod(t->src, 0750), 0);
 	mode_t old = umask(0277);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(t->src, t->dst, NULL, &rep);
 	umask(old);
 	assert_int_equal(r, 0);
@@ -106,7 +106,7 @@ static void test_symlinks_keep_target_text(void **state)
 	tt_symlink(t->src, "escape", "../../../../outside");
 	tt_symlink(t->src, "loop", "loop");
 	tt_symlink(t->src, "memory", "config.json"); /* a symlink is no mem-file */
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
 	assert_int_equal(rep.symlinks, 6);
@@ -131,8 +131,8 @@ static void test_skip_rules_in_a_fork(void **state)
 	tt_text(t->src, "vol-overlays/big.raw", 0644, "caller skips this");
 	tt_text(t->src, "vol-overlays/keep.raw", 0644, "and keeps this");
 	const char *const skip[] = { "./vol-overlays/big.raw/", NULL };
-	struct snapfork_options o = { .skip = skip };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .skip = skip };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	fork_ok(t, &o, &rep);
 	assert_int_equal(rep.skipped, 6);
 	assert_false(tt_exists(tt_p(t->dst, "logs")));
@@ -149,8 +149,8 @@ static void test_caller_skip_prunes_a_directory(void **state)
 	tt_fifo(t->src, "cache/fifo"); /* would be refused if walked */
 	tt_text(t->src, "keep", 0644, "k");
 	const char *const skip[] = { "cache", NULL };
-	struct snapfork_options o = { .skip = skip };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .skip = skip };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	fork_ok(t, &o, &rep);
 	assert_false(tt_exists(tt_p(t->dst, "cache")));
 	tt_verify_ok(t->src, t->dst, skip);
@@ -177,7 +177,7 @@ static void test_mem_file_lookup_order(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		char dst[4200];
 		snprintf(dst, sizeof dst, "%s/fork%zu", t->dir, i);
-		struct snapfork_report rep;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		assert_int_equal(snapfork_fork(t->src, dst, NULL, &rep), 0);
 		assert_string_equal(rep.mem_path, order[i]);
 		tt_verify_ok(t->src, dst, NULL);
@@ -198,7 +198,7 @@ static void test_mem_file_behind_symlinked_dir_is_not_used(void **state)
 	tt_mkdir(t->src, "real/snapshot-latest", 0755);
 	tt_file(t->src, "real/snapshot-latest/memory", 0600, 1 << 20, NULL, 0);
 	tt_symlink(t->src, "snapshots", "real");
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
 	tt_verify_ok(t->src, t->dst, NULL);
@@ -208,8 +208,8 @@ static void test_no_link_option_copies_mem_file(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	tt_snapshot(t->src, "memory", (off_t)512 << 20);
-	struct snapfork_options o = { .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	fork_ok(t, &o, &rep);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_RW);
 	struct stat a, b;
@@ -246,7 +246,7 @@ static void test_F11_link_fallback_across_filesystems(void **state)
 	snprintf(src, sizeof src, "%s/snap", other);
 	tt_mkdir(other, "snap", 0755);
 	tt_snapshot(src, "memory", (off_t)1 << 30);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(src, t->dst, NULL, &rep);
 	if (r == 0) {
 		assert_int_equal(rep.mem_fallback_errno, EXDEV);
@@ -276,7 +276,7 @@ static void test_link_fallback_immutable_mem_file(void **state)
 		close(fd);
 		skip();
 	}
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(t->src, t->dst, NULL, &rep);
 	flags &= ~FS_IMMUTABLE_FL;
 	assert_int_equal(ioctl(fd, FS_IOC_SETFLAGS, &flags), 0);
@@ -312,7 +312,7 @@ static void test_tree_deeper_than_PATH_MAX(void **state)
 	close(f);
 	assert_int_equal(symlinkat("../up", fd, "deep-link"), 0);
 	close(fd);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.dirs, 40);
 	assert_int_equal(rep.files, 1);
@@ -325,8 +325,8 @@ static void test_depth_limit_guards_loops(void **state)
 	tt_mkdir(t->src, "a", 0755);
 	tt_mkdir(t->src, "a/b", 0755);
 	tt_mkdir(t->src, "a/b/c", 0755);
-	struct snapfork_options o = { .max_depth = 2 };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .max_depth = 2 };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -ELOOP);
 	assert_int_equal(rep.error_side, SNAPFORK_SIDE_SRC);
 	assert_string_equal(rep.error_path, "a/b");
@@ -345,7 +345,7 @@ static void test_long_and_odd_names(void **state)
 	tt_text(t->src, "bad-\xff\xfe-utf8", 0644, "invalid utf-8");
 	tt_text(t->src, "new\nline", 0644, "newline");
 	tt_text(t->src, " lead space", 0644, "space");
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	fork_ok(t, NULL, &rep);
 	assert_int_equal(rep.files, 5);
 	tt_verify_ok(t->src, t->dst, NULL);
@@ -369,7 +369,7 @@ static void test_fork_on_reflink_fs_reflinks_files_links_mem(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	tt_snapshot(t->src, "memory", (off_t)1 << 30);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_LINK);
 	assert_int_equal(rep.files_reflinked, rep.files);
@@ -384,8 +384,8 @@ static void test_no_link_on_reflink_fs_reflinks_mem(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	tt_snapshot(t->src, "memory", (off_t)1 << 30);
-	struct snapfork_options o = { .flags = SNAPFORK_NO_LINK };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .flags = SNAPFORK_NO_LINK };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), 0);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_REFLINK);
 	assert_true(rep.bytes_reflinked >= rep.mem_size);

@@ -49,7 +49,7 @@ static void test_F9_compressed_zstd(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	compressed_snapshot(t, "memory-ranges", 1);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_DECOMPRESS);
@@ -65,7 +65,7 @@ static void test_F9_compressed_lz4_nested(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	compressed_snapshot(t, "snapshots/snapshot-latest/memory", 0);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_DECOMPRESS);
@@ -82,7 +82,7 @@ static void test_F9_corrupt_stream_falls_back_to_compressed_copy(void **state)
 	struct stat st;
 	assert_int_equal(stat(tt_p(t->src, "memory.zst"), &st), 0);
 	assert_int_equal(truncate(tt_p(t->src, "memory.zst"), st.st_size / 2), 0);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
 	assert_int_equal(rep.mem_fallback_errno, EBADMSG);
@@ -97,7 +97,7 @@ static void test_F9_not_really_compressed_falls_back(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	tt_text(t->src, "memory.lz4", 0600, "plain text, not an lz4 frame");
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_COMPRESSED);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
@@ -109,7 +109,7 @@ static void test_F10_memoryless(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	tt_snapshot(t->src, NULL, 0);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.kind, SNAPFORK_KIND_MEMORYLESS);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_NONE);
@@ -121,8 +121,8 @@ static void test_materialize_then_link(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	compressed_snapshot(t, "memory", 1);
-	struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .flags = SNAPFORK_MATERIALIZE };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), 0);
 	/* The snapshot now holds the raw file, and the fork links it. */
 	assert_int_equal(rep.kind, SNAPFORK_KIND_RAW);
@@ -143,7 +143,7 @@ static void test_F9_empty_streams_fall_back(void **state)
 	tt_compress(t->src, "memory", "memory.zst", 1);
 	unlink(tt_p(t->src, "memory"));
 	for (int i = 0; i < 2; i++) {
-		struct snapfork_report rep;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 		assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
 		assert_int_equal(rep.mem_fallback_errno, EBADMSG);
@@ -165,7 +165,7 @@ static void test_F9_tmp_name_taken(void **state)
 	struct tt_place *t = tt_place(state);
 	compressed_snapshot(t, "memory", 1);
 	tt_text(t->src, "memory.tmp", 0600, "the snapshot's");
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), 0);
 	assert_int_equal(rep.mem_via, SNAPFORK_VIA_DECOMPRESS);
 	check_decompressed(t, "memory");
@@ -178,8 +178,8 @@ static void test_materialize_bad_stream_refused(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	tt_text(t->src, "memory.zst", 0600, "not a zstd frame at all");
-	struct snapfork_options o = { .flags = SNAPFORK_MATERIALIZE };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .flags = SNAPFORK_MATERIALIZE };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EBADMSG);
 	assert_string_equal(rep.error_path, "memory.zst");
 	assert_non_null(rep.error_reason);

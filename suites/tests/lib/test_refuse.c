@@ -34,7 +34,7 @@ static void assert_nothing_left(struct tt_place *t)
 static void expect_fail(const char *src, const char *dst, int err, enum snapfork_side side,
 			const char *path)
 {
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int fds = tt_open_fds();
 	assert_int_equal(snapfork_fork(src, dst, NULL, &rep), err);
 	assert_int_equal(tt_open_fds(), fds);
@@ -97,7 +97,7 @@ static void test_F13_enospc_mid_fork_leaves_nothing(void **state)
 		print_message("skip: cannot mount tmpfs: %s\n", strerror(errno));
 		skip();
 	}
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(t->src, dst, NULL, &rep);
 	int left = tt_count_named(small, "");
 	umount2(small, MNT_DETACH);
@@ -191,7 +191,7 @@ static void test_dst_spellings(void **state)
 	snprintf(d, sizeof d, "%s/%s", t->dir, longname);
 	expect_fail(t->src, d, -EINVAL, SNAPFORK_SIDE_ARG, d);
 	snprintf(d, sizeof d, "%s///", t->dst);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, d, NULL, &rep), 0);
 	tt_verify_ok(t->src, t->dst, NULL);
 	tt_rm_rf(t->dst);
@@ -212,8 +212,8 @@ static void test_skip_spellings(void **state)
 	static const char *const bad[] = { "", "/", "a//b", "..", "../x", "a/../b", "a/..", "./" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *skip[] = { "logs", bad[i], NULL };
-		struct snapfork_options o = { .skip = skip };
-		struct snapfork_report rep;
+		struct snapfork_options o = { .size = sizeof o, .skip = skip };
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EINVAL);
 		assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
 		assert_string_equal(rep.error_path, bad[i]);
@@ -225,7 +225,7 @@ static void test_skip_spellings(void **state)
 	static const char *const good[] = { "./cache", "/cache", "cache/", "cache//" };
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		const char *skip[] = { good[i], NULL };
-		struct snapfork_options o = { .skip = skip };
+		struct snapfork_options o = { .size = sizeof o, .skip = skip };
 		assert_int_equal(snapfork_fork(t->src, t->dst, &o, NULL), 0);
 		assert_false(tt_exists(tt_p(t->dst, "cache")));
 		assert_true(tt_exists(tt_p(t->dst, "keep")));
@@ -251,7 +251,7 @@ static void test_long_error_path(void **state)
 	}
 	assert_int_equal(mkfifoat(d, "pipe", 0600), 0);
 	close(d);
-	struct snapfork_report rep;
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), -EINVAL);
 	assert_int_equal(strlen(rep.error_path), SNAPFORK_REPORT_PATH - 1);
 	assert_string_equal(rep.error_path + SNAPFORK_REPORT_PATH - 4, "...");
@@ -262,8 +262,8 @@ static void test_long_error_path(void **state)
 static void test_bad_method(void **state)
 {
 	struct tt_place *t = tt_place(state);
-	struct snapfork_options o = { .method = (enum snapfork_method)7 };
-	struct snapfork_report rep;
+	struct snapfork_options o = { .size = sizeof o, .method = (enum snapfork_method)7 };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, t->dst, &o, &rep), -EINVAL);
 	assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
 	assert_string_equal(rep.error_reason, "unknown copy method");

@@ -85,7 +85,7 @@ static void test_unshare_refuses_non_regular(void **state)
 static void test_probe_reports_this_filesystem(void **state)
 {
 	const char *dir = *state;
-	struct snapfork_probe p;
+	struct snapfork_probe p = SNAPFORK_PROBE_INIT;
 	assert_int_equal(snapfork_probe_at(AT_FDCWD, dir, &p), 0);
 	assert_int_equal(p.hardlink, 0);
 	assert_true(p.alloc_unit >= 512);
