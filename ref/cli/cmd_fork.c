@@ -9,7 +9,14 @@
 #include "json.h"
 #include "report.h"
 
-int cmd_fork(int argc, char **argv)
+static const char usage[] =
+	"usage: snapfork fork [--json] [--no-link] [--method auto|reflink|range|rw]\n"
+	"                     [--skip REL]... [--fsync] [--materialize] SRC DST\n";
+
+/* Options into opt (skip: argv's strings, in a list sized for argc);
+ * 0 to fork, -1 after --help, else the exit status of a usage error. */
+static int parse(int argc, char **argv, struct snapfork_options *opt, const char **skip,
+		 int *json)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -21,67 +28,64 @@ int cmd_fork(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct snapfork_options opt = SNAPFORK_OPTIONS_INIT;
-	const char **skip = calloc((size_t)argc + 1, sizeof *skip);
 	size_t nskip = 0;
-	int json = 0, c;
-	if (!skip)
-		return EXIT_FAIL;
+	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = 1;
+			*json = 1;
 			break;
 		case 'n':
-			opt.flags |= SNAPFORK_NO_LINK;
+			opt->flags |= SNAPFORK_NO_LINK;
 			break;
 		case 'f':
-			opt.flags |= SNAPFORK_FSYNC;
+			opt->flags |= SNAPFORK_FSYNC;
 			break;
 		case 'M':
-			opt.flags |= SNAPFORK_MATERIALIZE;
+			opt->flags |= SNAPFORK_MATERIALIZE;
 			break;
 		case 's':
 			skip[nskip++] = optarg;
 			break;
 		case 'm':
-			if (snapfork_method_parse(optarg, &opt.method) < 0) {
-				free(skip);
+			if (snapfork_method_parse(optarg, &opt->method) < 0)
 				return cli_usage_error(
-					"fork", "unknown --method (auto, reflink, range, rw)",
-					optarg);
-			}
+					"fork", "unknown --method (auto, reflink, range, rw)", optarg);
 			break;
 		case 'h':
-			free(skip);
-			printf("usage: snapfork fork [--json] [--no-link] [--method "
-			       "auto|reflink|range|rw]\n"
-			       "                     [--skip REL]... [--fsync] [--materialize] SRC "
-			       "DST\n");
-			return EXIT_OK;
+			fputs(usage, stdout);
+			return -1;
 		default:
-			free(skip);
 			return cli_usage_error("fork", "bad option", NULL);
 		}
 	}
-	if (argc - optind != 2) {
-		free(skip);
+	if (argc - optind != 2)
 		return cli_usage_error("fork", "need SRC and DST", NULL);
+	opt->skip = skip;
+	return 0;
+}
+
+int cmd_fork(int argc, char **argv)
+{
+	struct snapfork_options opt = SNAPFORK_OPTIONS_INIT;
+	const char **skip = calloc((size_t)argc + 1, sizeof *skip);
+	int json = 0;
+	if (!skip)
+		return EXIT_FAIL;
+	int p = parse(argc, argv, &opt, skip, &json);
+	if (p != 0) {
+		free(skip);
+		return p < 0 ? EXIT_OK : p;
 	}
-	opt.skip = skip;
 	const char *src = argv[optind], *dst = argv[optind + 1];
 	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	int r = snapfork_fork(src, dst, &opt, &rep);
 	free(skip);
-	if (json) {
-		struct jw j;
-		jw_init(&j, stdout);
-		report_json(&j, src, dst, &rep);
-		jw_finish(&j);
-	} else if (r == 0) {
+	if (json)
+		cli_json_print(stdout, report_json(src, dst, &rep));
+	else if (r == 0)
 		report_text(stdout, src, dst, &rep);
-	}
 	if (r < 0) {
 		char path[8192];
 		report_error_path(&rep, src, dst, path, sizeof path);

@@ -16,12 +16,28 @@ static const char *yes_no(int err, char *buf, size_t len)
 	return buf;
 }
 
-static void cap_json(struct jw *j, const char *key, int err)
+static json_t *cap_json(int err)
 {
-	jw_object_begin(j, key);
-	jw_bool(j, "ok", err == 0);
-	jw_string(j, "error", err ? strerror(err) : NULL);
-	jw_object_end(j);
+	json_t *c = json_object();
+	cli_json_set(c, "ok", json_boolean(err == 0));
+	cli_json_set(c, "error", cli_json_str(err ? strerror(err) : NULL));
+	return c;
+}
+
+static json_t *probe_json(const char *dir, const struct snapfork_probe *p)
+{
+	json_t *o = json_object();
+	cli_json_set(o, "dir", cli_json_str(dir));
+	cli_json_set(o, "fstype", cli_json_str(p->fstype));
+	cli_json_set(o, "fs_magic", cli_json_uint(p->fs_magic));
+	cli_json_set(o, "alloc_unit", cli_json_uint(p->alloc_unit));
+	cli_json_set(o, "link_max", json_integer(p->link_max));
+	cli_json_set(o, "hardlink", cap_json(p->hardlink));
+	cli_json_set(o, "reflink", cap_json(p->reflink));
+	cli_json_set(o, "seek_hole", cap_json(p->seek_hole));
+	cli_json_set(o, "copy_file_range", cap_json(p->copy_range));
+	cli_json_set(o, "rename_noreplace", cap_json(p->rename_noreplace));
+	return o;
 }
 
 int cmd_probe(int argc, char **argv)
@@ -50,21 +66,7 @@ int cmd_probe(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (json) {
-		struct jw j;
-		jw_init(&j, stdout);
-		jw_object_begin(&j, NULL);
-		jw_string(&j, "dir", dir);
-		jw_string(&j, "fstype", p.fstype);
-		jw_uint(&j, "fs_magic", p.fs_magic);
-		jw_uint(&j, "alloc_unit", p.alloc_unit);
-		jw_int(&j, "link_max", p.link_max);
-		cap_json(&j, "hardlink", p.hardlink);
-		cap_json(&j, "reflink", p.reflink);
-		cap_json(&j, "seek_hole", p.seek_hole);
-		cap_json(&j, "copy_file_range", p.copy_range);
-		cap_json(&j, "rename_noreplace", p.rename_noreplace);
-		jw_object_end(&j);
-		jw_finish(&j);
+		cli_json_print(stdout, probe_json(dir, &p));
 		return EXIT_OK;
 	}
 	char b[128];

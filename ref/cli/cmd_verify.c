@@ -9,39 +9,41 @@
 #include "commands.h"
 #include "json.h"
 
-static void print_json(const char *src, const char *dst, const struct judge_result *res)
+static json_t *rules_json(const struct judge_result *res)
 {
-	struct jw j;
-	jw_init(&j, stdout);
-	jw_object_begin(&j, NULL);
-	jw_string(&j, "src", src);
-	jw_string(&j, "dst", dst);
-	jw_bool(&j, "ok", res->failed == 0);
-	jw_array_begin(&j, "rules");
+	json_t *rules = json_array();
 	for (int rule = 1; rule <= 13; rule++) {
 		if (!(res->checked & (1u << rule)))
 			continue;
 		char id[8];
 		snprintf(id, sizeof id, "F%d", rule);
-		jw_object_begin(&j, NULL);
-		jw_string(&j, "rule", id);
-		jw_string(&j, "level", judge_rule_is_should(rule) ? "SHOULD" : "MUST");
-		jw_string(&j, "title", judge_rule_title(rule));
-		jw_string(&j, "result", res->failed & (1u << rule) ? "fail" : "pass");
-		jw_object_end(&j);
+		json_t *o = json_object();
+		cli_json_set(o, "rule", cli_json_str(id));
+		cli_json_set(o, "level", cli_json_str(judge_rule_is_should(rule) ? "SHOULD" : "MUST"));
+		cli_json_set(o, "title", cli_json_str(judge_rule_title(rule)));
+		cli_json_set(o, "result",
+			     cli_json_str(res->failed & (1u << rule) ? "fail" : "pass"));
+		json_array_append_new(rules, o);
 	}
-	jw_array_end(&j);
-	jw_array_begin(&j, "violations");
+	return rules;
+}
+
+static void print_json(const char *src, const char *dst, const struct judge_result *res)
+{
+	json_t *o = json_object(), *v = json_array();
+	cli_json_set(o, "src", cli_json_str(src));
+	cli_json_set(o, "dst", cli_json_str(dst));
+	cli_json_set(o, "ok", json_boolean(res->failed == 0));
+	cli_json_set(o, "rules", rules_json(res));
 	for (size_t i = 0; i < res->n; i++) {
-		jw_object_begin(&j, NULL);
-		jw_string(&j, "rule", res->v[i].rule);
-		jw_string(&j, "path", res->v[i].path);
-		jw_string(&j, "what", res->v[i].what);
-		jw_object_end(&j);
+		json_t *e = json_object();
+		cli_json_set(e, "rule", cli_json_str(res->v[i].rule));
+		cli_json_set(e, "path", cli_json_str(res->v[i].path));
+		cli_json_set(e, "what", cli_json_str(res->v[i].what));
+		json_array_append_new(v, e);
 	}
-	jw_array_end(&j);
-	jw_object_end(&j);
-	jw_finish(&j);
+	cli_json_set(o, "violations", v);
+	cli_json_print(stdout, o);
 }
 
 static void print_text(const char *src, const char *dst, const struct judge_result *res)

@@ -1,165 +1,57 @@
-/* json.c - see json.h. */
-#include <inttypes.h>
+/* json.c - the commands' JSON output through jansson (see json.h). */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "json.h"
 
-void jw_init(struct jw *j, FILE *f)
+json_t *cli_json_strn(const char *s, size_t n)
 {
-	memset(j, 0, sizeof *j);
-	j->f = f;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid.
- * Rejects overlong forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
 	size_t len;
-	unsigned min, cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, min = 0x80, cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, min = 0x800, cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, min = 0x10000, cp = c & 0x07;
-	} else {
-		return 0;
+	char *clean = cli_utf8_sanitize(s, n, &len);
+	if (!clean)
+		return NULL;
+	json_t *v = json_stringn(clean, len);
+	free(clean);
+	return v;
+}
+
+json_t *cli_json_str(const char *s)
+{
+	return s ? cli_json_strn(s, strlen(s)) : json_null();
+}
+
+json_t *cli_json_uint(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+void cli_json_set(json_t *obj, const char *key, json_t *value)
+{
+	json_object_set_new(obj, key, value); /* a NULL value is dropped, not leaked */
+}
+
+int cli_json_print(FILE *f, json_t *v)
+{
+	errno = 0;
+	int r = !v					       ? -ENOMEM
+		: json_dumpf(v, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0
+							       : -(errno ? errno : EIO);
+	json_decref(v);
+	if (r == 0 && fputc('\n', f) == EOF)
+		r = -EIO;
+	return r;
+}
+
+int cli_json_write_file(const char *path, json_t *v)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		int e = errno;
+		json_decref(v);
+		return -e;
 	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-static void put_string(FILE *f, const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	fputc('"', f);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
-			i++;
-		} else if (c < 0x20) {
-			static const char short_esc[] = {
-				['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'
-			};
-			if (c < sizeof short_esc && short_esc[c])
-				fprintf(f, "\\%c", short_esc[c]);
-			else
-				fprintf(f, "\\u%04x", c);
-			i++;
-		} else {
-			size_t len = utf8_len(s + i, n - i);
-			if (len == 0) {
-				fputs("\\ufffd", f);
-				i++;
-			} else {
-				fwrite(s + i, 1, len, f);
-				i += len;
-			}
-		}
-	}
-	fputc('"', f);
-}
-
-static void key(struct jw *j, const char *k)
-{
-	if (j->depth > 0 && j->count[j->depth]++ > 0)
-		fputc(',', j->f);
-	if (j->depth > 0) {
-		fputc('\n', j->f);
-		for (int i = 0; i < j->depth; i++)
-			fputs("  ", j->f);
-	}
-	if (k) {
-		put_string(j->f, k, strlen(k));
-		fputs(": ", j->f);
-	}
-}
-
-static void open_(struct jw *j, const char *k, char c)
-{
-	key(j, k);
-	fputc(c, j->f);
-	if (j->depth + 1 < JW_MAX_DEPTH)
-		j->count[++j->depth] = 0;
-}
-
-static void close_(struct jw *j, char c)
-{
-	int had = j->count[j->depth] > 0;
-	j->depth--;
-	if (had) {
-		fputc('\n', j->f);
-		for (int i = 0; i < j->depth; i++)
-			fputs("  ", j->f);
-	}
-	fputc(c, j->f);
-}
-
-void jw_object_begin(struct jw *j, const char *k)
-{
-	open_(j, k, '{');
-}
-void jw_object_end(struct jw *j)
-{
-	close_(j, '}');
-}
-void jw_array_begin(struct jw *j, const char *k)
-{
-	open_(j, k, '[');
-}
-void jw_array_end(struct jw *j)
-{
-	close_(j, ']');
-}
-
-void jw_string_n(struct jw *j, const char *k, const char *v, size_t len)
-{
-	key(j, k);
-	put_string(j->f, v, len);
-}
-
-void jw_string(struct jw *j, const char *k, const char *v)
-{
-	if (!v) {
-		key(j, k);
-		fputs("null", j->f);
-		return;
-	}
-	jw_string_n(j, k, v, strlen(v));
-}
-
-void jw_uint(struct jw *j, const char *k, uint64_t v)
-{
-	key(j, k);
-	fprintf(j->f, "%" PRIu64, v);
-}
-
-void jw_int(struct jw *j, const char *k, int64_t v)
-{
-	key(j, k);
-	fprintf(j->f, "%" PRId64, v);
-}
-
-void jw_bool(struct jw *j, const char *k, int v)
-{
-	key(j, k);
-	fputs(v ? "true" : "false", j->f);
-}
-
-void jw_finish(struct jw *j)
-{
-	fputc('\n', j->f); /* the caller's fclose (or exit) flushes */
+	int r = cli_json_print(f, v), c = cli_fclose(f);
+	return r < 0 ? r : c;
 }

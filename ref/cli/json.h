@@ -1,36 +1,37 @@
-/* json.h - a small streaming JSON writer for the CLI's --json output.
+/* json.h - the commands' JSON output, built with jansson.
  *
- * Hand-written rather than jansson/json-c: those either reject invalid
- * UTF-8 (jansson) or pass it through and emit invalid JSON (json-c), and
- * file names are arbitrary bytes.  Here every byte sequence that is not
- * valid UTF-8 becomes U+FFFD, so the output always parses.
+ * jansson refuses a string that is not valid UTF-8 (json_string returns
+ * NULL), and file names are arbitrary bytes.  cli_json_str first replaces
+ * every byte that does not start a valid UTF-8 sequence with U+FFFD
+ * (utf8.c, the one piece still written by hand), so every path appears
+ * and the output always parses.
  */
-#ifndef SNAPFORK_JSON_H
-#define SNAPFORK_JSON_H
+#ifndef SNAPFORK_CLI_JSON_H
+#define SNAPFORK_CLI_JSON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#define JW_MAX_DEPTH 16
+#include <jansson.h>
 
-struct jw {
-	FILE *f;
-	int depth;
-	int count[JW_MAX_DEPTH];
-};
+/* A JSON string of s (NULL: JSON null), invalid UTF-8 made U+FFFD. */
+json_t *cli_json_str(const char *s);
+json_t *cli_json_strn(const char *s, size_t n);
+/* An unsigned count; jansson's integers stop at INT64_MAX, and so does this. */
+json_t *cli_json_uint(uint64_t v);
+/* obj[key] = value, taking the reference (jansson's _set_new). */
+void cli_json_set(json_t *obj, const char *key, json_t *value);
 
-void jw_init(struct jw *j, FILE *f);
-/* key is NULL inside arrays and at the top level. */
-void jw_object_begin(struct jw *j, const char *key);
-void jw_object_end(struct jw *j);
-void jw_array_begin(struct jw *j, const char *key);
-void jw_array_end(struct jw *j);
-void jw_string(struct jw *j, const char *key, const char *value); /* NULL: null */
-void jw_string_n(struct jw *j, const char *key, const char *value, size_t len);
-void jw_uint(struct jw *j, const char *key, uint64_t value);
-void jw_int(struct jw *j, const char *key, int64_t value);
-void jw_bool(struct jw *j, const char *key, int value);
-/* Ends the document with a newline. */
-void jw_finish(struct jw *j);
+/* v, indented by two, and a newline to f; v is released.  0 or -errno. */
+int cli_json_print(FILE *f, json_t *v);
+/* The same into a new file at path, closed with cli_fclose. */
+int cli_json_write_file(const char *path, json_t *v);
+
+/* The n bytes at s with each invalid UTF-8 byte replaced by U+FFFD
+ * (overlong forms, surrogates and code points above U+10FFFF are
+ * invalid); malloc'd and NUL-terminated, its length in *outlen; NULL
+ * when out of memory. */
+char *cli_utf8_sanitize(const char *s, size_t n, size_t *outlen);
 
 #endif

@@ -55,49 +55,61 @@ void report_text(FILE *f, const char *src, const char *dst, const struct snapfor
 		cli_bytes(r->bytes_copied, b3, sizeof b3));
 }
 
-void report_json(struct jw *j, const char *src, const char *dst, const struct snapfork_report *r)
+static json_t *mem_json(const struct snapfork_report *r)
 {
-	jw_object_begin(j, NULL);
-	jw_bool(j, "ok", r->error == 0);
-	jw_string(j, "src", src);
-	jw_string(j, "dst", dst);
-	jw_string(j, "kind", snapfork_kind_name(r->kind));
-	jw_object_begin(j, "mem");
-	jw_string(j, "path", r->mem_path[0] ? r->mem_path : NULL);
-	jw_string(j, "source", r->mem_source[0] ? r->mem_source : NULL);
-	jw_string(j, "via", snapfork_via_name(r->mem_via));
-	jw_uint(j, "size", r->mem_size);
-	jw_int(j, "fallback_errno", r->mem_fallback_errno);
-	jw_string(j, "fallback_error",
-		  r->mem_fallback_errno ? strerror(r->mem_fallback_errno) : NULL);
-	jw_string(j, "fallback_reason", r->mem_fallback_reason);
-	jw_object_end(j);
-	jw_object_begin(j, "counts");
-	jw_uint(j, "dirs", r->dirs);
-	jw_uint(j, "files", r->files);
-	jw_uint(j, "symlinks", r->symlinks);
-	jw_uint(j, "skipped", r->skipped);
-	jw_uint(j, "files_reflinked", r->files_reflinked);
-	jw_uint(j, "files_range", r->files_range);
-	jw_uint(j, "files_rw", r->files_rw);
-	jw_object_end(j);
-	jw_object_begin(j, "bytes");
-	jw_uint(j, "linked", r->bytes_linked);
-	jw_uint(j, "reflinked", r->bytes_reflinked);
-	jw_uint(j, "copied", r->bytes_copied);
-	jw_object_end(j);
-	jw_uint(j, "elapsed_ns", r->elapsed_ns);
-	if (r->error) {
-		char path[8192];
-		report_error_path(r, src, dst, path, sizeof path);
-		jw_object_begin(j, "error");
-		jw_int(j, "errno", -r->error);
-		jw_string(j, "message", strerror(-r->error));
-		jw_string(j, "path", path);
-		jw_string(j, "reason", r->error_reason);
-		jw_object_end(j);
-	} else {
-		jw_string(j, "error", NULL);
-	}
-	jw_object_end(j);
+	json_t *m = json_object();
+	cli_json_set(m, "path", cli_json_str(r->mem_path[0] ? r->mem_path : NULL));
+	cli_json_set(m, "source", cli_json_str(r->mem_source[0] ? r->mem_source : NULL));
+	cli_json_set(m, "via", cli_json_str(snapfork_via_name(r->mem_via)));
+	cli_json_set(m, "size", cli_json_uint(r->mem_size));
+	cli_json_set(m, "fallback_errno", json_integer(r->mem_fallback_errno));
+	cli_json_set(m, "fallback_error",
+		     cli_json_str(r->mem_fallback_errno ? strerror(r->mem_fallback_errno) : NULL));
+	cli_json_set(m, "fallback_reason", cli_json_str(r->mem_fallback_reason));
+	return m;
+}
+
+static json_t *counts_json(const struct snapfork_report *r)
+{
+	json_t *c = json_object();
+	cli_json_set(c, "dirs", cli_json_uint(r->dirs));
+	cli_json_set(c, "files", cli_json_uint(r->files));
+	cli_json_set(c, "symlinks", cli_json_uint(r->symlinks));
+	cli_json_set(c, "skipped", cli_json_uint(r->skipped));
+	cli_json_set(c, "files_reflinked", cli_json_uint(r->files_reflinked));
+	cli_json_set(c, "files_range", cli_json_uint(r->files_range));
+	cli_json_set(c, "files_rw", cli_json_uint(r->files_rw));
+	return c;
+}
+
+static json_t *error_json(const struct snapfork_report *r, const char *src, const char *dst)
+{
+	if (!r->error)
+		return json_null();
+	char path[8192];
+	report_error_path(r, src, dst, path, sizeof path);
+	json_t *e = json_object();
+	cli_json_set(e, "errno", json_integer(-r->error));
+	cli_json_set(e, "message", cli_json_str(strerror(-r->error)));
+	cli_json_set(e, "path", cli_json_str(path));
+	cli_json_set(e, "reason", cli_json_str(r->error_reason));
+	return e;
+}
+
+json_t *report_json(const char *src, const char *dst, const struct snapfork_report *r)
+{
+	json_t *o = json_object(), *b = json_object();
+	cli_json_set(o, "ok", json_boolean(r->error == 0));
+	cli_json_set(o, "src", cli_json_str(src));
+	cli_json_set(o, "dst", cli_json_str(dst));
+	cli_json_set(o, "kind", cli_json_str(snapfork_kind_name(r->kind)));
+	cli_json_set(o, "mem", mem_json(r));
+	cli_json_set(o, "counts", counts_json(r));
+	cli_json_set(b, "linked", cli_json_uint(r->bytes_linked));
+	cli_json_set(b, "reflinked", cli_json_uint(r->bytes_reflinked));
+	cli_json_set(b, "copied", cli_json_uint(r->bytes_copied));
+	cli_json_set(o, "bytes", b);
+	cli_json_set(o, "elapsed_ns", cli_json_uint(r->elapsed_ns));
+	cli_json_set(o, "error", error_json(r, src, dst));
+	return o;
 }

@@ -8,7 +8,8 @@
 #include "snapfork.h"
 
 void report_text(FILE *f, const char *src, const char *dst, const struct snapfork_report *r);
-void report_json(struct jw *j, const char *src, const char *dst, const struct snapfork_report *r);
+/* The report as a JSON object (README.md, "The library": stable names). */
+json_t *report_json(const char *src, const char *dst, const struct snapfork_report *r);
 /* The failing path made whole: SRC/rel, DST/rel or the caller's path. */
 void report_error_path(const struct snapfork_report *r, const char *src, const char *dst, char *out,
 		       size_t len);

@@ -1,53 +1,43 @@
 /* json.c - the conformance check as JSON. */
-#include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 
 #include "cli.h"
 #include "conform.h"
 #include "json.h"
 
+static json_t *row_json(const struct conform_row *row)
+{
+	static const char *const names[] = { "n/a", "pass", "fail", "skip" };
+	json_t *o = json_object(), *rules = json_object();
+	cli_json_set(o, "fixture", cli_json_str(row->name));
+	cli_json_set(o, "fork_us", json_integer((json_int_t)(row->fork_ms * 1000)));
+	cli_json_set(o, "kept", cli_json_str(row->kept));
+	for (int rule = 1; rule <= 13; rule++) {
+		if (row->cell[rule] == CONFORM_NA)
+			continue;
+		char id[8];
+		snprintf(id, sizeof id, "F%d", rule);
+		json_t *r = json_object();
+		cli_json_set(r, "result", cli_json_str(names[row->cell[rule]]));
+		cli_json_set(r, "level", cli_json_str(judge_rule_is_should(rule) ? "SHOULD" : "MUST"));
+		cli_json_set(r, "detail", cli_json_str(row->detail[rule]));
+		cli_json_set(rules, id, r);
+	}
+	cli_json_set(o, "rules", rules);
+	return o;
+}
+
 int conform_write_json(const struct conform_run *run, const char *path)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	struct jw j;
-	jw_init(&j, f);
-	jw_object_begin(&j, NULL);
-	jw_string(&j, "kernel", run->kernel);
-	jw_string(&j, "filesystem", run->fstype);
-	jw_string(&j, "mount_options", run->mount_options);
-	jw_string(&j, "scratch", run->scratch);
-	jw_string(&j, "fork", run->fork_desc);
-	int ok = 1;
-	jw_array_begin(&j, "rows");
-	for (size_t i = 0; i < run->n; i++) {
-		const struct conform_row *row = &run->rows[i];
-		ok &= !conform_row_failed(row);
-		jw_object_begin(&j, NULL);
-		jw_string(&j, "fixture", row->name);
-		jw_int(&j, "fork_us", (int64_t)(row->fork_ms * 1000));
-		jw_string(&j, "kept", row->kept);
-		jw_object_begin(&j, "rules");
-		for (int rule = 1; rule <= 13; rule++) {
-			if (row->cell[rule] == CONFORM_NA)
-				continue;
-			char id[8];
-			snprintf(id, sizeof id, "F%d", rule);
-			jw_object_begin(&j, id);
-			static const char *const names[] = { "n/a", "pass", "fail", "skip" };
-			jw_string(&j, "result", names[row->cell[rule]]);
-			jw_string(&j, "level", judge_rule_is_should(rule) ? "SHOULD" : "MUST");
-			jw_string(&j, "detail", row->detail[rule]);
-			jw_object_end(&j);
-		}
-		jw_object_end(&j);
-		jw_object_end(&j);
-	}
-	jw_array_end(&j);
-	jw_bool(&j, "ok", ok);
-	jw_object_end(&j);
-	jw_finish(&j);
-	return cli_fclose(f);
+	json_t *o = json_object(), *rows = json_array();
+	cli_json_set(o, "kernel", cli_json_str(run->kernel));
+	cli_json_set(o, "filesystem", cli_json_str(run->fstype));
+	cli_json_set(o, "mount_options", cli_json_str(run->mount_options));
+	cli_json_set(o, "scratch", cli_json_str(run->scratch));
+	cli_json_set(o, "fork", cli_json_str(run->fork_desc));
+	for (size_t i = 0; i < run->n; i++)
+		json_array_append_new(rows, row_json(&run->rows[i]));
+	cli_json_set(o, "rows", rows);
+	cli_json_set(o, "ok", json_boolean(!conform_run_failed(run)));
+	return cli_json_write_file(path, o);
 }

@@ -1,5 +1,6 @@
-/* test_json.c - the CLI's JSON writer always emits what a real parser
- * (jansson) accepts, with the values it was given. */
+/* test_json.c - the commands' JSON output (jansson, file names made valid
+ * UTF-8 first) always parses, with the values it was given. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,49 +17,59 @@
 static json_t *parse(char *buf)
 {
 	json_error_t err;
-	json_t *v = json_loads(buf, 0, &err);
+	json_t *v = json_loads(buf, JSON_ALLOW_NUL, &err);
 	if (!v)
 		fail_msg("invalid JSON at line %d: %s\n%s", err.line, err.text, buf);
 	return v;
 }
 
-static void test_nested_values_round_trip(void **state)
+/* What cli_json_print wrote for v, as a string. */
+static char *printed(json_t *v)
 {
-	(void)state;
 	char *buf;
 	size_t len;
 	FILE *f = open_memstream(&buf, &len);
-	struct jw j;
-	jw_init(&j, f);
-	jw_object_begin(&j, NULL);
-	jw_string(&j, "s", "plain");
-	jw_uint(&j, "big", (uint64_t)1 << 62); /* jansson stops at INT64_MAX */
-	jw_int(&j, "neg", -5);
-	jw_bool(&j, "t", 1);
-	jw_string(&j, "null", NULL);
-	jw_array_begin(&j, "empty");
-	jw_array_end(&j);
-	jw_array_begin(&j, "list");
-	jw_uint(&j, NULL, 1);
-	jw_object_begin(&j, NULL);
-	jw_string(&j, "k", "v");
-	jw_object_end(&j);
-	jw_array_end(&j);
-	jw_object_begin(&j, "obj");
-	jw_object_end(&j);
-	jw_object_end(&j);
-	jw_finish(&j);
+	assert_int_equal(cli_json_print(f, v), 0);
 	fclose(f);
+	assert_true(len > 0 && buf[len - 1] == '\n');
+	return buf;
+}
+
+static void test_values_round_trip(void **state)
+{
+	(void)state;
+	json_t *o = json_object(), *list = json_array();
+	cli_json_set(o, "s", cli_json_str("plain"));
+	cli_json_set(o, "big", cli_json_uint((uint64_t)1 << 62));
+	cli_json_set(o, "huge", cli_json_uint(UINT64_MAX)); /* jansson stops at INT64_MAX */
+	cli_json_set(o, "neg", json_integer(-5));
+	cli_json_set(o, "t", json_true());
+	cli_json_set(o, "null", cli_json_str(NULL));
+	cli_json_set(o, "empty", json_array());
+	json_array_append_new(list, cli_json_uint(1));
+	cli_json_set(o, "list", list);
+	char *buf = printed(o);
+	/* Two-space indentation, keys in the order they were set. */
+	assert_non_null(strstr(buf, "{\n  \"s\": \"plain\",\n  \"big\": "));
 	json_t *v = parse(buf);
 	assert_string_equal(json_string_value(json_object_get(v, "s")), "plain");
 	assert_int_equal(json_integer_value(json_object_get(v, "neg")), -5);
 	assert_true(json_integer_value(json_object_get(v, "big")) == (json_int_t)1 << 62);
+	assert_true(json_integer_value(json_object_get(v, "huge")) == INT64_MAX);
 	assert_true(json_is_true(json_object_get(v, "t")));
 	assert_true(json_is_null(json_object_get(v, "null")));
 	assert_int_equal(json_array_size(json_object_get(v, "empty")), 0);
-	assert_int_equal(json_array_size(json_object_get(v, "list")), 2);
+	assert_int_equal(json_array_size(json_object_get(v, "list")), 1);
 	json_decref(v);
 	free(buf);
+}
+
+/* A report file that cannot be written is an error, not a silent loss. */
+static void test_write_file_reports_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(cli_json_write_file("/nonexistent/r.json", json_object()), -ENOENT);
+	assert_int_equal(cli_json_write_file("/dev/full", json_object()), -ENOSPC);
 }
 
 static void test_strings_escape_and_repair(void **state)
@@ -84,20 +95,10 @@ static void test_strings_escape_and_repair(void **state)
 		{ "nul\0mid", 7, NULL },                                   /* embedded NUL */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char *buf;
-		size_t len;
-		FILE *f = open_memstream(&buf, &len);
-		struct jw j;
-		jw_init(&j, f);
-		jw_object_begin(&j, NULL);
-		jw_string_n(&j, "k", cases[i].in, cases[i].n);
-		jw_object_end(&j);
-		jw_finish(&j);
-		fclose(f);
-		json_error_t err;
-		json_t *v = json_loads(buf, JSON_ALLOW_NUL, &err);
-		if (!v)
-			fail_msg("case %zu: invalid JSON: %s\n%s", i, err.text, buf);
+		json_t *o = json_object();
+		cli_json_set(o, "k", cli_json_strn(cases[i].in, cases[i].n));
+		char *buf = printed(o);
+		json_t *v = parse(buf);
 		json_t *s = json_object_get(v, "k");
 		if (cases[i].out)
 			assert_string_equal(json_string_value(s), cases[i].out);
@@ -111,8 +112,9 @@ static void test_strings_escape_and_repair(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nested_values_round_trip),
+		cmocka_unit_test(test_values_round_trip),
 		cmocka_unit_test(test_strings_escape_and_repair),
+		cmocka_unit_test(test_write_file_reports_errors),
 	};
-	return cmocka_run_group_tests_name("json writer", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("json output", tests, NULL, NULL);
 }
