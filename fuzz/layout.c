@@ -180,6 +180,97 @@ static void make_candidate(struct tree *t, struct rd *r)
 	}
 }
 
+/* A file picked from the tree, opened for writing (never through a
+ * symlink), or -1. */
+static int open_some_file(struct tree *t, struct rd *r)
+{
+	const char *f = pick(t->files, t->nfiles, r);
+	return f ? openat(t->root, f, O_WRONLY | O_NOFOLLOW) : -1;
+}
+
+static void op_truncate(struct tree *t, struct rd *r)
+{
+	int fd = open_some_file(t, r);
+	if (fd >= 0) {
+		if (ftruncate(fd, pick_size(r)) < 0) {
+		}
+		close(fd);
+	}
+}
+
+static void op_punch_hole(struct tree *t, struct rd *r)
+{
+	int fd = open_some_file(t, r);
+	if (fd >= 0) {
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)(u32(r) % (1u << 22)) & ~4095, (off_t)(1 + u32(r) % (1u << 20)));
+		close(fd);
+	}
+}
+
+/* A symlink: relative, absolute, dangling, looping, escaping. */
+static void op_symlink(struct tree *t, struct rd *r, const char *path, const char *n)
+{
+	static const char *const targets[] = { "state.json", "/etc/hostname", "dangling/x",
+					       "../../../../outside", ".", "..", "memory",
+					       "snapshots/snapshot-latest" };
+	unsigned k = u8(r) % 9;
+	symlinkat(k < 8 ? targets[k] : n, t->root, path); /* 8: points at itself */
+}
+
+/* A hardlink inside the tree; 1 if path now belongs to the tree. */
+static int op_hardlink(struct tree *t, struct rd *r, char *path)
+{
+	const char *f = pick(t->files, t->nfiles, r);
+	if (f && linkat(t->root, f, t->root, path, 0) == 0) {
+		add(t->files, &t->nfiles, path);
+		return 1;
+	}
+	return 0;
+}
+
+/* chmod, keeping the owner able to read (and enter). */
+static void op_chmod(struct tree *t, struct rd *r)
+{
+	const char *e = u8(r) % 2 ? pick(t->files, t->nfiles, r) : pick(t->dirs, t->ndirs, r);
+	struct stat st;
+	if (e && *e && fstatat(t->root, e, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		fchmodat(t->root, e,
+			 (mode_t)((u8(r) | u8(r) << 8) & 07777) | (S_ISDIR(st.st_mode) ? 0700 : 0600),
+			 0);
+}
+
+static void op_deep(struct tree *t, struct rd *r, const char *path)
+{
+	unsigned depth = 1 + u8(r) % 40;
+	char *p = strdup(path);
+	for (unsigned i = 0; p && i < depth && mkdirat(t->root, p, 0755) == 0; i++) {
+		char *next = join(p, "d");
+		free(p);
+		p = next;
+	}
+	char *slash = p ? strrchr(p, '/') : NULL;
+	if (slash)
+		*slash = '\0';
+	add(t->dirs, &t->ndirs, p);
+}
+
+/* The contract's skip names at this depth, as a directory or a file. */
+static void op_skip_name(struct tree *t, struct rd *r, const char *parent)
+{
+	static const char *const skippy[] = { "logs", "m.lz4.tmp", "m.zst.tmp" };
+	char *p = join(parent, skippy[u8(r) % 3]);
+	if (p && u8(r) % 2) {
+		if (mkdirat(t->root, p, 0755) == 0) {
+			add(t->dirs, &t->ndirs, p);
+			p = NULL;
+		}
+	} else if (p) {
+		make_file(t, r, p);
+	}
+	free(p);
+}
+
 static void op(struct tree *t, struct rd *r)
 {
 	char n[256], *path;
@@ -199,41 +290,19 @@ static void op(struct tree *t, struct rd *r)
 	case 1:
 		make_file(t, r, path);
 		break;
-	case 2: { /* truncate a file */
-		const char *f = pick(t->files, t->nfiles, r);
-		int fd = f ? openat(t->root, f, O_WRONLY | O_NOFOLLOW) : -1;
-		if (fd >= 0) {
-			if (ftruncate(fd, pick_size(r)) < 0) {
-			}
-			close(fd);
-		}
+	case 2:
+		op_truncate(t, r);
 		break;
-	}
-	case 3: { /* punch a hole */
-		const char *f = pick(t->files, t->nfiles, r);
-		int fd = f ? openat(t->root, f, O_WRONLY | O_NOFOLLOW) : -1;
-		if (fd >= 0) {
-			fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)(u32(r) % (1u << 22)) & ~4095, (off_t)(1 + u32(r) % (1u << 20)));
-			close(fd);
-		}
+	case 3:
+		op_punch_hole(t, r);
 		break;
-	}
-	case 4: { /* a symlink: relative, absolute, dangling, looping, escaping */
-		static const char *const targets[] = { "state.json", "/etc/hostname", "dangling/x",
-			"../../../../outside", ".", "..", "memory", "snapshots/snapshot-latest" };
-		unsigned k = u8(r) % 9;
-		symlinkat(k < 8 ? targets[k] : n, t->root, path); /* 8: points at itself */
+	case 4:
+		op_symlink(t, r, path, n);
 		break;
-	}
-	case 5: { /* a hardlink inside the tree */
-		const char *f = pick(t->files, t->nfiles, r);
-		if (f && linkat(t->root, f, t->root, path, 0) == 0) {
-			add(t->files, &t->nfiles, path);
+	case 5:
+		if (op_hardlink(t, r, path))
 			path = NULL;
-		}
 		break;
-	}
 	case 6:
 		make_socket(t, parent ? parent : "", n);
 		break;
@@ -241,43 +310,17 @@ static void op(struct tree *t, struct rd *r)
 		if (u8(r) % 4 == 0) /* FIFOs make the fork refuse: keep them rarer */
 			mkfifoat(t->root, path, 0600);
 		break;
-	case 8: { /* chmod, keeping the owner able to read (and enter) */
-		const char *e = u8(r) % 2 ? pick(t->files, t->nfiles, r) : pick(t->dirs, t->ndirs, r);
-		struct stat st;
-		if (e && *e && fstatat(t->root, e, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			fchmodat(t->root, e, (mode_t)((u8(r) | u8(r) << 8) & 07777) | (S_ISDIR(st.st_mode) ? 0700 : 0600), 0);
+	case 8:
+		op_chmod(t, r);
 		break;
-	}
-	case 9: { /* deep nesting */
-		unsigned depth = 1 + u8(r) % 40;
-		char *p = strdup(path);
-		for (unsigned i = 0; p && i < depth && mkdirat(t->root, p, 0755) == 0; i++) {
-			char *next = join(p, "d");
-			free(p);
-			p = next;
-		}
-		char *slash = p ? strrchr(p, '/') : NULL;
-		if (slash)
-			*slash = '\0';
-		add(t->dirs, &t->ndirs, p);
+	case 9:
+		op_deep(t, r, path);
 		break;
-	}
 	case 10:
 		make_candidate(t, r);
 		break;
-	default: { /* the contract's skip names at this depth */
-		static const char *const skippy[] = { "logs", "m.lz4.tmp", "m.zst.tmp" };
-		char *p = join(parent, skippy[u8(r) % 3]);
-		if (p && u8(r) % 2) {
-			if (mkdirat(t->root, p, 0755) == 0) {
-				add(t->dirs, &t->ndirs, p);
-				p = NULL;
-			}
-		} else if (p) {
-			make_file(t, r, p);
-		}
-		free(p);
-	}
+	default:
+		op_skip_name(t, r, parent);
 	}
 	free(path);
 }
