@@ -338,7 +338,9 @@ int matrix_run_leg(const struct matrix_opts *o, const struct leg *leg, struct fi
 				   &ls->fc,
 				   0,
 				   &ls->hooks };
-	lr->run.fork_desc = ls->fc.tmpl ? ls->fc.tmpl : "reference library";
+	snprintf(lr->fork_desc, sizeof lr->fork_desc, "%s",
+		 ls->fc.tmpl ? ls->fc.tmpl : "reference library");
+	lr->run.fork_desc = lr->fork_desc;
 	size_t nfx = leg->kind == LEG_ENOSPC ? 0 : n;
 	matrix_progress(leg->name, "checking %zu fixture%s%s", nfx, n == 1 ? "" : "s",
 			has_refusal(leg) ? " + a refusal" : "");

@@ -68,6 +68,7 @@ struct leg_result {
 	const struct leg *leg;
 	struct conform_run run;
 	char error[1200]; /* the leg could not be set up: an error, not a skip */
+	char fork_desc[PATH_MAX + 64]; /* what run.fork_desc points to: it outlives the leg */
 	double seconds;
 	char log[PATH_MAX];
 };
