@@ -83,6 +83,9 @@ struct conform_run {
 	char repro[4096];
 	int repro_fixture;
 	char setup_error[1200]; /* why a fixture could not be set up */
+	/* More name/value pairs for the reports (JUnit properties, JSON
+	 * fields), NULL-terminated, e.g. the generator's seed; or NULL. */
+	const char *const *props;
 };
 
 /* The reference implementation, in process: a conform_fork_fn.  On

@@ -86,7 +86,7 @@ static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 	    lstat(fr->mem_snap, &m) == 0 && m.st_nlink != fr->nlink_before + 1)
 		judge_fail(&res, 4, fr->x.raw_rel, "st_nlink: expected %llu after the fork, found %llu",
 			   (unsigned long long)fr->nlink_before + 1, (unsigned long long)m.st_nlink);
-	int second = c->fork(c->ctx, fr->snap, fr->fork2, msg, sizeof msg) == 0;
+	int second = conform_fork(c, f, fr->snap, fr->fork2, msg, sizeof msg) == 0;
 	if (!second)
 		judge_fail(&res, 1, fr->fork2, "a second fork of the snapshot failed: %s", msg);
 	if (judge_state_take(fr->snap, &after, verr, sizeof verr) == 0) {
@@ -127,7 +127,7 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 		goto out;
 	char msg[1024] = "";
 	double t0 = conform_now_ms();
-	int forked = c->fork(c->ctx, fr->snap, fr->fork, msg, sizeof msg);
+	int forked = conform_fork(c, f, fr->snap, fr->fork, msg, sizeof msg);
 	row->fork_ms = conform_now_ms() - t0;
 	if (forked != 0) {
 		char line[1200];

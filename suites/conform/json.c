@@ -35,6 +35,8 @@ int conform_write_json(const struct conform_run *run, const char *path)
 	cli_json_set(o, "mount_options", cli_json_str(run->mount_options));
 	cli_json_set(o, "scratch", cli_json_str(run->scratch));
 	cli_json_set(o, "fork", cli_json_str(run->fork_desc));
+	for (const char *const *p = run->props; p && p[0] && p[1]; p += 2)
+		cli_json_set(o, p[0], cli_json_str(p[1]));
 	for (size_t i = 0; i < run->n; i++)
 		json_array_append_new(rows, row_json(&run->rows[i]));
 	cli_json_set(o, "rows", rows);

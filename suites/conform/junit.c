@@ -62,6 +62,8 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 	property(f, "fork", run->fork_desc);
 	for (const char *const *p = props; p && p[0] && p[1]; p += 2)
 		property(f, p[0], p[1]);
+	for (const char *const *p = run->props; p && p[0] && p[1]; p += 2)
+		property(f, p[0], p[1]);
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];

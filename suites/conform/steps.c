@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "steps.h"
@@ -129,4 +130,14 @@ void conform_row_free(struct conform_row *row)
 	free(row->kept);
 	free(row->note);
 	memset(row, 0, sizeof *row);
+}
+
+int conform_fork(const struct conform_setup *c, const struct fixture *f, const char *src,
+		 const char *dst, char *msg, size_t len)
+{
+	mode_t old = f->umask >= 0 ? umask((mode_t)f->umask) : 0;
+	int r = c->fork(c->ctx, src, dst, msg, len);
+	if (f->umask >= 0)
+		umask(old);
+	return r;
 }

@@ -25,6 +25,10 @@ int conform_extract(const struct conform_setup *c, const struct fixture *f, cons
 int conform_prepare(const struct conform_setup *c, const struct fixture *f, const char *snap,
 		    char *err, size_t len);
 void conform_unprepare(const struct conform_setup *c, const struct fixture *f, const char *snap);
+/* c's fork of src into dst, under the fixture's umask when it names one
+ * (the generated layouts' umask dimension). */
+int conform_fork(const struct conform_setup *c, const struct fixture *f, const char *src,
+		 const char *dst, char *msg, size_t len);
 /* Remove a scratch directory, first letting the leg release it. */
 void conform_drop(const struct conform_setup *c, const char *dir);
 

@@ -5,8 +5,8 @@
  * reading of the skip rules and its own mem-file lookup, so a bug in the
  * reference implementation cannot hide behind the same bug in its checker.
  */
-#ifndef SNAPFORK_CHECK_H
-#define SNAPFORK_CHECK_H
+#ifndef SNAPFORK_JUDGE_H
+#define SNAPFORK_JUDGE_H
 
 #include <stddef.h>
 #include <stdint.h>

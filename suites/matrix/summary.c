@@ -148,7 +148,7 @@ void matrix_save_artifacts(const struct matrix_opts *o, const struct leg_result 
 		for (char *p = tar + strlen(o->artifacts) + 1; *p; p++)
 			if (*p == ':')
 				*p = '-';
-		if (fixture_capture(row->kept, tar, 0, err, sizeof err) < 0)
+		if (fixture_capture(row->kept, tar, 0, NULL, err, sizeof err) < 0)
 			fprintf(stderr, "matrix: %s: %s\n", tar, err);
 	}
 	printf("%s: FAILED; log and trees in %s; rerun just this leg with:\n  %s\n", lr->leg->name,

@@ -1,0 +1,51 @@
+/* check.h - inside `snapfork check`: its options, and its generative mode
+ * (generate.c: layouts drawn from a seed, judged as fixture rows are;
+ * shrink.c: a failing layout reduced to a small fixture that fails the
+ * same rule). */
+#ifndef SNAPFORK_CHECK_H
+#define SNAPFORK_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conform.h"
+#include "layout.h"
+
+struct check_opts {
+	const char *tmpl, *scratch, *fork_dir, *junit, *json;
+	const char **fixtures;
+	size_t nfix;
+	int keep;
+	unsigned generate; /* --generate N: N layouts instead of the fixtures */
+	uint64_t seed;     /* --seed S, or drawn */
+	int seed_given;
+	int no_shrink;
+	int dimensions; /* --dimensions: print the layout space and exit */
+};
+
+/* The reproducer's command line: "snapfork check [--fork-cmd '...']". */
+void check_command_line(const struct check_opts *o, char *out, size_t len);
+
+/* One layout as a row of the conformance check: built by c's extract
+ * hook replaced, forked under its umask, judged on every rule (or as a
+ * refusal row when the contract refuses it).  c->keep decides whether a
+ * failing row keeps its trees.  0, or -errno when it could not be set up. */
+int check_layout_row(const struct conform_setup *c, const struct layout *l, const char *name,
+		     struct conform_row *row, char *err, size_t len);
+
+/* --generate: o->generate layouts of o->seed as rows of run; failures
+ * shrunk into scratch/shrunk/.  Returns the exit status. */
+int check_generate(const struct check_opts *o, const struct conform_setup *c, const char *scratch,
+		   struct conform_run *run);
+
+/* A fresh seed for --generate without --seed (getrandom). */
+uint64_t check_random_seed(void);
+
+/* Reduce l, which fails rule under c, to a smaller layout that still does
+ * (delta debugging over entries, then their sizes, modes, names and
+ * depth, then the layout's umask and root mode).  *out is the result;
+ * *trials the forks it took.  0 or -errno. */
+int check_shrink(const struct conform_setup *c, const struct layout *l, int rule,
+		 struct layout *out, unsigned *trials);
+
+#endif

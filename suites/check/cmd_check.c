@@ -1,0 +1,269 @@
+/* cmd_check.c - snapfork check: the conformance check of a fork
+ * implementation (the reference library, or any command) on fixtures. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "commands.h"
+#include "conform.h"
+#include "forkcmd.h"
+#include "snapfork.h"
+
+static const char usage[] =
+	"usage: snapfork check [--fork-cmd TEMPLATE] [--scratch DIR] [--fork-dir DIR]\n"
+	"                      [--fixture NAME|FILE.tar]... [--junit FILE] [--json FILE] [--keep]\n"
+	"       snapfork check --generate N [--seed S] [--no-shrink] [same options]\n"
+	"       snapfork check --dimensions\n"
+	"  Extract each fixture, fork it (the reference library, or TEMPLATE run with\n"
+	"  /bin/sh -c, {src} and {dst} replaced by shell-quoted absolute paths) and\n"
+	"  check every rule of CONTRACT.md.  --generate: N snapshot layouts drawn from\n"
+	"  seed S (printed; drawn when not given) instead, each failing rule's first\n"
+	"  layout shrunk to a fixture that reproduces it.  --dimensions: the layout\n"
+	"  space, as markdown.  Exit 0: every MUST rule holds; 1: one fails; 2: usage\n"
+	"  or setup error.\n";
+
+/* A number for --generate or --seed; -1 if it is none. */
+static int number(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || !*s || *end || *s == '-' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int option(int c, struct check_opts *o)
+{
+	uint64_t v;
+	switch (c) {
+	case 'c':
+		o->tmpl = optarg;
+		return 0;
+	case 's':
+		o->scratch = optarg;
+		return 0;
+	case 'd':
+		o->fork_dir = optarg;
+		return 0;
+	case 'f':
+		o->fixtures[o->nfix++] = optarg;
+		return 0;
+	case 'j':
+		o->junit = optarg;
+		return 0;
+	case 'J':
+		o->json = optarg;
+		return 0;
+	case 'k':
+		o->keep = 1;
+		return 0;
+	case 'n':
+		o->no_shrink = 1;
+		return 0;
+	case 'D':
+		o->dimensions = 1;
+		return 0;
+	case 'g':
+		if (number(optarg, 1000000, &v) < 0 || v == 0)
+			return -3;
+		o->generate = (unsigned)v;
+		return 0;
+	case 'S':
+		if (number(optarg, UINT64_MAX, &o->seed) < 0)
+			return -4;
+		o->seed_given = 1;
+		return 0;
+	case 'h':
+		fputs(usage, stdout);
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+static int parse(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "fork-cmd", required_argument, NULL, 'c' },
+		{ "scratch", required_argument, NULL, 's' },
+		{ "fork-dir", required_argument, NULL, 'd' },
+		{ "fixture", required_argument, NULL, 'f' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "json", required_argument, NULL, 'J' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "generate", required_argument, NULL, 'g' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "no-shrink", no_argument, NULL, 'n' },
+		{ "dimensions", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		if ((r = option(c, o)) != 0)
+			return r;
+	if (optind != argc)
+		return -1;
+	if (o->tmpl && !forkcmd_template_ok(o->tmpl))
+		return -2;
+	if (o->generate && o->nfix)
+		return -5;
+	if ((o->seed_given || o->no_shrink) && !o->generate)
+		return -6;
+	return 0;
+}
+
+static int load_fixtures(const struct check_opts *o, struct fixture **fx, size_t *n)
+{
+	char err[1024];
+	if (o->nfix == 0) {
+		if (fixture_list(fx, n, err, sizeof err) == 0)
+			return 0;
+		fprintf(stderr, "snapfork check: %s\n", err);
+		return -1;
+	}
+	*fx = calloc(o->nfix, sizeof **fx);
+	for (*n = 0; *n < o->nfix; (*n)++) {
+		if (fixture_resolve(o->fixtures[*n], &(*fx)[*n], err, sizeof err) < 0) {
+			fprintf(stderr, "snapfork check: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The refusal row needs a snapshot with a memory: the first raw one. */
+static const struct fixture *refusal_base(const struct fixture *fx, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fx[i].kind && strcmp(fx[i].kind, "raw") == 0)
+			return &fx[i];
+	return n ? &fx[0] : NULL;
+}
+
+/* The scratch given, or a new one in $TMPDIR (default /var/tmp). */
+static int make_scratch(const struct check_opts *o, char *scratch, size_t len)
+{
+	if (o->scratch) {
+		snprintf(scratch, len, "%s", o->scratch);
+		return 0;
+	}
+	const char *t = getenv("TMPDIR");
+	snprintf(scratch, len, "%s/snapfork-check.XXXXXX", t && *t ? t : "/var/tmp");
+	if (mkdtemp(scratch))
+		return 0;
+	cli_error("check", scratch, "cannot create the scratch directory", -errno);
+	scratch[0] = '\0';
+	return -1;
+}
+
+/* Table, then the report files; the exit status. */
+static int report(const struct check_opts *o, const struct conform_run *run, int rc)
+{
+	int w;
+	if (o->junit && (w = conform_write_junit(run, o->junit)) < 0) {
+		cli_error("check", o->junit, "cannot write JUnit XML", w);
+		rc = EXIT_USAGE;
+	}
+	if (o->json && (w = conform_write_json(run, o->json)) < 0) {
+		cli_error("check", o->json, "cannot write JSON", w);
+		rc = EXIT_USAGE;
+	}
+	return rc;
+}
+
+/* The scratch we made goes, unless a row kept its trees in it. */
+static void drop_scratch(const struct check_opts *o, const struct conform_run *run,
+			 const char *scratch)
+{
+	if (o->scratch || !scratch[0])
+		return;
+	for (size_t i = 0; i < run->n; i++)
+		if (run->rows[i].kept)
+			return;
+	judge_remove_tree(scratch);
+}
+
+void check_command_line(const struct check_opts *o, char *out, size_t len)
+{
+	snprintf(out, len, "snapfork check%s%s%s%s", o->tmpl ? " --fork-cmd '" : "",
+		 o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "", o->fork_dir ? " --fork-dir ..." : "");
+}
+
+static int usage_error(int p)
+{
+	static const char *const why[] = { "bad arguments",
+					   "--fork-cmd needs {src} and {dst}",
+					   "--generate needs a count from 1 to 1000000",
+					   "--seed needs a number",
+					   "--generate and --fixture exclude each other",
+					   "--seed and --no-shrink go with --generate" };
+	return cli_usage_error("check", why[-p - 1], NULL);
+}
+
+/* The fixtures, then a refusal row: the table, the exit status. */
+static int run_fixtures(const struct conform_setup *c, const struct fixture *fx, size_t nfx,
+			struct conform_run *run)
+{
+	if (conform_run_fixtures(run, c, fx, nfx, refusal_base(fx, nfx)) < 0)
+		return EXIT_USAGE;
+	conform_print_table(stdout, run);
+	return conform_run_failed(run) ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_opts o = { 0 };
+	o.fixtures = calloc((size_t)argc + 1, sizeof *o.fixtures);
+	int p = o.fixtures ? parse(argc, argv, &o) : -1;
+	if (p != 0 || o.dimensions) {
+		if (p == 0)
+			layout_dims_markdown(stdout);
+		free(o.fixtures);
+		return p >= 0 ? EXIT_OK : usage_error(p);
+	}
+	if (o.generate && !o.seed_given)
+		o.seed = check_random_seed();
+	char scratch[PATH_MAX] = "", seed[32];
+	struct conform_run run = { 0 };
+	struct fixture *fx = NULL;
+	size_t nfx = 0;
+	int rc = EXIT_USAGE;
+	if ((!o.generate && (load_fixtures(&o, &fx, &nfx) < 0 || nfx == 0)) ||
+	    make_scratch(&o, scratch, sizeof scratch) < 0)
+		goto out;
+	snprintf(seed, sizeof seed, "%" PRIu64, o.seed);
+	const char *props[] = { "seed", seed, "layouts", "generated", NULL };
+	if (o.generate)
+		run.props = props;
+	run.fork_desc = o.tmpl ? o.tmpl : "reference library (libsnapfork " SNAPFORK_VERSION ")";
+	check_command_line(&o, run.repro, sizeof run.repro);
+	run.repro_fixture = 1;
+	conform_describe(&run, scratch);
+	if (o.generate)
+		printf("snapfork check: seed %s (--generate %u --seed %s)\n", seed, o.generate,
+		       seed);
+	printf("snapfork check: %s\n  on %s, %s (%s), %s\n\n", run.fork_desc, run.kernel,
+	       run.fstype, run.mount_options, run.capabilities);
+	struct forkcmd fc = { o.tmpl, 0, 0, 0 };
+	struct conform_setup c = { scratch, o.fork_dir, o.tmpl ? forkcmd_run : conform_fork_ref,
+				   &fc,     o.keep,     NULL };
+	rc = o.generate ? check_generate(&o, &c, scratch, &run) : run_fixtures(&c, fx, nfx, &run);
+	if (rc != EXIT_USAGE)
+		rc = report(&o, &run, rc);
+out:
+	drop_scratch(&o, &run, scratch);
+	conform_run_free(&run);
+	fixture_list_free(fx, nfx);
+	free(o.fixtures);
+	return rc;
+}

@@ -1,0 +1,247 @@
+/* generate.c - `snapfork check --generate N`: N layouts drawn from a seed,
+ * each forked by the implementation under test and judged on every rule
+ * exactly as a fixture row is; a summary per rule, every failure with its
+ * path, expected and found, and each failing rule's first layout shrunk to
+ * a fixture that reproduces it. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli.h"
+
+static int build_hook(void *ctx, const struct fixture *f, const char *dir, char *err, size_t len)
+{
+	(void)f;
+	char snap[PATH_MAX];
+	snprintf(snap, sizeof snap, "%s/snap", dir);
+	return layout_build(ctx, snap, err, len);
+}
+
+int check_layout_row(const struct conform_setup *c, const struct layout *l, const char *name,
+		     struct conform_row *row, char *err, size_t len)
+{
+	struct conform_hooks hooks = { .ctx = (void *)l, .extract = build_hook };
+	struct conform_setup lc = *c;
+	lc.hooks = &hooks;
+	struct fixture f = { .name = (char *)name,
+			     .umask = (int)l->umask,
+			     .refused = layout_refused(l) };
+	return f.refused ? conform_refusal(&lc, &f, row, err, len)
+			 : conform_fixture(&lc, &f, row, err, len);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Per rule: the first layout that failed it (shrunk later), or -1. */
+struct failures {
+	long first[14];
+	unsigned count;
+};
+
+/* A failing row keeps its trees only if it is the first to fail a rule:
+ * 200 kept trees help nobody. */
+static void note_row(struct failures *fl, struct conform_row *row, unsigned i)
+{
+	int first = 0;
+	for (int rule = 1; rule <= 13; rule++)
+		if (row->cell[rule] == CONFORM_FAIL && !judge_rule_is_should(rule) &&
+		    fl->first[rule] < 0) {
+			fl->first[rule] = (long)i;
+			first = 1;
+		}
+	fl->count += (unsigned)conform_row_failed(row);
+	if (row->kept && !first) {
+		judge_remove_tree(row->kept);
+		free(row->kept);
+		row->kept = NULL;
+	}
+}
+
+static void progress(unsigned i, unsigned n, unsigned failing, double t0, int final)
+{
+	double rate = (double)i / (now_s() - t0 + 1e-9);
+	if (isatty(2))
+		fprintf(stderr, "\rcheck: layout %u/%u, %u failing, %.1f layouts/s%s", i, n,
+			failing, rate, final ? "\n" : "");
+	else if (final || i % 25 == 0)
+		fprintf(stderr, "check: layout %u/%u, %u failing, %.1f layouts/s\n", i, n, failing,
+			rate);
+}
+
+/* Every layout, its row added to run; dimensions hit into hit. */
+static int run_layouts(const struct check_opts *o, const struct conform_setup *c,
+		       struct conform_run *run, unsigned char *hit, struct failures *fl)
+{
+	int devices = geteuid() == 0; /* mknod needs CAP_MKNOD */
+	double t0 = now_s();
+	run->rows = calloc(o->generate ? o->generate : 1, sizeof *run->rows);
+	if (!run->rows)
+		return -ENOMEM;
+	for (unsigned i = 0; i < o->generate; i++) {
+		struct layout l;
+		char name[64], err[1024];
+		if (layout_generate(o->seed, i, devices, &l) < 0)
+			return -ENOMEM;
+		for (size_t d = 0; d < layout_ndims(); d++)
+			hit[d] |= l.hit[d];
+		snprintf(name, sizeof name, "gen-%u", i);
+		int r = check_layout_row(c, &l, name, &run->rows[i], err, sizeof err);
+		layout_free(&l);
+		run->n = i + 1;
+		if (r < 0) {
+			snprintf(run->setup_error, sizeof run->setup_error, "%s: %s", name, err);
+			fprintf(stderr, "\nsnapfork check: %s: setup failed: %s\n", name, err);
+			return r;
+		}
+		note_row(fl, &run->rows[i], i);
+		progress(i + 1, o->generate, fl->count, t0, i + 1 == o->generate);
+	}
+	fprintf(stdout, "layouts/s: %.1f (%u layouts in %.1f s)\n",
+		(double)o->generate / (now_s() - t0), o->generate, now_s() - t0);
+	return 0;
+}
+
+/* The table per rule over every layout, then each failure's details. */
+static void print_summary(const struct conform_run *run)
+{
+	printf("\n%-5s %-6s %6s %6s %6s %6s  %s\n", "rule", "level", "pass", "FAIL", "skip", "n/a",
+	       "title");
+	for (int rule = 1; rule <= 13; rule++) {
+		unsigned k[4] = { 0 };
+		for (size_t i = 0; i < run->n; i++)
+			k[run->rows[i].cell[rule]]++;
+		printf("F%-4d %-6s %6u %6u %6u %6u  %s\n", rule,
+		       judge_rule_is_should(rule) ? "SHOULD" : "MUST", k[CONFORM_PASS],
+		       k[CONFORM_FAIL], k[CONFORM_SKIP], k[CONFORM_NA], judge_rule_title(rule));
+	}
+	for (size_t i = 0; i < run->n; i++) {
+		const struct conform_row *row = &run->rows[i];
+		for (int rule = 1; rule <= 13; rule++) {
+			if (row->cell[rule] != CONFORM_FAIL)
+				continue;
+			const char *d = row->detail[rule] ? row->detail[rule] : "";
+			printf("\n%s F%d %s:\n", row->name, rule,
+			       judge_rule_is_should(rule) ? "warn" : "FAIL");
+			for (int lines = 0; *d && lines < 4; lines++) {
+				int n = (int)strcspn(d, "\n");
+				printf("  %.*s\n", n, d);
+				d += n + (d[n] == '\n');
+			}
+		}
+	}
+}
+
+static void print_dimensions(const unsigned char *hit)
+{
+	size_t k = 0, n = layout_ndims();
+	for (size_t i = 0; i < n; i++)
+		k += hit[i];
+	printf("dimensions hit: %zu/%zu\n", k, n);
+	for (size_t i = 0; i < n; i++)
+		if (!hit[i])
+			printf("  not hit: %s: %s%s\n", layout_dim(i)->dimension,
+			       layout_dim(i)->value, geteuid() ? " (device nodes need root)" : "");
+}
+
+/* Shrink each failing rule's first layout into scratch/shrunk and print
+ * the command that reproduces it. */
+static void shrink_failures(const struct check_opts *o, const struct conform_setup *c,
+			    const char *scratch, const struct failures *fl);
+
+int check_generate(const struct check_opts *o, const struct conform_setup *c, const char *scratch,
+		   struct conform_run *run)
+{
+	unsigned char *hit = calloc(layout_ndims(), 1);
+	struct failures fl = { .count = 0 };
+	for (int rule = 0; rule < 14; rule++)
+		fl.first[rule] = -1;
+	if (!hit)
+		return EXIT_USAGE;
+	int r = run_layouts(o, c, run, hit, &fl);
+	if (r == 0) {
+		print_summary(run);
+		printf("\n");
+		print_dimensions(hit);
+		if (!o->no_shrink)
+			shrink_failures(o, c, scratch, &fl);
+	}
+	free(hit);
+	if (r < 0)
+		return EXIT_USAGE;
+	printf("\ncheck: seed %" PRIu64 ", %zu layouts, %u failing -- %s\n", o->seed, run->n,
+	       fl.count,
+	       fl.count ? "the fork implementation violates the contract"
+			: "every MUST rule holds");
+	return fl.count ? EXIT_FAIL : EXIT_OK;
+}
+
+static void shrink_one(const struct check_opts *o, const struct conform_setup *c, const char *dir,
+		       unsigned index, int rule)
+{
+	struct layout l, small;
+	unsigned trials = 0;
+	char err[1024], snap[PATH_MAX], tar[PATH_MAX + 8], desc[256], cmd[8192];
+	if (layout_generate(o->seed, index, geteuid() == 0, &l) < 0)
+		return;
+	fprintf(stderr, "check: shrinking gen-%u (F%d, %zu entries)...\n", index, rule, l.n);
+	struct conform_setup sc = *c;
+	sc.keep = 0;
+	if (check_shrink(&sc, &l, rule, &small, &trials) == 0) {
+		snprintf(snap, sizeof snap, "%s/gen-%" PRIu64 "-%u-F%d", dir, o->seed, index, rule);
+		snprintf(tar, sizeof tar, "%s.tar", snap);
+		snprintf(desc, sizeof desc,
+			 "generated: seed %" PRIu64 " layout %u, shrunk from %zu to %zu entries "
+			 "failing F%d",
+			 o->seed, index, layout_count(&l), layout_count(&small), rule);
+		struct fixture_meta meta = { (int)small.umask, layout_refused(&small), desc };
+		if (layout_build(&small, snap, err, sizeof err) < 0 ||
+		    fixture_capture(snap, tar, 0, &meta, err, sizeof err) < 0) {
+			fprintf(stderr, "snapfork check: shrinking gen-%u: %s\n", index, err);
+		} else {
+			check_command_line(o, cmd, sizeof cmd);
+			printf("\nF%d: gen-%u shrunk from %zu to %zu entries (%u forks): %s\n"
+			       "  reproduce with: %s --fixture %s\n",
+			       rule, index, layout_count(&l), layout_count(&small), trials, tar,
+			       cmd, tar);
+		}
+		judge_remove_tree(snap);
+		layout_free(&small);
+	}
+	layout_free(&l);
+}
+
+static void shrink_failures(const struct check_opts *o, const struct conform_setup *c,
+			    const char *scratch, const struct failures *fl)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/shrunk", scratch);
+	for (int rule = 1; rule <= 13; rule++) {
+		if (fl->first[rule] < 0)
+			continue;
+		/* One layout may fail several rules: shrink it once per rule. */
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return;
+		shrink_one(o, c, dir, (unsigned)fl->first[rule], rule);
+	}
+}
+
+uint64_t check_random_seed(void)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof s, 0) != sizeof s)
+		s = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	return s % 1000000000ull; /* short enough to type */
+}
