@@ -73,6 +73,10 @@ struct layout_entry *draw_file(struct draw *d, const char *path, unsigned mode, 
 	if (e) {
 		e->size = size;
 		e->seed = (uint32_t)draw_u64(d);
+		/* Small files are written as files are: all data.  Larger ones
+		 * get their data where the caller says, the rest holes. */
+		if (size > 0 && size <= 65536)
+			draw_data(e, 0, (uint32_t)size);
 	}
 	return e;
 }

@@ -144,9 +144,13 @@ int step_z_file(struct draw *d, long off_code, const char *size_s)
 		draw_file(d, draw_join(draw_some_dir(d), draw_name(d, "sz")), 0644, size);
 	if (!e)
 		return 0;
-	if (off_code == -1) /* all hole */
+	if (off_code == -1) { /* all hole */
+		e->next = 0;
 		return 1;
+	}
 	uint64_t off = off_code == -2 ? (size > 4096 ? size - 4096 : 0) : (uint64_t)off_code;
+	if (size <= 65536) /* a hole where the dimension wants data */
+		e->next = 0;
 	draw_data(e, off, size < 8192 ? (uint32_t)size : 8192);
 	return 1;
 }

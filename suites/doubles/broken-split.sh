@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Broken: copies the top-level entries named by an unquoted `ls`, which
+# splits names at spaces and drops a leading dash into cp's options (F1).
+. "$(dirname "$0")/lib.sh"
+refuse_special
+mkdir "$STAGE"
+chmod --reference="$SRC" "$STAGE"
+cd "$SRC"
+# shellcheck disable=SC2045,SC2086
+for f in $(ls -A); do
+	cp -a --sparse=always $f "$STAGE"/ 2>/dev/null || true
+done
+drop_skipped "$STAGE"
+mem=$(mem_file)
+if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
+publish
