@@ -20,6 +20,7 @@ struct check_opts {
 	uint64_t seed;     /* --seed S, or drawn */
 	int seed_given;
 	int no_shrink;
+	int fail_fast; /* --fail-fast: stop at the first failing layout */
 	int dimensions; /* --dimensions: print the layout space and exit */
 };
 

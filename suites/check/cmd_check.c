@@ -18,13 +18,14 @@
 static const char usage[] =
 	"usage: snapfork check [--fork-cmd TEMPLATE] [--scratch DIR] [--fork-dir DIR]\n"
 	"                      [--fixture NAME|FILE.tar]... [--junit FILE] [--json FILE] [--keep]\n"
-	"       snapfork check --generate N [--seed S] [--no-shrink] [same options]\n"
+	"       snapfork check --generate N [--seed S] [--no-shrink] [--fail-fast] [same options]\n"
 	"       snapfork check --dimensions\n"
 	"  Extract each fixture, fork it (the reference library, or TEMPLATE run with\n"
 	"  /bin/sh -c, {src} and {dst} replaced by shell-quoted absolute paths) and\n"
 	"  check every rule of CONTRACT.md.  --generate: N snapshot layouts drawn from\n"
 	"  seed S (printed; drawn when not given) instead, each failing rule's first\n"
-	"  layout shrunk to a fixture that reproduces it.  --dimensions: the layout\n"
+	"  layout shrunk to a fixture that reproduces it (--fail-fast: stop at the first\n"
+	"  failing layout).  --dimensions: the layout\n"
 	"  space, as markdown.  Exit 0: every MUST rule holds; 1: one fails; 2: usage\n"
 	"  or setup error.\n";
 
@@ -68,6 +69,9 @@ static int option(int c, struct check_opts *o)
 	case 'n':
 		o->no_shrink = 1;
 		return 0;
+	case 'F':
+		o->fail_fast = 1;
+		return 0;
 	case 'D':
 		o->dimensions = 1;
 		return 0;
@@ -102,6 +106,7 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		{ "generate", required_argument, NULL, 'g' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "no-shrink", no_argument, NULL, 'n' },
+		{ "fail-fast", no_argument, NULL, 'F' },
 		{ "dimensions", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -117,7 +122,7 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		return -2;
 	if (o->generate && o->nfix)
 		return -5;
-	if ((o->seed_given || o->no_shrink) && !o->generate)
+	if ((o->seed_given || o->no_shrink || o->fail_fast) && !o->generate)
 		return -6;
 	return 0;
 }
@@ -141,13 +146,20 @@ static int load_fixtures(const struct check_opts *o, struct fixture **fx, size_t
 	return 0;
 }
 
-/* The refusal row needs a snapshot with a memory: the first raw one. */
+/* The refusal rows need a snapshot with a memory, best one kept in
+ * snapshots/ (the node is planted there, deep in the tree): the first
+ * such raw one, else the first raw one, else the first. */
 static const struct fixture *refusal_base(const struct fixture *fx, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (fx[i].kind && strcmp(fx[i].kind, "raw") == 0)
+	const struct fixture *raw = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!fx[i].kind || strcmp(fx[i].kind, "raw") != 0)
+			continue;
+		if (fx[i].mem_file && strncmp(fx[i].mem_file, "snapshots/", 10) == 0)
 			return &fx[i];
-	return n ? &fx[0] : NULL;
+		raw = raw ? raw : &fx[i];
+	}
+	return raw ? raw : n ? &fx[0] : NULL;
 }
 
 /* The scratch given, or a new one in $TMPDIR (default /var/tmp). */
@@ -206,7 +218,7 @@ static int usage_error(int p)
 					   "--generate needs a count from 1 to 1000000",
 					   "--seed needs a number",
 					   "--generate and --fixture exclude each other",
-					   "--seed and --no-shrink go with --generate" };
+					   "--seed, --no-shrink and --fail-fast go with --generate" };
 	return cli_usage_error("check", why[-p - 1], NULL);
 }
 

@@ -107,10 +107,13 @@ static int run_layouts(const struct check_opts *o, const struct conform_setup *c
 			return r;
 		}
 		note_row(fl, &run->rows[i], i);
-		progress(i + 1, o->generate, fl->count, t0, i + 1 == o->generate);
+		int stop = o->fail_fast && fl->count > 0;
+		progress(i + 1, o->generate, fl->count, t0, i + 1 == o->generate || stop);
+		if (stop)
+			break;
 	}
-	fprintf(stdout, "layouts/s: %.1f (%u layouts in %.1f s)\n",
-		(double)o->generate / (now_s() - t0), o->generate, now_s() - t0);
+	fprintf(stdout, "layouts/s: %.1f (%zu layouts in %.1f s)\n",
+		(double)run->n / (now_s() - t0), run->n, now_s() - t0);
 	return 0;
 }
 
@@ -127,10 +130,12 @@ static void print_summary(const struct conform_run *run)
 		       judge_rule_is_should(rule) ? "SHOULD" : "MUST", k[CONFORM_PASS],
 		       k[CONFORM_FAIL], k[CONFORM_SKIP], k[CONFORM_NA], judge_rule_title(rule));
 	}
+	/* Each failing rule's first layouts in full; the rest are in --json. */
+	unsigned shown[14] = { 0 };
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];
 		for (int rule = 1; rule <= 13; rule++) {
-			if (row->cell[rule] != CONFORM_FAIL)
+			if (row->cell[rule] != CONFORM_FAIL || shown[rule]++ >= 3)
 				continue;
 			const char *d = row->detail[rule] ? row->detail[rule] : "";
 			printf("\n%s F%d %s:\n", row->name, rule,
@@ -142,6 +147,10 @@ static void print_summary(const struct conform_run *run)
 			}
 		}
 	}
+	for (int rule = 1; rule <= 13; rule++)
+		if (shown[rule] > 3)
+			printf("\n(F%d: %u more layouts fail it; every one is in --json)\n", rule,
+			       shown[rule] - 3);
 }
 
 static void print_dimensions(const unsigned char *hit)

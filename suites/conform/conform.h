@@ -65,6 +65,10 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
  * DST and no debris beside it. */
 int conform_refusal(const struct conform_setup *c, const struct fixture *f,
 			struct conform_row *row, char *err, size_t len);
+/* The same with a character device node planted (CONTRACT.md refuses
+ * those too); a skip, with the reason, where mknod is not allowed. */
+int conform_refusal_device(const struct conform_setup *c, const struct fixture *f,
+			   struct conform_row *row, char *err, size_t len);
 void conform_row_free(struct conform_row *row);
 /* 1 if any MUST rule failed in the row. */
 int conform_row_failed(const struct conform_row *row);

@@ -1,11 +1,13 @@
-/* refusal.c - F13 (and F6) on one fixture: a FIFO planted in the
- * snapshot must make the fork fail and leave no DST and no debris. */
+/* refusal.c - F13 (and F6) on one fixture: a FIFO, or a device node,
+ * planted in the snapshot must make the fork fail and leave no DST and no
+ * debris. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "steps.h"
 
@@ -24,11 +26,41 @@ static char *listing(const char *dir)
 	return s;
 }
 
-int conform_refusal(const struct conform_setup *c, const struct fixture *f,
-			struct conform_row *row, char *err, size_t len)
+enum planted { PLANT_FIFO, PLANT_DEVICE };
+
+/* What makes a fork of snap fail, deep in the tree, so a fork has made
+ * much before it meets it: a FIFO, or a character device node.  0, -errno
+ * (err says why), or 1: device nodes cannot be made here (no CAP_MKNOD). */
+static int plant(const struct conform_setup *c, const struct fixture *f, const char *snap,
+		 enum planted what, char *err, size_t len)
+{
+	char node[PATH_MAX + 64];
+	struct stat st;
+	if (f->refused) /* the fixture holds what makes a fork fail */
+		return 0;
+	if (what == PLANT_FIFO && conform_hooks_of(c)->plant)
+		return conform_hooks_of(c)->plant(conform_hooks_of(c)->ctx, snap, err, len);
+	snprintf(node, sizeof node, "%s/snapshots/snapshot-latest", snap);
+	if (stat(node, &st) < 0)
+		snprintf(node, sizeof node, "%s", snap);
+	strncat(node, what == PLANT_FIFO ? "/zz-planted.fifo" : "/zz-planted.dev",
+		sizeof node - strlen(node) - 1);
+	int r = what == PLANT_FIFO ? mkfifo(node, 0600) : mknod(node, S_IFCHR | 0600, makedev(1, 3));
+	if (r == 0)
+		return 0;
+	if (what == PLANT_DEVICE && errno == EPERM)
+		return 1;
+	snprintf(err, len, "%s: %s: %s", node, what == PLANT_FIFO ? "mkfifo" : "mknod",
+		 strerror(errno));
+	return -errno;
+}
+
+static int refusal_row(const struct conform_setup *c, const struct fixture *f,
+		       struct conform_row *row, enum planted what, char *err, size_t len)
 {
 	memset(row, 0, sizeof *row);
-	if (asprintf(&row->name, "refusal:%s", f->name) < 0)
+	if (asprintf(&row->name, "%s:%s", what == PLANT_FIFO ? "refusal" : "refusal-device",
+		     f->name) < 0)
 		return -ENOMEM;
 	char *dir = conform_scratch_dir(c->scratch, "refusal", err, len);
 	char *fdir = c->fork_dir ? conform_scratch_dir(c->fork_dir, "refusal", err, len) : NULL;
@@ -36,26 +68,16 @@ int conform_refusal(const struct conform_setup *c, const struct fixture *f,
 		free(dir);
 		return -EIO;
 	}
-	char snap[PATH_MAX], fork[PATH_MAX], fifo[PATH_MAX + 64];
+	char snap[PATH_MAX], fork[PATH_MAX];
 	snprintf(snap, sizeof snap, "%s/snap", dir);
 	snprintf(fork, sizeof fork, "%s/fork", fdir ? fdir : dir);
 	int r = conform_extract(c, f, dir, snap, err, len);
 	struct judge_state before, after;
-	if (r == 0 && f->refused) {
-		/* The fixture holds what makes a fork fail: nothing to plant. */
-	} else if (r == 0 && conform_hooks_of(c)->plant) {
-		r = conform_hooks_of(c)->plant(conform_hooks_of(c)->ctx, snap, err, len);
-	} else if (r == 0) {
-		/* Deep in the tree, so a fork has made much before it meets it. */
-		struct stat st;
-		snprintf(fifo, sizeof fifo, "%s/snapshots/snapshot-latest", snap);
-		if (stat(fifo, &st) < 0)
-			snprintf(fifo, sizeof fifo, "%s", snap);
-		strncat(fifo, "/zz-planted.fifo", sizeof fifo - strlen(fifo) - 1);
-		if (mkfifo(fifo, 0600) < 0) {
-			snprintf(err, len, "%s: mkfifo: %s", fifo, strerror(errno));
-			r = -errno;
-		}
+	if (r == 0 && (r = plant(c, f, snap, what, err, len)) == 1) {
+		row->cell[13] = CONFORM_SKIP;
+		conform_append(&row->detail[13], "device nodes cannot be made here (mknod needs "
+						 "CAP_MKNOD, as root): not run");
+		r = 2;
 	}
 	if (r == 0)
 		r = judge_state_take(snap, &before, err, len);
@@ -99,6 +121,18 @@ int conform_refusal(const struct conform_setup *c, const struct fixture *f,
 		conform_drop(c, dir);
 	free(dir);
 	free(fdir);
-	return r;
+	return r == 2 ? 0 : r; /* 2: the row is a skip, said in its cell */
+}
+
+int conform_refusal(const struct conform_setup *c, const struct fixture *f,
+		    struct conform_row *row, char *err, size_t len)
+{
+	return refusal_row(c, f, row, PLANT_FIFO, err, len);
+}
+
+int conform_refusal_device(const struct conform_setup *c, const struct fixture *f,
+			   struct conform_row *row, char *err, size_t len)
+{
+	return refusal_row(c, f, row, PLANT_DEVICE, err, len);
 }
 

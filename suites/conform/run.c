@@ -75,17 +75,32 @@ void conform_describe(struct conform_run *run, const char *scratch)
 	}
 }
 
-int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
-		       const struct fixture *fx, size_t n, const struct fixture *refusal)
+/* Row i: a fixture's, then the refusal rows: a FIFO planted, and (unless
+ * the leg plants its own failure) a device node. */
+static int row_of(const struct conform_setup *c, const struct fixture *f, size_t i, size_t n,
+		  struct conform_row *row, char *err, size_t len)
 {
-	size_t total = n + (refusal != NULL);
+	if (i < n && !f->refused)
+		return conform_fixture(c, f, row, err, len);
+	if (i <= n)
+		return conform_refusal(c, f, row, err, len);
+	return conform_refusal_device(c, f, row, err, len);
+}
+
+int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
+			 const struct fixture *fx, size_t n, const struct fixture *refusal)
+{
+	int device = refusal && !(c->hooks && c->hooks->plant);
+	size_t total = n + (refusal != NULL) + (size_t)device;
 	run->rows = calloc(total, sizeof *run->rows);
+	if (!run->rows)
+		return -1;
 	char err[1024];
 	for (size_t i = 0; i < total; i++) {
 		const struct fixture *f = i < n ? &fx[i] : refusal;
-		fprintf(stderr, "check: %s%s ...\n", i < n ? "" : "refusal:", f->name);
-		int r = i < n && !f->refused ? conform_fixture(c, f, &run->rows[i], err, sizeof err)
-			      : conform_refusal(c, f, &run->rows[i], err, sizeof err);
+		fprintf(stderr, "check: %s%s ...\n",
+			i < n ? "" : i == n ? "refusal:" : "refusal-device:", f->name);
+		int r = row_of(c, f, i, n, &run->rows[i], err, sizeof err);
 		run->n = i + 1;
 		if (r < 0) {
 			fprintf(stderr, "snapfork check: %s: setup failed: %s\n", f->name, err);

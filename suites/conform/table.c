@@ -22,14 +22,18 @@ static const char *cell_text(const struct conform_row *row, int rule)
 
 void conform_print_table(FILE *out, const struct conform_run *run)
 {
-	fprintf(out, "%-24s", "fixture");
+	int w = 24; /* the name column: as wide as the longest name */
+	for (size_t i = 0; i < run->n; i++)
+		if ((int)strlen(run->rows[i].name) > w)
+			w = (int)strlen(run->rows[i].name);
+	fprintf(out, "%-*s", w, "fixture");
 	for (int rule = 1; rule <= 13; rule++)
 		fprintf(out, " F%-4d", rule);
 	fprintf(out, " fork\n");
 	unsigned pass = 0, fail = 0, skip = 0, warn = 0;
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];
-		fprintf(out, "%-24s", row->name);
+		fprintf(out, "%-*s", w, row->name);
 		for (int rule = 1; rule <= 13; rule++) {
 			const char *t = cell_text(row, rule);
 			fprintf(out, " %-5s", t);

@@ -4,9 +4,11 @@
 . "$(dirname "$0")/lib.sh"
 refuse_special
 mkdir "$STAGE"
-chmod --reference="$SRC" "$STAGE"
 cp -a --sparse=always "$SRC"/* "$STAGE"/
 drop_skipped "$STAGE"
+# The snapshot directory's mode last (0NNNN: chmod keeps a directory's
+# setgid otherwise), or what is made inside inherits its setgid.
+chmod "$(printf %05d "$(stat -c %a "$SRC")")" "$STAGE"
 mem=$(mem_file)
 if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
 publish

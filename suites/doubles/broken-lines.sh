@@ -4,7 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 refuse_special
 mkdir "$STAGE"
-chmod --reference="$SRC" "$STAGE"
 (cd "$SRC" && find . -mindepth 1 -type d) | while IFS= read -r d; do
 	mkdir -p "$STAGE/$d" 2>/dev/null || true
 done
@@ -12,9 +11,12 @@ done
 	cp -a --sparse=always "$SRC/$f" "$STAGE/$f" 2>/dev/null || true
 done
 (cd "$SRC" && find . -mindepth 1 -type d) | while IFS= read -r d; do
-	chmod --reference="$SRC/$d" "$STAGE/$d" 2>/dev/null || true
+	chmod "$(printf %05d "$(stat -c %a "$SRC/$d")")" "$STAGE/$d" 2>/dev/null || true
 done
 drop_skipped "$STAGE"
+# The snapshot directory's mode last (0NNNN: chmod keeps a directory's
+# setgid otherwise), or what is made inside inherits its setgid.
+chmod "$(printf %05d "$(stat -c %a "$SRC")")" "$STAGE"
 mem=$(mem_file)
 if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
 publish

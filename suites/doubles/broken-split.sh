@@ -4,13 +4,15 @@
 . "$(dirname "$0")/lib.sh"
 refuse_special
 mkdir "$STAGE"
-chmod --reference="$SRC" "$STAGE"
 cd "$SRC"
 # shellcheck disable=SC2045,SC2086
 for f in $(ls -A); do
 	cp -a --sparse=always $f "$STAGE"/ 2>/dev/null || true
 done
 drop_skipped "$STAGE"
+# The snapshot directory's mode last (0NNNN: chmod keeps a directory's
+# setgid otherwise), or what is made inside inherits its setgid.
+chmod "$(printf %05d "$(stat -c %a "$SRC")")" "$STAGE"
 mem=$(mem_file)
 if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
 publish

@@ -29,8 +29,12 @@ int judge_page_cache(const char *fork_mem, const char *other_mem, struct judge_r
 	int a = open(fork_mem, O_RDONLY), b = open(other_mem, O_RDONLY);
 	struct stat st;
 	int r = 0;
-	if (a < 0 || b < 0 || fstat(b, &st) < 0 || st.st_size == 0) {
+	if (a < 0 || b < 0 || fstat(b, &st) < 0) {
 		judge_skip(res, 12, "cannot open both forks' mem-files");
+		goto out;
+	}
+	if (st.st_size == 0) {
+		judge_skip(res, 12, "the mem-file is empty: no page to share or observe");
 		goto out;
 	}
 	struct pages p;

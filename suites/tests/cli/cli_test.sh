@@ -161,7 +161,7 @@ expect 2 "check --bogus" "$SF" check --bogus
 mkdir -p "$T/scr"
 expect 0 "check --junit --json on one fixture" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/c.xml" --json "$T/c.json"
 python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/c.xml" && ok "check --junit writes XML that parses" || bad "check junit"
-jq -e '.ok == true and (.rows | length) == 2' "$T/c.json" >/dev/null && ok "check --json has a row per fixture and the refusal" || bad "check json"
+jq -e '.ok == true and (.rows | length) == 3' "$T/c.json" >/dev/null && ok "check --json has a row per fixture and the two refusals" || bad "check json"
 expect 1 "check a broken fork" "$SF" check --fixture ch-raw --scratch "$T/scr" --fork-cmd "cp -a {src} {dst}" --keep --junit "$T/broken.xml"
 python3 - "$T/broken.xml" <<'PY' && ok "JUnit: a MUST rule is a <failure>, the SHOULD rule F12 a note in <system-out>" || bad "JUnit failure/system-out"
 import sys, xml.dom.minidom as m
@@ -239,7 +239,7 @@ has "$T/err" "$T/bad.json" "the error names the manifest"
 # Fixtures: list, extract, capture and back.
 expect 0 "fixture list" "$SF" fixture list
 has "$T/out" "^ch-zstd  *compressed  *cloud-hypervisor" "fixture list shows kind and layout"
-[ "$(grep -c '^[a-z]' "$T/out")" -eq 9 ] && ok "fixture list shows every fixture" || bad "fixture list count"
+[ "$(grep -c '^[a-z]' "$T/out")" -eq 15 ] && ok "fixture list shows every fixture" || bad "fixture list count"
 expect 0 "fixture extract ch-raw" "$SF" fixture extract ch-raw "$T/fx"
 has "$T/out" "memory-ranges: 1.0 GiB apparent, [0-9.]* KiB allocated" "extract shows the holes"
 [ -S "$T/fx/vsock.sock" ] && ok "extract binds the listed sockets" || bad "socket not bound"

@@ -61,6 +61,6 @@ grep -q "via link" "$T/example.out" || { echo "README example: $(cat "$T/example
 "$T/prefix/bin/snapfork" verify "$T/snap" "$T/fork" >/dev/null
 # The installed CLI finds the installed fixtures, not the source tree's.
 out=$(env -u SNAPFORK_FIXTURES "$T/prefix/bin/snapfork" fixture list | tail -1)
-case $out in *"9 fixtures in $T/prefix/bin/../share/snapfork/fixtures"*) ;; *) echo "installed fixtures not found: $out"; exit 1 ;; esac
+case $out in *"15 fixtures in $T/prefix/bin/../share/snapfork/fixtures"*) ;; *) echo "installed fixtures not found: $out"; exit 1 ;; esac
 "$T/prefix/bin/snapfork" fixture extract qemu-stopped "$T/qs" >/dev/null
 echo "3 passed, 0 failed"
