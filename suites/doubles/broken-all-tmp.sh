@@ -6,6 +6,5 @@ refuse_special
 cp -a --sparse=always "$SRC" "$STAGE"
 drop_skipped "$STAGE"
 find "$STAGE" -type f -name '*.tmp' -delete
-mem=$(mem_file)
-if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
+link_mem "$STAGE"
 publish

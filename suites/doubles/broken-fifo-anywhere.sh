@@ -8,6 +8,5 @@ if find "$SRC" \( -type p -o -type b -o -type c \) -print | grep -q .; then
 fi
 cp -a --sparse=always "$SRC" "$STAGE"
 drop_skipped "$STAGE"
-mem=$(mem_file)
-if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
+link_mem "$STAGE"
 publish

@@ -10,6 +10,5 @@ drop_skipped "$STAGE"
 	rm -f "$STAGE/$f"
 	ln "$SRC/$f" "$STAGE/$f"
 done
-mem=$(mem_file)
-if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
+link_mem "$STAGE"
 publish

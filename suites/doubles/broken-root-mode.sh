@@ -6,6 +6,5 @@ refuse_special
 mkdir -m 0755 "$STAGE"
 find "$SRC" -mindepth 1 -maxdepth 1 -exec cp -a --sparse=always {} "$STAGE"/ \;
 drop_skipped "$STAGE"
-mem=$(mem_file)
-if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
+link_mem "$STAGE"
 publish

@@ -13,6 +13,5 @@ drop_skipped "$STAGE"
 # The snapshot directory's mode last (0NNNN: chmod keeps a directory's
 # setgid otherwise), or what is made inside inherits its setgid.
 chmod "$(printf %05d "$(stat -c %a "$SRC")")" "$STAGE"
-mem=$(mem_file)
-if [ -n "$mem" ]; then rm -f "$STAGE/$mem"; ln "$SRC/$mem" "$STAGE/$mem"; fi
+link_mem "$STAGE"
 publish

@@ -5,9 +5,5 @@
 refuse_special
 cp -a --sparse=always "$SRC" "$STAGE"
 drop_skipped "$STAGE"
-mem=$(mem_file)
-if [ -n "$mem" ]; then
-	rm -f "$STAGE/$mem"
-	ln "$SRC/$mem" "$STAGE/$mem"
-fi
+link_mem "$STAGE"
 publish

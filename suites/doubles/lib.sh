@@ -32,6 +32,16 @@ drop_skipped() {
 	find "$1" -type f \( -name '*.lz4.tmp' -o -name '*.zst.tmp' \) -delete
 }
 
+# Replace the copy of the raw mem-file in $1 by a hardlink to the snapshot's.
+link_mem() {
+	local mem
+	mem=$(mem_file)
+	if [ -n "$mem" ]; then
+		rm -f "$1/$mem"
+		ln "$SRC/$mem" "$1/$mem"
+	fi
+}
+
 publish() {
 	mv -T -n "$STAGE" "$DST"
 	[ ! -e "$STAGE" ] || { echo "DST appeared meanwhile" >&2; exit 1; }

@@ -8,9 +8,5 @@ mkdir "$STAGE"
 (cd "$SRC" && tar --sparse --format=posix --warning=no-file-ignored -cf - .) |
 	(cd "$STAGE" && tar --same-permissions --same-owner -xf -)
 drop_skipped "$STAGE"
-mem=$(mem_file)
-if [ -n "$mem" ]; then
-	rm -f "$STAGE/$mem"
-	ln "$SRC/$mem" "$STAGE/$mem"
-fi
+link_mem "$STAGE"
 publish

@@ -29,6 +29,8 @@ void draw_data(struct layout_entry *e, uint64_t off, uint32_t len);
 struct layout_entry *draw_symlink(struct draw *d, const char *path, const char *target);
 /* Every missing directory of path (mode 0755), path included. */
 void draw_dirs(struct draw *d, const char *path);
+/* The same for the directory path lies in. */
+void draw_parent_dirs(struct draw *d, const char *path);
 /* The entry at path, or NULL. */
 struct layout_entry *draw_find(struct draw *d, const char *path);
 /* A directory of the layout ("" for the root), drawn among those not

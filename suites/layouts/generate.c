@@ -131,6 +131,16 @@ void draw_dirs(struct draw *d, const char *path)
 	free(p);
 }
 
+void draw_parent_dirs(struct draw *d, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash) {
+		char parent[4096];
+		snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
+		draw_dirs(d, parent);
+	}
+}
+
 const char *draw_join(const char *parent, const char *name)
 {
 	static char buf[8][8192];
@@ -178,12 +188,7 @@ int draw_raw_mem(struct draw *d, const char *path, uint64_t size)
 {
 	if (d->kind_set)
 		return 0;
-	const char *slash = strrchr(path, '/');
-	if (slash) {
-		char parent[256];
-		snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
-		draw_dirs(d, parent);
-	}
+	draw_parent_dirs(d, path);
 	struct layout_entry *e = draw_file(d, path, 0600, size);
 	if (!e)
 		return 0;
@@ -203,12 +208,7 @@ int draw_compressed_mem(struct draw *d, const char *path, enum layout_codec code
 	snprintf(name, sizeof name, "%s%s", path, codec == LC_ZSTD ? ".zst" : ".lz4");
 	if (d->kind_set)
 		return 0;
-	const char *slash = strrchr(path, '/');
-	if (slash) {
-		char parent[256];
-		snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
-		draw_dirs(d, parent);
-	}
+	draw_parent_dirs(d, path);
 	/* The raw content is small: the judge decompresses it for F9. */
 	struct layout_entry *e = draw_file(d, name, 0600, 256 * 1024);
 	if (!e)

@@ -117,12 +117,7 @@ int step_n_long(struct draw *d, long is_dir, const char *s)
 /* A name the contract gives meaning to, as a type, at a path. */
 int step_n_special(struct draw *d, long type, const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	if (slash) {
-		char parent[256];
-		snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
-		draw_dirs(d, parent);
-	}
+	draw_parent_dirs(d, path);
 	if (type == LT_DIR) {
 		struct layout_entry *e = draw_entry(d, path, LT_DIR, 0755);
 		if (e)
