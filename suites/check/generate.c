@@ -51,9 +51,9 @@ struct failures {
 	unsigned count;
 };
 
-/* A failing row keeps its trees only if it is the first to fail a rule:
- * 200 kept trees help nobody. */
-static void note_row(struct failures *fl, struct conform_row *row, unsigned i)
+/* A failing row keeps its trees only if it is the first to fail a rule
+ * (200 kept trees help nobody), unless --keep asked for every row's. */
+static void note_row(struct failures *fl, struct conform_row *row, unsigned i, int keep)
 {
 	int first = 0;
 	for (int rule = 1; rule <= 13; rule++)
@@ -63,7 +63,7 @@ static void note_row(struct failures *fl, struct conform_row *row, unsigned i)
 			first = 1;
 		}
 	fl->count += (unsigned)conform_row_failed(row);
-	if (row->kept && !first) {
+	if (row->kept && !first && !keep) {
 		judge_remove_tree(row->kept);
 		free(row->kept);
 		row->kept = NULL;
@@ -106,7 +106,7 @@ static int run_layouts(const struct check_opts *o, const struct conform_setup *c
 			fprintf(stderr, "\nsnapfork check: %s: setup failed: %s\n", name, err);
 			return r;
 		}
-		note_row(fl, &run->rows[i], i);
+		note_row(fl, &run->rows[i], i, o->keep);
 		int stop = o->fail_fast && fl->count > 0;
 		progress(i + 1, o->generate, fl->count, t0, i + 1 == o->generate || stop);
 		if (stop)

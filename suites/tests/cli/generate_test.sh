@@ -12,7 +12,7 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	S=$(mktemp -d /dev/shm/snapfork-gen.XXXXXX)
 	trap 'rm -rf "$S"; chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 fi
-mkdir -p "$S"/{lib,again,again2,fresh,broken,repro,repro-lib}
+mkdir -p "$S"/{lib,again,again2,fresh,broken,repro,repro-lib,keep}
 
 "$SF" check --generate 200 --seed 7 --scratch "$S/lib" --junit "$T/g.xml" --json "$T/g.json" >"$T/out" 2>"$T/err"
 rc=$?
@@ -38,6 +38,10 @@ strip() { jq -c '[.rows[] | {fixture, rules: (.rules | map_values(.result))}]' "
 # Without --seed a fresh one is drawn and printed.
 "$SF" check --generate 3 --scratch "$S/fresh" >"$T/out" 2>&1
 grep -q '^snapfork check: seed [0-9][0-9]* (--generate 3 --seed [0-9]*)' "$T/out" && ok "a drawn seed is printed with its command" || bad "no drawn seed"
+
+# --keep keeps every layout's trees (else only a failing rule's first).
+"$SF" check --generate 4 --seed 3 --keep --scratch "$S/keep" >/dev/null 2>&1
+[ "$(ls "$S/keep" | wc -l)" -eq 4 ] && ok "--keep keeps the trees of every layout" || bad "--keep kept $(ls "$S/keep" | wc -l) of 4"
 
 # A broken fork: caught, shrunk, and the fixture reproduces it.
 "$SF" check --generate 200 --seed 1 --fork-cmd "$D/broken-lines.sh {src} {dst}" --scratch "$S/broken" >"$T/out" 2>"$T/err"
