@@ -1,6 +1,7 @@
 /* build.c - a layout made real: every entry created fd-relative below the
  * new directory, sparse files with data only in their extents (a 1 TiB
- * file costs a few pages), modes set last, deepest first. */
+ * file costs a few pages), modes set last, deepest first; sockets bound
+ * as fixture extraction binds them (fixture_bind_socket). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -8,12 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "layout.h"
 
 /* The content of e at [off, off + len): a pattern of its seed. */
@@ -87,31 +87,6 @@ static int make_file(int root, const struct layout_entry *e)
 	return r;
 }
 
-/* A unix socket bound at path below root, through /proc/self/fd: the
- * full path may be longer than sun_path's 108 bytes. */
-static int make_socket(int root, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char parent[4096];
-	snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - path) : 1,
-		 slash ? path : ".");
-	int dir = openat(root, parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir < 0)
-		return -errno;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dir,
-			 slash ? slash + 1 : path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 0;
-	if (n >= (int)sizeof sa.sun_path)
-		r = -ENAMETOOLONG;
-	else if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	close(dir);
-	return r;
-}
-
 static int make_entry(int root, const struct layout_entry *e)
 {
 	switch (e->type) {
@@ -123,8 +98,10 @@ static int make_entry(int root, const struct layout_entry *e)
 		return symlinkat(e->target, root, e->path) < 0 ? -errno : 0;
 	case LT_HARDLINK:
 		return linkat(root, e->target, root, e->path, 0) < 0 ? -errno : 0;
-	case LT_SOCK:
-		return make_socket(root, e->path);
+	case LT_SOCK: {
+		char err[512]; /* the caller words its own error from the errno */
+		return fixture_bind_socket(root, e->path, err, sizeof err);
+	}
 	case LT_FIFO:
 		return mkfifoat(root, e->path, 0600) < 0 ? -errno : 0;
 	case LT_CHR:
