@@ -239,20 +239,34 @@ struct f8_args {
 	int empty_ok;  /* the snapshot's raw mem-file is empty: so may the fork's be */
 };
 
-static int empty_f8(const struct f8_args *a, int fd, const struct stat *before)
+/* Tell the parent the fork's mem-file is held, and wait while it deletes
+ * the snapshot; 0, or -1 when the parent is gone. */
+static int wait_for_deletion(void)
 {
 	char c = 'r';
+	return write(child_ready_fd, &c, 1) == 1 && read(child_go_fd, &c, 1) == 1 ? 0 : -1;
+}
+
+/* A shared inode loses exactly the snapshot's names for it. */
+static void links_went(const struct f8_args *a, const struct stat *before, const struct stat *after)
+{
+	if (a->shared && after->st_nlink != before->st_nlink - a->names)
+		say(8, "st_nlink: expected %llu once the snapshot's links went, found %llu",
+		    (unsigned long long)(before->st_nlink - a->names),
+		    (unsigned long long)after->st_nlink);
+}
+
+static int empty_f8(const struct f8_args *a, int fd, const struct stat *before)
+{
 	struct stat after;
-	if (write(child_ready_fd, &c, 1) != 1 || read(child_go_fd, &c, 1) != 1)
+	if (wait_for_deletion() < 0)
 		return say(8, "lost the parent"), 0;
 	if (!a->empty_ok)
 		say(8, "the fork's mem-file is empty: no memory to restore");
 	else if (fstat(fd, &after) < 0 || after.st_size != 0)
 		say(8, "the fork's empty mem-file changed when the snapshot was deleted");
-	else if (a->shared && after.st_nlink != before->st_nlink - a->names)
-		say(8, "st_nlink: expected %llu once the snapshot's links went, found %llu",
-		    (unsigned long long)(before->st_nlink - a->names),
-		    (unsigned long long)after.st_nlink);
+	else
+		links_went(a, before, &after);
 	return 0;
 }
 
@@ -275,15 +289,12 @@ static int child_f8(void *arg)
 	for (size_t i = 0; i < p.n; i++)
 		memcpy(orig + i * (size_t)p.ps, map + p.off[i], (size_t)p.ps);
 	/* Mapped and read: now the parent deletes the snapshot. */
-	char c = 'r';
-	if (write(child_ready_fd, &c, 1) != 1 || read(child_go_fd, &c, 1) != 1)
+	if (wait_for_deletion() < 0)
 		return say(8, "lost the parent"), 0;
 	same_pages(&p, orig, map, -1, 8, "the fork's mapping after the snapshot was deleted");
 	same_pages(&p, orig, NULL, fd, 8, "the fork's mem-file after the snapshot was deleted");
-	if (fstat(fd, &after) == 0 && a->shared && after.st_nlink != before.st_nlink - a->names)
-		say(8, "st_nlink: expected %llu once the snapshot's links went, found %llu",
-		    (unsigned long long)(before.st_nlink - a->names),
-		    (unsigned long long)after.st_nlink);
+	if (fstat(fd, &after) == 0)
+		links_went(a, &before, &after);
 	return 0;
 }
 
