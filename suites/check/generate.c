@@ -137,14 +137,9 @@ static void print_summary(const struct conform_run *run)
 		for (int rule = 1; rule <= 13; rule++) {
 			if (row->cell[rule] != CONFORM_FAIL || shown[rule]++ >= 3)
 				continue;
-			const char *d = row->detail[rule] ? row->detail[rule] : "";
 			printf("\n%s F%d %s:\n", row->name, rule,
 			       judge_rule_is_should(rule) ? "warn" : "FAIL");
-			for (int lines = 0; *d && lines < 4; lines++) {
-				int n = (int)strcspn(d, "\n");
-				printf("  %.*s\n", n, d);
-				d += n + (d[n] == '\n');
-			}
+			conform_print_detail(stdout, row->detail[rule], 4);
 		}
 	}
 	for (int rule = 1; rule <= 13; rule++)

@@ -106,6 +106,9 @@ int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
 int conform_run_failed(const struct conform_run *run);
 void conform_run_free(struct conform_run *run);
 
+/* A cell's detail (violations or a skip's reason), its first max_lines
+ * lines, each indented by two spaces. */
+void conform_print_detail(FILE *out, const char *detail, int max_lines);
 /* The table of rows x rules, then every FAIL, warning and skip. */
 void conform_print_table(FILE *out, const struct conform_run *run);
 int conform_write_junit(const struct conform_run *run, const char *path);

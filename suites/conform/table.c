@@ -20,6 +20,16 @@ static const char *cell_text(const struct conform_row *row, int rule)
 	}
 }
 
+void conform_print_detail(FILE *out, const char *detail, int max_lines)
+{
+	const char *d = detail ? detail : "";
+	for (int lines = 0; *d && lines < max_lines; lines++) {
+		int n = (int)strcspn(d, "\n");
+		fprintf(out, "  %.*s\n", n, d);
+		d += n + (d[n] == '\n');
+	}
+}
+
 void conform_print_table(FILE *out, const struct conform_run *run)
 {
 	int w = 24; /* the name column: as wide as the longest name */
@@ -50,16 +60,9 @@ void conform_print_table(FILE *out, const struct conform_run *run)
 		for (int rule = 1; rule <= 13; rule++) {
 			if (row->cell[rule] != CONFORM_FAIL && row->cell[rule] != CONFORM_SKIP)
 				continue;
-			const char *d = row->detail[rule] ? row->detail[rule] : "";
 			fprintf(out, "\n%s F%d %s (%s %s):\n", row->name, rule, cell_text(row, rule),
 			       judge_rule_is_should(rule) ? "SHOULD" : "MUST", judge_rule_title(rule));
-			int lines = 0;
-			for (const char *p = d; *p && lines < 8; lines++) {
-				const char *nl = strchr(p, '\n');
-				int n = nl ? (int)(nl - p) : (int)strlen(p);
-				fprintf(out, "  %.*s\n", n, p);
-				p += n + (nl ? 1 : 0);
-			}
+			conform_print_detail(out, row->detail[rule], 8);
 		}
 		if (conform_row_failed(row) || row->kept) {
 			const char *fx =
