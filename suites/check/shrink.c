@@ -158,10 +158,11 @@ static int plain_mode(struct layout *l, size_t i)
 /* Is path a name others depend on (a directory's, a link's target)? */
 static int depended_on(const struct layout *l, size_t i)
 {
+	/* Paths are unique: under() of another entry means below this one. */
 	const char *p = l->e[i].path;
 	for (size_t k = 0; k < l->n; k++)
 		if (k != i && !l->e[k].gone &&
-		    ((strncmp(l->e[k].path, p, strlen(p)) == 0 && l->e[k].path[strlen(p)] == '/') ||
+		    (under(l->e[k].path, p) ||
 		     (l->e[k].type == LT_HARDLINK && strcmp(l->e[k].target, p) == 0)))
 			return 1;
 	return 0;
