@@ -16,5 +16,7 @@ int cmd_fixture(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 /* suites/matrix: the conformance check on each filesystem leg. */
 int cmd_matrix(int argc, char **argv);
+/* suites/vm: forks restored by a real hypervisor (QEMU). */
+int cmd_vmcheck(int argc, char **argv);
 
 #endif

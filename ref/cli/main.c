@@ -24,6 +24,10 @@ static const char usage[] =
 	"  matrix [--legs LIST] [--fork-cmd TEMPLATE] [--junit FILE] [--artifacts DIR]\n"
 	"                      as root: check on fresh ext4, xfs, btrfs, tmpfs, overlayfs\n"
 	"                      and under each forced fallback\n"
+	"  vmcheck [--fork-cmd TEMPLATE] [--forks N] [--kernel PATH --initrd PATH]\n"
+	"          [--mem MIB] [--rounds LIST] [--junit FILE] [--json FILE] [--keep]\n"
+	"                      QEMU restores forks of a real guest's snapshot, several\n"
+	"                      at once; the rules and negative controls\n"
 	"  probe [--json] DIR  what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
 	"  fixture list        the bundled fixture snapshots\n"
@@ -57,7 +61,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "fork", cmd_fork },       { "verify", cmd_verify },   { "probe", cmd_probe },
 		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture }, { "check", cmd_check },
-		{ "matrix", cmd_matrix },
+		{ "matrix", cmd_matrix },   { "vmcheck", cmd_vmcheck },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);

@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "conform.h"
 
-static void xml_text(FILE *f, const char *s)
+void conform_xml_text(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -35,7 +35,7 @@ static void xml_text(FILE *f, const char *s)
 static void property(FILE *f, const char *name, const char *value)
 {
 	fprintf(f, "      <property name=\"%s\" value=\"", name);
-	xml_text(f, value);
+	conform_xml_text(f, value);
 	fputs("\"/>\n", f);
 }
 
@@ -51,7 +51,7 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 			skipped += c == CONFORM_SKIP;
 		}
 	fputs("  <testsuite name=\"", f);
-	xml_text(f, suite);
+	conform_xml_text(f, suite);
 	fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", tests, failures, skipped);
 	fputs("    <properties>\n", f);
 	property(f, "kernel", run->kernel);
@@ -71,7 +71,7 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 			if (row->cell[rule] == CONFORM_NA)
 				continue;
 			fputs("    <testcase classname=\"", f);
-			xml_text(f, row->name);
+			conform_xml_text(f, row->name);
 			fprintf(f, "\" name=\"F%d %s %s\" time=\"%.3f\"", rule,
 				judge_rule_is_should(rule) ? "SHOULD" : "MUST", judge_rule_title(rule),
 				rule == 1 ? row->fork_ms / 1000 : 0.0);
@@ -83,7 +83,7 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 			fputs(">\n", f);
 			if (row->cell[rule] == CONFORM_SKIP) {
 				fputs("      <skipped message=\"", f);
-				xml_text(f, d);
+				conform_xml_text(f, d);
 				fputs("\"/>\n", f);
 			} else {
 				/* A SHOULD failure is a warning: reported, not failed. */
@@ -91,7 +91,7 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 					      ? "      <system-out>warning: "
 					      : "      <failure message=\"violation\">",
 				      f);
-				xml_text(f, d);
+				conform_xml_text(f, d);
 				fputs(judge_rule_is_should(rule) ? "</system-out>\n" : "</failure>\n",
 				      f);
 			}

@@ -110,6 +110,9 @@ int judge_state_take(const char *dir, struct judge_state *s, char *err, size_t l
 void judge_state_compare(const struct judge_state *before, const struct judge_state *after,
 		       struct judge_result *res);
 void judge_state_free(struct judge_state *s);
+/* Keep only the regular files (and a root that compares equal to any
+ * other state's, so filter both sides). */
+void judge_state_files_only(struct judge_state *s);
 
 /* F7: in a child process, write a pattern through a MAP_PRIVATE mapping
  * of fork_mem (data pages and hole pages) and check that the file (pread,

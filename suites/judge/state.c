@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "judge.h"
@@ -144,6 +145,26 @@ void judge_state_compare(const struct judge_state *a, const struct judge_state *
 	for (size_t i = 1; i < b->n; i++)
 		if (a->n < 2 || !bsearch(&b->e[i], a->e + 1, a->n - 1, sizeof *a->e, by_rel))
 			judge_fail(res, 6, b->e[i].rel, "added to the snapshot");
+}
+
+void judge_state_files_only(struct judge_state *s)
+{
+	size_t k = 1;
+	for (size_t i = 1; i < s->n; i++) {
+		if (S_ISREG(s->e[i].mode)) {
+			s->e[k++] = s->e[i];
+			continue;
+		}
+		free(s->e[i].rel);
+		free(s->e[i].target);
+	}
+	if (s->n > 0) {
+		/* The root is not compared: equal in every state. */
+		s->e[0].mode = 0;
+		s->e[0].uid = s->e[0].gid = 0;
+		s->e[0].mtim = (struct timespec){ 0, 0 };
+	}
+	s->n = s->n ? k : 0;
 }
 
 void judge_state_free(struct judge_state *s)

@@ -1,6 +1,4 @@
 /* testtree.c - see testtree.h. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "judge.h"
 #include "testtree.h"
 
@@ -133,37 +132,10 @@ void tt_fifo(const char *root, const char *rel)
 
 void tt_compress(const char *root, const char *raw_rel, const char *out_rel, int zstd)
 {
-	const char *in = tt_p(root, raw_rel), *out = tt_p(root, out_rel);
-	int fd = open(in, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		DIE("%s: %s", in, strerror(errno));
-	struct archive *a = archive_write_new();
-	if (zstd)
-		archive_write_add_filter_zstd(a);
-	else
-		archive_write_add_filter_lz4(a);
-	archive_write_set_format_raw(a);
-	/* The zstd and lz4 filters pad nothing: the file is the bare frame. */
-	archive_write_set_bytes_in_last_block(a, 1);
-	if (archive_write_open_filename(a, out) != ARCHIVE_OK)
-		DIE("%s: %s", out, archive_error_string(a));
-	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, "data");
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_size(e, st.st_size);
-	if (archive_write_header(a, e) != ARCHIVE_OK)
-		DIE("%s: %s", out, archive_error_string(a));
-	static char buf[1 << 16];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		if (archive_write_data(a, buf, (size_t)n) != n)
-			DIE("%s: %s", out, archive_error_string(a));
-	archive_entry_free(e);
-	if (archive_write_close(a) != ARCHIVE_OK)
-		DIE("%s: %s", out, archive_error_string(a));
-	archive_write_free(a);
-	close(fd);
+	char in[4096], err[900];
+	snprintf(in, sizeof in, "%s", tt_p(root, raw_rel));
+	if (fixture_compress(in, tt_p(root, out_rel), zstd, err, sizeof err) < 0)
+		DIE("%s", err);
 }
 
 void tt_snapshot(const char *root, const char *mem_rel, off_t mem_size)

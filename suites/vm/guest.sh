@@ -33,6 +33,8 @@ rm -rf kernel busybox
 dpkg -x "$kdeb" kernel
 dpkg -x "$bdeb" busybox
 cp kernel/boot/vmlinuz-* "$out/vmlinuz"
+# What snapfork vmcheck reports as the guest's kernel.
+echo "$(basename "$kdeb" .deb)" >"$out/vmlinuz.txt"
 
 root=$(mktemp -d "$out/initrd.XXXXXX")
 trap 'rm -rf "$root"' EXIT

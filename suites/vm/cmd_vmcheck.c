@@ -1,0 +1,337 @@
+/* cmd_vmcheck.c - `snapfork vmcheck`: boot a template guest under QEMU
+ * (TCG), save it as a VM manager's snapshot, fork it with the library or
+ * a command, restore the forks at once and judge (vmcheck.h).  Rounds:
+ * the mem-file linked, copied (forks on another filesystem) and a
+ * compressed-only snapshot; then the negative controls, every run. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "forkcmd.h"
+#include "judge.h"
+#include "vmcheck.h"
+
+struct opts {
+	const char *tmpl, *kernel, *initrd, *junit, *json, *work, *copy_dir, *qemu, *rounds;
+	unsigned forks, mem;
+	int keep;
+};
+
+static const char usage[] =
+	"usage: snapfork vmcheck [--fork-cmd TEMPLATE] [--forks N] [--kernel PATH --initrd PATH]\n"
+	"                        [--mem MIB] [--rounds link,copy,compressed] [--work DIR]\n"
+	"                        [--fork-dir DIR] [--qemu PATH] [--junit FILE] [--json FILE] [--keep]\n";
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "fork-cmd", required_argument, NULL, 'c' }, { "forks", required_argument, NULL, 'n' },
+		{ "kernel", required_argument, NULL, 'k' },   { "initrd", required_argument, NULL, 'i' },
+		{ "mem", required_argument, NULL, 'm' },      { "rounds", required_argument, NULL, 'r' },
+		{ "work", required_argument, NULL, 'w' },     { "fork-dir", required_argument, NULL, 'd' },
+		{ "qemu", required_argument, NULL, 'q' },     { "junit", required_argument, NULL, 'j' },
+		{ "json", required_argument, NULL, 'J' },     { "keep", no_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->tmpl = optarg; break;
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'r': o->rounds = optarg; break;
+		case 'w': o->work = optarg; break;
+		case 'd': o->copy_dir = optarg; break;
+		case 'q': o->qemu = optarg; break;
+		case 'j': o->junit = optarg; break;
+		case 'J': o->json = optarg; break;
+		case 'K': o->keep = 1; break;
+		case 'n':
+		case 'm': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v == 0 || (c == 'n' && v > VM_MAX_FORKS) || v > 65536)
+				return cli_usage_error("vmcheck", c == 'n' ? "--forks takes 1 to 8"
+									  : "--mem takes MiB",
+						       optarg);
+			*(c == 'n' ? &o->forks : &o->mem) = (unsigned)v;
+			break;
+		}
+		case 'h': fputs(usage, stdout); return -1;
+		default: return cli_usage_error("vmcheck", "unknown option", NULL);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("vmcheck", "unexpected argument", argv[optind]);
+	if (o->tmpl && !forkcmd_template_ok(o->tmpl))
+		return cli_usage_error("vmcheck", "the fork command must name {src} and {dst}", o->tmpl);
+	if (!o->kernel != !o->initrd)
+		return cli_usage_error("vmcheck", "--kernel and --initrd go together", NULL);
+	return 0;
+}
+
+/* The guest (guest.sh's output in the build tree unless given), QEMU. */
+static int find_guest(const struct opts *o, struct vm_cfg *c, struct vm_run *run, char *kpath,
+		      char *ipath, size_t len)
+{
+	snprintf(kpath, len, "%s", o->kernel ? o->kernel : SNAPFORK_GUEST_DIR "/vmlinuz");
+	snprintf(ipath, len, "%s", o->initrd ? o->initrd : SNAPFORK_GUEST_DIR "/initrd.img");
+	const char *paths[] = { kpath, ipath };
+	for (int i = 0; i < 2; i++)
+		if (access(paths[i], R_OK) < 0) {
+			snprintf(run->setup_error, sizeof run->setup_error,
+				 "%s: %s: no guest %s (make one with `suites/vm/guest.sh %s`, "
+				 "which `suites/run test` runs, or give --kernel and --initrd)",
+				 paths[i], strerror(errno), i ? "initramfs" : "kernel",
+				 SNAPFORK_GUEST_DIR);
+			return -1;
+		}
+	c->guest.kernel = kpath;
+	c->guest.initrd = ipath;
+	c->guest.qemu = o->qemu ? o->qemu : "qemu-system-x86_64";
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "'%s' --version 2>/dev/null", c->guest.qemu);
+	FILE *p = strchr(c->guest.qemu, '\'') ? NULL : popen(cmd, "r");
+	if (!p || !fgets(run->qemu_version, sizeof run->qemu_version, p) ||
+	    !strstr(run->qemu_version, "QEMU")) {
+		snprintf(run->setup_error, sizeof run->setup_error,
+			 "%s: QEMU not found or not runnable (Debian: apt-get install qemu-system-x86)",
+			 c->guest.qemu);
+		run->qemu_version[0] = '\0';
+	}
+	if (p)
+		pclose(p);
+	run->qemu_version[strcspn(run->qemu_version, "\n")] = '\0';
+	char desc[4300];
+	snprintf(desc, sizeof desc, "%s.txt", kpath);
+	FILE *d = fopen(desc, "r");
+	if (!d || !fgets(run->t.kernel_desc, sizeof run->t.kernel_desc, d))
+		snprintf(run->t.kernel_desc, sizeof run->t.kernel_desc, "%s", kpath);
+	if (d)
+		fclose(d);
+	run->t.kernel_desc[strcspn(run->t.kernel_desc, "\n")] = '\0';
+	return run->setup_error[0] ? -1 : 0;
+}
+
+static int wants(const struct opts *o, const char *round)
+{
+	if (!o->rounds)
+		return 1;
+	size_t n = strlen(round);
+	for (const char *p = o->rounds; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strncmp(p, round, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+struct plan {
+	const char *name, *what;
+	int compressed, copy, expect;
+	struct vm_sabotage sab;
+};
+
+static const struct plan plans[] = {
+	{ "compressed", "compressed-only snapshot (memory.zst): the fork must write a raw mem-file",
+	  1, 0, -1, { 0, NULL } },
+	{ "copy", "forks on another filesystem: the mem-file is a copy", 0, 1, -1, { 0, NULL } },
+	{ "link", "snapshot and forks on one filesystem: the mem-file is linked", 0, 0, -1,
+	  { 0, NULL } },
+	{ "control:truncated", "a fork whose mem-file is half the RAM size must not resume", 0, 0,
+	  VR_RESUME, { 0, vm_spoil_truncate } },
+	{ "control:foreign-state",
+	  "a fork with the state of another boot of the guest must not resume", 0, 0, VR_RESUME,
+	  { 0, vm_spoil_foreign } },
+	{ "control:map-shared",
+	  "a fork restored share=on (MAP_SHARED) writes into the snapshot's mem-file", 0, 0,
+	  VR_INTACT, { 1, NULL } },
+};
+#define NPLANS (sizeof plans / sizeof plans[0])
+
+/* Each row's own snapshot, derived from the template's before any round
+ * deletes one. */
+static int derive_all(const struct vm_cfg *c, const struct vm_snap *tmpl, struct vm_snap *s,
+		      char *err, size_t len)
+{
+	for (size_t i = 0; i < NPLANS; i++) {
+		s[i] = (struct vm_snap){ "", VM_MEM_REL, plans[i].compressed ? VM_ZST_REL : NULL,
+					 VM_STATE_REL };
+		snprintf(s[i].dir, sizeof s[i].dir, "%s/snap-%zu", c->work, i + 1);
+		int r = vm_snap_derive(tmpl, &s[i], err, len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The copy round's forks: --fork-dir, else /dev/shm when that is another
+ * filesystem than the work directory.  "" (and why) when there is none. */
+static void copy_place(const struct opts *o, const char *work, char *out, size_t len,
+		       char *why, size_t wlen)
+{
+	const char *base = o->copy_dir ? o->copy_dir : "/dev/shm";
+	struct stat a, b;
+	out[0] = '\0';
+	if (stat(work, &a) < 0 || stat(base, &b) < 0) {
+		snprintf(why, wlen, "%s: %s", base, strerror(errno));
+		return;
+	}
+	if (a.st_dev == b.st_dev) {
+		snprintf(why, wlen, "%s is on the work directory's filesystem: give --fork-dir on "
+				    "another one", base);
+		return;
+	}
+	snprintf(out, len, "%s/snapfork-vmcheck-XXXXXX", base);
+	if (!mkdtemp(out)) {
+		snprintf(why, wlen, "%s: %s", out, strerror(errno));
+		out[0] = '\0';
+	}
+}
+
+static void run_rows(const struct opts *o, const struct vm_cfg *c, const struct vm_snap *s,
+		     struct vm_run *run)
+{
+	char copy[4200], why[4400] = "", forks[4400];
+	copy_place(o, c->work, copy, sizeof copy, why, sizeof why);
+	struct vm_cfg ref = *c;
+	ref.fork = conform_fork_ref; /* a control sabotages a known-good fork */
+	for (size_t i = 0; i < NPLANS && !vm_interrupted(); i++) {
+		const struct plan *p = &plans[i];
+		if (p->expect < 0 && !wants(o, p->name))
+			continue;
+		struct vm_row *row = &run->rows[run->n++];
+		snprintf(row->name, sizeof row->name, "%s", p->name);
+		snprintf(row->what, sizeof row->what, "%s", p->what);
+		row->expect = p->expect;
+		if (p->copy && !copy[0]) {
+			for (int r = 0; r < VR_N; r++)
+				vm_cell(row, r, CONFORM_SKIP, "no second filesystem: %s", why);
+			continue;
+		}
+		snprintf(forks, sizeof forks, "%s/forks-%s", p->copy ? copy : c->work,
+			 p->expect < 0 ? p->name : p->name + 8);
+		fprintf(stderr, "vmcheck: %s ...\n", row->name);
+		vm_round(p->expect < 0 ? c : &ref, &run->t, &s[i], forks,
+			 p->expect < 0 && !p->sab.share && !p->sab.spoil ? NULL : &p->sab, row);
+		if (!o->keep)
+			judge_remove_tree(forks);
+	}
+	if (copy[0] && !o->keep)
+		judge_remove_tree(copy);
+}
+
+static int verdict(const struct vm_run *run)
+{
+	int failed = 0, blind = 0;
+	for (size_t i = 0; i < run->n; i++) {
+		failed |= run->rows[i].expect < 0 && vm_row_failed(&run->rows[i]);
+		blind |= run->rows[i].expect >= 0 && !vm_row_detected(&run->rows[i]);
+	}
+	if (blind)
+		printf("\nsnapfork vmcheck: a negative control was NOT DETECTED: this run cannot "
+		       "see what it checks (exit 3)\n");
+	else if (failed)
+		printf("\nsnapfork vmcheck: FAIL: a fork failed a rule (exit 1)\n");
+	else
+		printf("\nsnapfork vmcheck: PASS, every control detected\n");
+	return blind ? 3 : failed ? EXIT_FAIL : EXIT_OK;
+}
+
+static int reports(const struct opts *o, struct vm_run *run, int rc)
+{
+	int w;
+	if (o->junit && (w = vm_write_junit(run, o->junit)) < 0) {
+		cli_error("vmcheck", o->junit, "cannot write JUnit XML", w);
+		rc = rc ? rc : EXIT_FAIL;
+	}
+	if (o->json && (w = vm_write_json(run, o->json)) < 0) {
+		cli_error("vmcheck", o->json, "cannot write JSON", w);
+		rc = rc ? rc : EXIT_FAIL;
+	}
+	return rc;
+}
+
+static int make_work(const struct opts *o, char *work, size_t len)
+{
+	snprintf(work, len, "%s/snapfork-vmcheck-XXXXXX", o->work ? o->work : "/var/tmp");
+	if (mkdtemp(work))
+		return 0;
+	cli_error("vmcheck", work, "cannot create the work directory", -errno);
+	return -1;
+}
+
+static int check(const struct opts *o, struct vm_cfg *c, struct vm_run *run)
+{
+	struct vm_snap tmpl = { "", VM_MEM_REL, NULL, VM_STATE_REL }, s[NPLANS];
+	snprintf(tmpl.dir, sizeof tmpl.dir, "%s/template", c->work);
+	char err[1200];
+	fprintf(stderr, "vmcheck: booting the template ...\n");
+	if (vm_template_make(c, tmpl.dir, &run->t, run->setup_error, sizeof run->setup_error) < 0)
+		return -1;
+	if (derive_all(c, &tmpl, s, err, sizeof err) < 0) {
+		snprintf(run->setup_error, sizeof run->setup_error, "%s", err);
+		return -1;
+	}
+	run_rows(o, c, s, run);
+	return 0;
+}
+
+int cmd_vmcheck(int argc, char **argv)
+{
+	struct opts o = { .forks = 2, .mem = 256 };
+	int rc = parse(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+	struct vm_run *run = calloc(1, sizeof *run);
+	struct forkcmd fc = { o.tmpl, 0, 0, 0 };
+	char kpath[4096], ipath[4096], work[4096] = "";
+	struct vm_cfg c = { { NULL, NULL, NULL, o.mem }, o.forks, work, NULL,
+			    o.tmpl ? forkcmd_run : conform_fork_ref, &fc, o.keep, 120000, 15000 };
+	struct utsname u;
+	if (!run)
+		return EXIT_FAIL;
+	vm_signals_install();
+	run->fork_desc = o.tmpl ? o.tmpl : "reference library (libsnapfork " SNAPFORK_VERSION ")";
+	if (uname(&u) == 0)
+		snprintf(run->kernel, sizeof run->kernel, "%s %s", u.sysname, u.release);
+	long t0 = vm_now_ms();
+	rc = find_guest(&o, &c, run, kpath, ipath, sizeof kpath) < 0 ? 3 : 0;
+	if (rc == 0 && make_work(&o, work, sizeof work) < 0)
+		rc = EXIT_FAIL;
+	if (rc == 0) {
+		printf("snapfork vmcheck: %s\n  %s, TCG, %u MiB; guest %s; %u forks per round; "
+		       "host %s\n\n", run->fork_desc, run->qemu_version, o.mem, run->t.kernel_desc,
+		       o.forks, run->kernel);
+		fflush(stdout);
+		rc = check(&o, &c, run) < 0 ? 3 : 0;
+	}
+	vm_kill_all();
+	run->wall_ms = (double)(vm_now_ms() - t0);
+	if (run->setup_error[0])
+		fprintf(stderr, "snapfork vmcheck: ERROR: %s\n", run->setup_error);
+	else if (rc == 0 && !vm_interrupted()) {
+		vm_print_table(stdout, run);
+		rc = verdict(run);
+	}
+	rc = reports(&o, run, rc);
+	if (work[0] && !o.keep)
+		judge_remove_tree(work);
+	else if (work[0])
+		printf("kept: %s\n", work);
+	for (size_t i = 0; i < run->n; i++)
+		vm_row_free(&run->rows[i]);
+	free(run);
+	if (vm_interrupted()) {
+		fprintf(stderr, "snapfork vmcheck: interrupted; every QEMU was stopped\n");
+		return 128 + vm_interrupted();
+	}
+	return rc;
+}

@@ -1,0 +1,375 @@
+/* qemu.c - starting, stopping and reaping QEMU (see vm.h).  Every QEMU
+ * is in a registry so that SIGINT/SIGTERM and every exit path can kill
+ * it; PR_SET_PDEATHSIG kills it even when snapfork itself is SIGKILLed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#define MAX_LIVE 32
+static volatile pid_t live[MAX_LIVE];
+static volatile sig_atomic_t got_signal;
+
+long vm_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Async-signal-safe: kill(2) only. */
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i] > 0)
+			kill(live[i], SIGKILL);
+}
+
+void vm_signals_install(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked poll() must return EINTR. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int vm_interrupted(void)
+{
+	return got_signal;
+}
+
+static void track(pid_t pid, pid_t with)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i] == pid) {
+			live[i] = with;
+			return;
+		}
+}
+
+void vm_kill_all(void)
+{
+	for (int i = 0; i < MAX_LIVE; i++) {
+		pid_t p = live[i];
+		if (p > 0) {
+			kill(p, SIGKILL);
+			while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+				;
+			live[i] = 0;
+		}
+	}
+}
+
+/* QEMU's option syntax: a comma in a value is written twice. */
+static void opt_escape(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+	for (; *s && o + 2 < len; s++) {
+		out[o++] = *s;
+		if (*s == ',')
+			out[o++] = ',';
+	}
+	out[o] = '\0';
+}
+
+static pid_t spawn(char *const *argv, const char *log)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setpgid(0, 0); /* the terminal's ^C reaches snapfork, which kills QEMU */
+		int null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int e = errno;
+	close(fd);
+	return pid < 0 ? -e : pid;
+}
+
+static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start *s)
+{
+	char mem[4200], memobj[4400], ser[4200], chardev[4400], qmp[4200], log[4200];
+	char size[32];
+	opt_escape(mem, sizeof mem, s->mem_path);
+	snprintf(size, sizeof size, "%uM", g->mem_mib);
+	snprintf(memobj, sizeof memobj, "memory-backend-file,id=mem,size=%s,mem-path=%s,share=%s",
+		 size, mem, s->share ? "on" : "off");
+	snprintf(ser, sizeof ser, "%s/serial.sock", v->run);
+	opt_escape(qmp, sizeof qmp, ser);
+	snprintf(chardev, sizeof chardev, "socket,id=ser0,path=%s,server=on,wait=off", qmp);
+	snprintf(ser, sizeof ser, "%s/qmp.sock", v->run);
+	char qmpopt[4400];
+	opt_escape(qmp, sizeof qmp, ser);
+	snprintf(qmpopt, sizeof qmpopt, "unix:%s,server=on,wait=off", qmp);
+	char *argv[40];
+	int n = 0;
+	argv[n++] = (char *)g->qemu;
+	argv[n++] = "-machine";
+	argv[n++] = "pc,accel=tcg,memory-backend=mem";
+	argv[n++] = "-m";
+	argv[n++] = size;
+	argv[n++] = "-object";
+	argv[n++] = memobj;
+	argv[n++] = "-kernel";
+	argv[n++] = (char *)g->kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = (char *)g->initrd;
+	argv[n++] = "-append";
+	/* panic=-1 with -no-reboot: a guest that crashes makes QEMU exit. */
+	argv[n++] = "console=ttyS0 quiet panic=-1";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-no-user-config";
+	argv[n++] = "-no-reboot";
+	argv[n++] = "-chardev";
+	argv[n++] = chardev;
+	argv[n++] = "-serial";
+	argv[n++] = "chardev:ser0";
+	argv[n++] = "-qmp";
+	argv[n++] = qmpopt;
+	argv[n++] = "-S";
+	if (s->incoming) {
+		argv[n++] = "-incoming";
+		argv[n++] = "defer";
+	}
+	argv[n] = NULL;
+	snprintf(log, sizeof log, "%s/qemu.log", v->run);
+	pid_t pid = spawn(argv, log);
+	if (pid < 0)
+		return (int)pid;
+	v->pid = pid;
+	track(0, pid);
+	return 0;
+}
+
+/* Reap v if it exited: 1 if it did. */
+static int exited(struct vm *v)
+{
+	if (v->pid <= 0)
+		return 1;
+	pid_t r = waitpid(v->pid, &v->status, WNOHANG);
+	if (r == v->pid) {
+		track(v->pid, 0);
+		v->pid = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int connect_serial(struct vm *v)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(v->run) + sizeof "/serial.sock" > sizeof sa.sun_path)
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, v->run, strlen(v->run));
+	strcat(sa.sun_path, "/serial.sock");
+	v->serial = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (v->serial < 0)
+		return -errno;
+	if (connect(v->serial, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Wait for QEMU to make its QMP socket, or to exit (its message is then
+ * the error), or for the time limit. */
+static int wait_sockets(struct vm *v, int timeout_ms, char *err, size_t len)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/qmp.sock", v->run);
+	for (long end = vm_now_ms() + timeout_ms;; ) {
+		struct stat st;
+		if (stat(path, &st) == 0)
+			return 0;
+		if (exited(v) || got_signal) {
+			char tail[600];
+			vm_qemu_tail(v, tail, sizeof tail);
+			snprintf(err, len, "QEMU exited at start: %s", tail);
+			return got_signal ? -EINTR : -ECHILD;
+		}
+		if (vm_now_ms() > end) {
+			snprintf(err, len, "QEMU made no QMP socket in %d s", timeout_ms / 1000);
+			return -ETIMEDOUT;
+		}
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* QEMU makes its QMP socket before it opens the memory backend: it may
+ * still exit (a mem-file of the wrong size).  Short tries, each followed
+ * by a look at whether it did, so that its own message is the error. */
+static int connect_qmp(struct vm *v, const char *path, int timeout_ms, char *err, size_t len)
+{
+	for (long end = vm_now_ms() + timeout_ms;;) {
+		int r = qmp_connect(&v->qmp, path, 500);
+		if (r == 0)
+			return 0;
+		if (exited(v)) {
+			char tail[700];
+			vm_qemu_tail(v, tail, sizeof tail);
+			snprintf(err, len, "QEMU exited at start: %s", tail);
+			return -ECHILD;
+		}
+		if (vm_interrupted())
+			return -EINTR;
+		if (vm_now_ms() > end) {
+			snprintf(err, len, "QMP: %s", v->qmp.err);
+			return r;
+		}
+	}
+}
+
+int vm_start(struct vm *v, const char *name, const char *run, const struct vm_guest *g,
+	     const struct vm_start *s, char *err, size_t len)
+{
+	memset(v, 0, sizeof *v);
+	v->serial = -1;
+	v->qmp.fd = -1;
+	snprintf(v->name, sizeof v->name, "%s", name);
+	snprintf(v->run, sizeof v->run, "%s", run);
+	if (strlen(run) + sizeof "/serial.sock" > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(err, len, "%s: too long a path for QEMU's sockets (unix sockets take "
+				   "107 bytes): give a shorter --work",
+			 run);
+		return -ENAMETOOLONG;
+	}
+	if (mkdir(run, 0700) < 0) {
+		snprintf(err, len, "%s: %s", run, strerror(errno));
+		return -errno;
+	}
+	int r = launch(v, g, s);
+	if (r < 0) {
+		snprintf(err, len, "%s: %s", g->qemu, strerror(-r));
+		return r;
+	}
+	char path[4200];
+	snprintf(path, sizeof path, "%s/qmp.sock", v->run);
+	r = wait_sockets(v, 30000, err, len);
+	if (r == 0)
+		r = connect_qmp(v, path, 30000, err, len);
+	if (r == 0 && (r = connect_serial(v)) < 0)
+		snprintf(err, len, "%s/serial.sock: %s", v->run, strerror(-r));
+	if (r < 0)
+		vm_stop(v);
+	return r;
+}
+
+int vm_cont(struct vm *v, char *err, size_t len)
+{
+	int r = qmp_execute(&v->qmp, "cont", NULL, NULL);
+	if (r < 0)
+		snprintf(err, len, "QMP cont: %s", v->qmp.err);
+	v->cont_ms = vm_now_ms();
+	return r;
+}
+
+int vm_reap(struct vm *v, int ms)
+{
+	for (long end = vm_now_ms() + ms; !exited(v);) {
+		if (vm_now_ms() > end)
+			return 0;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}
+
+void vm_stop(struct vm *v)
+{
+	if (v->pid > 0 && v->qmp.fd >= 0) {
+		v->qmp.timeout_ms = 2000;
+		qmp_execute(&v->qmp, "quit", NULL, NULL);
+	}
+	qmp_close(&v->qmp);
+	if (v->pid > 0 && !vm_reap(v, 3000)) {
+		kill(v->pid, SIGTERM);
+		if (!vm_reap(v, 3000)) {
+			kill(v->pid, SIGKILL);
+			while (waitpid(v->pid, &v->status, 0) < 0 && errno == EINTR)
+				;
+			track(v->pid, 0);
+			v->pid = 0;
+		}
+	}
+	if (v->serial >= 0)
+		close(v->serial);
+	v->serial = -1;
+	char path[4200];
+	snprintf(path, sizeof path, "%s/qmp.sock", v->run);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/serial.sock", v->run);
+	unlink(path);
+}
+
+/* The last max bytes of a buffer, from a line start, on one line each
+ * joined with " | ". */
+static void tail_lines(const char *buf, size_t n, char *out, size_t len)
+{
+	size_t from = n > len - 1 ? n - (len - 1) : 0;
+	while (from > 0 && from < n && buf[from - 1] != '\n')
+		from++;
+	size_t o = 0;
+	for (size_t i = from; i < n && o + 4 < len; i++) {
+		char c = buf[i];
+		if (c == '\r')
+			continue;
+		if (c == '\n') {
+			if (i + 1 < n && o > 0)
+				o += (size_t)snprintf(out + o, len - o, " | ");
+			continue;
+		}
+		out[o++] = (c >= 32 && c < 127) ? c : '?';
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+void vm_qemu_tail(const struct vm *v, char *out, size_t len)
+{
+	char path[4200], buf[4096];
+	snprintf(path, sizeof path, "%s/qemu.log", v->run);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+	if (fd >= 0) {
+		off_t end = lseek(fd, 0, SEEK_END);
+		off_t at = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+		n = pread(fd, buf, sizeof buf, at);
+		close(fd);
+	}
+	if (n <= 0) {
+		snprintf(out, len, "(QEMU printed nothing)");
+		return;
+	}
+	tail_lines(buf, (size_t)n, out, len);
+}
+
+void vm_console_tail(const struct vm *v, char *out, size_t len)
+{
+	if (v->len <= v->start) {
+		snprintf(out, len, "(the console is empty)");
+		return;
+	}
+	tail_lines(v->out + v->start, v->len - v->start, out, len);
+}
