@@ -113,11 +113,11 @@ static int find_guest(const struct opts *o, struct vm_cfg *c, struct vm_run *run
 	char desc[4300];
 	snprintf(desc, sizeof desc, "%s.txt", kpath);
 	FILE *d = fopen(desc, "r");
-	if (!d || !fgets(run->t.kernel_desc, sizeof run->t.kernel_desc, d))
-		snprintf(run->t.kernel_desc, sizeof run->t.kernel_desc, "%s", kpath);
+	if (!d || !fgets(run->kernel_desc, sizeof run->kernel_desc, d))
+		snprintf(run->kernel_desc, sizeof run->kernel_desc, "%s", kpath);
 	if (d)
 		fclose(d);
-	run->t.kernel_desc[strcspn(run->t.kernel_desc, "\n")] = '\0';
+	run->kernel_desc[strcspn(run->kernel_desc, "\n")] = '\0';
 	return run->setup_error[0] ? -1 : 0;
 }
 
@@ -158,14 +158,14 @@ static const struct plan plans[] = {
 
 /* Each row's own snapshot, derived from the template's before any round
  * deletes one. */
-static int derive_all(const struct vm_cfg *c, const struct vm_snap *tmpl, struct vm_snap *s,
+static int derive_all(const struct vm_cfg *c, const struct vm_snap tmpl[2], struct vm_snap *s,
 		      char *err, size_t len)
 {
 	for (size_t i = 0; i < NPLANS; i++) {
 		s[i] = (struct vm_snap){ "", VM_MEM_REL, plans[i].compressed ? VM_ZST_REL : NULL,
 					 VM_STATE_REL };
 		snprintf(s[i].dir, sizeof s[i].dir, "%s/snap-%zu", c->work, i + 1);
-		int r = vm_snap_derive(tmpl, &s[i], err, len);
+		int r = vm_snap_derive(&tmpl[plans[i].expect >= 0], &s[i], err, len);
 		if (r < 0)
 			return r;
 	}
@@ -219,7 +219,7 @@ static void run_rows(const struct opts *o, const struct vm_cfg *c, const struct 
 		snprintf(forks, sizeof forks, "%s/forks-%s", p->copy ? copy : c->work,
 			 p->expect < 0 ? p->name : p->name + 8);
 		fprintf(stderr, "vmcheck: %s ...\n", row->name);
-		vm_round(p->expect < 0 ? c : &ref, &run->t, &s[i], forks,
+		vm_round(p->expect < 0 ? c : &ref, &run->t[p->expect >= 0], &s[i], forks,
 			 p->expect < 0 && !p->sab.share && !p->sab.spoil ? NULL : &p->sab, row);
 		if (!o->keep)
 			judge_remove_tree(forks);
@@ -270,13 +270,17 @@ static int make_work(const struct opts *o, char *work, size_t len)
 
 static int check(const struct opts *o, struct vm_cfg *c, struct vm_run *run)
 {
-	struct vm_snap tmpl = { "", VM_MEM_REL, NULL, VM_STATE_REL }, s[NPLANS];
-	snprintf(tmpl.dir, sizeof tmpl.dir, "%s/template", c->work);
+	struct vm_snap tmpl[2] = { { "", VM_MEM_REL, NULL, VM_STATE_REL },
+				   { "", VM_MEM_REL, NULL, VM_STATE_REL } },
+		       s[NPLANS];
+	snprintf(tmpl[0].dir, sizeof tmpl[0].dir, "%s/template", c->work);
+	snprintf(tmpl[1].dir, sizeof tmpl[1].dir, "%s/control-template", c->work);
+	const char *const dirs[2] = { tmpl[0].dir, tmpl[1].dir };
 	char err[1200];
-	fprintf(stderr, "vmcheck: booting the template ...\n");
-	if (vm_template_make(c, tmpl.dir, &run->t, run->setup_error, sizeof run->setup_error) < 0)
+	fprintf(stderr, "vmcheck: booting the templates ...\n");
+	if (vm_templates_make(c, dirs, run->t, run->setup_error, sizeof run->setup_error) < 0)
 		return -1;
-	if (derive_all(c, &tmpl, s, err, sizeof err) < 0) {
+	if (derive_all(c, tmpl, s, err, sizeof err) < 0) {
 		snprintf(run->setup_error, sizeof run->setup_error, "%s", err);
 		return -1;
 	}
@@ -308,7 +312,7 @@ int cmd_vmcheck(int argc, char **argv)
 		rc = EXIT_FAIL;
 	if (rc == 0) {
 		printf("snapfork vmcheck: %s\n  %s, TCG, %u MiB; guest %s; %u forks per round; "
-		       "host %s\n\n", run->fork_desc, run->qemu_version, o.mem, run->t.kernel_desc,
+		       "host %s\n\n", run->fork_desc, run->qemu_version, o.mem, run->kernel_desc,
 		       o.forks, run->kernel);
 		fflush(stdout);
 		rc = check(&o, &c, run) < 0 ? 3 : 0;

@@ -74,8 +74,8 @@ void vm_print_table(FILE *out, const struct vm_run *run)
 	for (size_t i = 0; i < run->n; i++)
 		fprintf(out, "  %-22s %s%s%s\n", run->rows[i].name, run->rows[i].what,
 			run->rows[i].note[0] ? "; the fork said: " : "", run->rows[i].note);
-	fprintf(out, "\ntimings: template boot %.1f s (two guests at once), save %.2f s\n",
-		run->t.boot_ms / 1000, run->t.save_ms / 1000);
+	fprintf(out, "\ntimings: templates boot %.1f s and %.1f s (two guests at once), save %.2f s\n",
+		run->t[0].boot_ms / 1000, run->t[1].boot_ms / 1000, run->t[0].save_ms / 1000);
 	for (size_t i = 0; i < run->n; i++)
 		timings(out, &run->rows[i]);
 	fprintf(out, "  whole run %.1f s\n", run->wall_ms / 1000);
@@ -131,7 +131,7 @@ int vm_write_junit(const struct vm_run *run, const char *path)
 	const char *props[][2] = { { "fork", run->fork_desc },
 				   { "qemu", run->qemu_version },
 				   { "kernel", run->kernel },
-				   { "guest", run->t.kernel_desc } };
+				   { "guest", run->kernel_desc } };
 	for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
 		fprintf(f, "      <property name=\"%s\" value=\"", props[i][0]);
 		conform_xml_text(f, props[i][1]);
@@ -189,9 +189,9 @@ int vm_write_json(const struct vm_run *run, const char *path)
 	cli_json_set(o, "fork", cli_json_str(run->fork_desc));
 	cli_json_set(o, "qemu", cli_json_str(run->qemu_version));
 	cli_json_set(o, "kernel", cli_json_str(run->kernel));
-	cli_json_set(o, "guest", cli_json_str(run->t.kernel_desc));
-	cli_json_set(o, "boot_ms", json_real(run->t.boot_ms));
-	cli_json_set(o, "save_ms", json_real(run->t.save_ms));
+	cli_json_set(o, "guest", cli_json_str(run->kernel_desc));
+	cli_json_set(o, "boot_ms", json_real(run->t[0].boot_ms));
+	cli_json_set(o, "save_ms", json_real(run->t[0].save_ms));
 	cli_json_set(o, "wall_ms", json_real(run->wall_ms));
 	if (run->setup_error[0])
 		cli_json_set(o, "error", cli_json_str(run->setup_error));

@@ -124,48 +124,50 @@ static void remember(const struct vm *v, struct vm_template *t)
 	snprintf(t->partial, sizeof t->partial, "%.*s", (int)k, p);
 }
 
-int vm_template_make(const struct vm_cfg *c, const char *snap, struct vm_template *t,
-		     char *err, size_t len)
+/* Boot, save and describe: the second half of a template's making. */
+static int finish(const struct vm_cfg *c, struct vm *v, const char *snap, struct vm_template *t,
+		  char *err, size_t len)
 {
-	struct vm a, b;
-	char mem[4200], state[4200], fdir[4200], fmem[4300];
-	memset(&a, 0, sizeof a);
-	memset(&b, 0, sizeof b);
-	a.serial = b.serial = a.qmp.fd = b.qmp.fd = -1;
-	snprintf(mem, sizeof mem, "%s/" LATEST "/memory", snap);
+	char state[4200];
 	snprintf(state, sizeof state, "%s/" LATEST "/state", snap);
-	snprintf(fdir, sizeof fdir, "%s/foreign", c->work);
-	snprintf(fmem, sizeof fmem, "%s/memory", fdir);
-	snprintf(t->foreign_state, sizeof t->foreign_state, "%s/state", fdir);
-	int r = mkdirs(snap, err, len);
-	if (r == 0 && mkdir(fdir, 0755) < 0) {
-		snprintf(err, len, "%s: %s", fdir, strerror(errno));
-		r = -errno;
-	}
+	int r = wait_booted(c, v, err, len);
+	if (r == 0)
+		r = save(v, state, &t->save_ms, err, len);
+	if (r == 0)
+		remember(v, t);
+	if (r == 0 && (r = describe(c, snap, v)) < 0)
+		snprintf(err, len, "%s: cannot write the snapshot's files: %s", snap, strerror(-r));
+	return r;
+}
+
+int vm_templates_make(const struct vm_cfg *c, const char *const snap[2], struct vm_template t[2],
+		      char *err, size_t len)
+{
+	struct vm v[2];
+	static const char *const names[2] = { "template", "control-template" };
+	memset(v, 0, sizeof v);
+	int r = 0;
 	/* Both boot at once: TCG keeps one core busy per guest. */
 	long t0 = vm_now_ms();
-	if (r == 0)
-		r = boot(c, &a, "template", mem, err, len);
-	if (r == 0)
-		r = boot(c, &b, "foreign", fmem, err, len);
-	if (r == 0)
-		r = wait_booted(c, &a, err, len);
-	t->boot_ms = (double)(vm_now_ms() - t0);
-	if (r == 0)
-		r = save(&a, state, &t->save_ms, err, len);
-	if (r == 0)
-		remember(&a, t);
-	if (r == 0)
-		r = wait_booted(c, &b, err, len);
-	double ms;
-	if (r == 0)
-		r = save(&b, t->foreign_state, &ms, err, len);
-	if (r == 0 && (r = describe(c, snap, &a)) < 0)
-		snprintf(err, len, "%s: cannot write the snapshot's files: %s", snap, strerror(-r));
-	vm_stop(&a);
-	vm_stop(&b);
-	free(a.out);
-	free(b.out);
+	for (int i = 0; i < 2 && r == 0; i++) {
+		char mem[4200];
+		v[i].serial = v[i].qmp.fd = -1;
+		snprintf(mem, sizeof mem, "%s/" LATEST "/memory", snap[i]);
+		r = mkdirs(snap[i], err, len);
+		if (r == 0)
+			r = boot(c, &v[i], names[i], mem, err, len);
+	}
+	for (int i = 0; i < 2 && r == 0; i++) {
+		r = finish(c, &v[i], snap[i], &t[i], err, len);
+		t[i].boot_ms = (double)(vm_now_ms() - t0);
+		/* Each lends its state to the other's control: another boot. */
+		snprintf(t[1 - i].foreign_state, sizeof t->foreign_state, "%.4000s/" LATEST "/state",
+			 snap[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		vm_stop(&v[i]);
+		free(v[i].out);
+	}
 	return r;
 }
 

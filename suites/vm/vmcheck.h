@@ -46,8 +46,7 @@ struct vm_template {
 	long last;            /* its last complete counter line */
 	char partial[256];    /* its unfinished last line */
 	double boot_ms, save_ms;
-	char foreign_state[4400]; /* a second template's state file */
-	char kernel_desc[200];    /* the guest kernel's package or file */
+	char foreign_state[4400]; /* the other template's state file */
 };
 
 struct vm_cfg {
@@ -76,10 +75,13 @@ struct vm_sabotage {
 		     char *err, size_t len);
 };
 
-/* Boot two templates (the second only lends its state, to a control),
- * save the first into snap (made), the second beside it. */
-int vm_template_make(const struct vm_cfg *c, const char *snap, struct vm_template *t,
-		     char *err, size_t len);
+/* Boot two templates of the same machine at once and save each into its
+ * snapshot directory (made): the first is forked by the rounds, the
+ * second by the negative controls, so that a fork that damages the
+ * rounds' mem-file cannot blind the controls (and the other way round).
+ * Each one's state is the other's foreign state. */
+int vm_templates_make(const struct vm_cfg *c, const char *const snap[2], struct vm_template t[2],
+		      char *err, size_t len);
 /* Make dir a snapshot of the same template: the mem-file linked (or
  * compressed, when zst), the small files copied. */
 int vm_snap_derive(const struct vm_snap *from, const struct vm_snap *to, char *err, size_t len);
@@ -114,7 +116,8 @@ struct vm_run {
 	size_t n;
 	const char *fork_desc;
 	char qemu_version[64], kernel[160];
-	struct vm_template t;
+	struct vm_template t[2]; /* the rounds', the controls' */
+	char kernel_desc[200];   /* the guest kernel's package or file */
 	char setup_error[1200];
 	double wall_ms;
 };

@@ -65,6 +65,7 @@ hardlink-all|40|F3
 partial|40|F13
 keep-tmp|40|F1
 writes-mem|40|F6
+trim-mem|40|F6
 empty-raw|40|F9
 LIST
 for double in cp-ln tar-ln; do

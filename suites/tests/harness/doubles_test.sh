@@ -65,6 +65,7 @@ hardlink-all|edge ch-raw|F3
 partial|ch-raw|F13
 keep-tmp|edge|F1
 writes-mem|qemu-raw|F6
+trim-mem|qemu-raw|F6
 empty-raw|ch-zstd|F7 F8 F9
 glob|edge|F1
 suid|edge|F2
