@@ -21,7 +21,10 @@ static void timings(FILE *out, const struct vm_row *row)
 		fprintf(out, " %.2f", row->restore_ms[i] / 1000);
 	fprintf(out, " s; resume");
 	for (unsigned i = 0; i < row->forks; i++)
-		fprintf(out, " %.2f", row->resume_ms[i] / 1000);
+		if (row->resume_ms[i] > 0)
+			fprintf(out, " %.2f", row->resume_ms[i] / 1000);
+		else
+			fprintf(out, " -");
 	fprintf(out, " s\n");
 }
 
@@ -70,7 +73,7 @@ void vm_print_table(FILE *out, const struct vm_run *run)
 	fprintf(out, "negative controls (each must fail its rule):\n");
 	print_rows(out, run, 1);
 	print_details(out, run);
-	fprintf(out, "\nrounds:\n");
+	fprintf(out, "\nwhat each row does:\n");
 	for (size_t i = 0; i < run->n; i++)
 		fprintf(out, "  %-22s %s%s%s\n", run->rows[i].name, run->rows[i].what,
 			run->rows[i].note[0] ? "; the fork said: " : "", run->rows[i].note);
