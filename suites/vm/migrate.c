@@ -59,8 +59,10 @@ static int wait_migration(struct vm *v, int timeout_ms, char *err, size_t len)
 		if (vm_interrupted())
 			return -EINTR;
 		if (vm_now_ms() > end) {
-			snprintf(err, len, "migration still '%s' after %d s", status,
-				 timeout_ms / 1000);
+			char tail[600];
+			vm_qemu_tail(v, tail, sizeof tail);
+			snprintf(err, len, "migration still '%s' after %d s; QEMU: %s", status,
+				 timeout_ms / 1000, tail);
 			return -ETIMEDOUT;
 		}
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
