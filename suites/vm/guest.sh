@@ -10,8 +10,9 @@
 #   SNAPFORK-COUNTER 17 tag=fork-1
 set -euo pipefail
 out=${1:?usage: guest.sh OUTDIR}
+mkdir -p "$out/cache"
+out=$(cd "$out" && pwd)
 cache=$out/cache
-mkdir -p "$cache"
 cd "$cache"
 
 fetch() { # fetch PACKAGE -> the .deb's path
@@ -37,7 +38,7 @@ cp kernel/boot/vmlinuz-* "$out/vmlinuz"
 echo "$(basename "$kdeb" .deb)" >"$out/vmlinuz.txt"
 
 root=$(mktemp -d "$out/initrd.XXXXXX")
-trap 'rm -rf "$root"' EXIT
+trap 'rm -rf "$root" "$cache/kernel" "$cache/busybox"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev,tmp}
 cp busybox/bin/busybox "$root/bin/busybox"
 cat >"$root/init" <<'INIT'
