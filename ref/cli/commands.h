@@ -18,5 +18,9 @@ int cmd_check(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 /* suites/vm: forks restored by a real hypervisor (QEMU). */
 int cmd_vmcheck(int argc, char **argv);
+/* suites/kernels: the check and the matrix on other kernels, and merging
+ * JUnit files. */
+int cmd_kernels(int argc, char **argv);
+int cmd_junit_merge(int argc, char **argv);
 
 #endif

@@ -28,6 +28,9 @@ static const char usage[] =
 	"          [--mem MIB] [--rounds LIST] [--junit FILE] [--json FILE] [--keep]\n"
 	"                      QEMU restores forks of a real guest's snapshot, several\n"
 	"                      at once; the rules and negative controls\n"
+	"  kernels [--kernel host|PACKAGE|IMAGE]... [--legs LIST] [--list] [--only K:LEG]\n"
+	"                      the check and the matrix on other kernels under QEMU\n"
+	"  junit-merge OUT IN...  every testsuite of the INs in one JUnit file\n"
 	"  probe [--json] DIR  what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
 	"  fixture list        the bundled fixture snapshots\n"
@@ -61,7 +64,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "fork", cmd_fork },       { "verify", cmd_verify },   { "probe", cmd_probe },
 		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture }, { "check", cmd_check },
-		{ "matrix", cmd_matrix },   { "vmcheck", cmd_vmcheck },
+		{ "matrix", cmd_matrix },   { "vmcheck", cmd_vmcheck }, { "kernels", cmd_kernels },
+		{ "junit-merge", cmd_junit_merge },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);

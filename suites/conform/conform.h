@@ -6,6 +6,7 @@
 #ifndef SNAPFORK_CONFORM_H
 #define SNAPFORK_CONFORM_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "fixture.h"
@@ -119,5 +120,7 @@ void conform_xml_text(FILE *f, const char *s);
 void conform_junit_suite(FILE *f, const struct conform_run *run, const char *suite,
 			 const char *const *props);
 int conform_write_json(const struct conform_run *run, const char *path);
+/* The same as a jansson object (a new reference), to embed. */
+json_t *conform_run_json(const struct conform_run *run);
 
 #endif

@@ -27,7 +27,7 @@ static json_t *row_json(const struct conform_row *row)
 	return o;
 }
 
-int conform_write_json(const struct conform_run *run, const char *path)
+json_t *conform_run_json(const struct conform_run *run)
 {
 	json_t *o = json_object(), *rows = json_array();
 	cli_json_set(o, "kernel", cli_json_str(run->kernel));
@@ -41,5 +41,10 @@ int conform_write_json(const struct conform_run *run, const char *path)
 		json_array_append_new(rows, row_json(&run->rows[i]));
 	cli_json_set(o, "rows", rows);
 	cli_json_set(o, "ok", json_boolean(!conform_run_failed(run)));
-	return cli_json_write_file(path, o);
+	return o;
+}
+
+int conform_write_json(const struct conform_run *run, const char *path)
+{
+	return cli_json_write_file(path, conform_run_json(run));
 }

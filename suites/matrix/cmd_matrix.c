@@ -17,8 +17,8 @@
 #include "matrix.h"
 
 static const char usage[] =
-	"usage: snapfork matrix [--legs LIST] [--fork-cmd TEMPLATE] [--junit FILE] [--artifacts "
-	"DIR]\n"
+	"usage: snapfork matrix [--legs LIST] [--fork-cmd TEMPLATE] [--junit FILE] [--json FILE]\n"
+	"                       [--artifacts DIR]\n"
 	"  As root: make each leg's filesystems on fresh loop images or mounts, run the\n"
 	"  conformance check there, print legs x rules, always unmount and detach.\n"
 	"  Legs: ext4 xfs-reflink xfs-noreflink btrfs tmpfs overlay xdev immutable\n"
@@ -32,6 +32,7 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 		{ "legs", required_argument, NULL, 'l' },
 		{ "fork-cmd", required_argument, NULL, 'c' },
 		{ "junit", required_argument, NULL, 'j' },
+		{ "json", required_argument, NULL, 'J' },
 		{ "artifacts", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -48,6 +49,9 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 			break;
 		case 'j':
 			o->junit = optarg;
+			break;
+		case 'J':
+			o->json = optarg;
 			break;
 		case 'a':
 			o->artifacts = optarg;
@@ -172,6 +176,10 @@ int cmd_matrix(int argc, char **argv)
 	int w;
 	if (o.junit && (w = matrix_write_junit(o.junit, lr, nchosen)) < 0) {
 		cli_error("matrix", o.junit, "cannot write JUnit XML", w);
+		rc = EXIT_USAGE;
+	}
+	if (o.json && (w = matrix_write_json(o.json, lr, nchosen)) < 0) {
+		cli_error("matrix", o.json, "cannot write JSON", w);
 		rc = EXIT_USAGE;
 	}
 	for (size_t i = 0; i < nchosen; i++)

@@ -60,7 +60,7 @@ extern const struct leg matrix_legs[];
 extern const size_t matrix_nlegs;
 
 struct matrix_opts {
-	const char *legs, *tmpl, *junit, *artifacts, *self;
+	const char *legs, *tmpl, *junit, *json, *artifacts, *self;
 	char artifacts_default[PATH_MAX]; /* under the scratch base when --artifacts is not given */
 };
 
@@ -88,5 +88,8 @@ int matrix_leg_failed(const struct leg_result *lr);
  * that reruns it. */
 void matrix_save_artifacts(const struct matrix_opts *o, const struct leg_result *lr);
 int matrix_write_junit(const char *path, const struct leg_result *lr, size_t n);
+/* {"legs": [{"leg", "mkfs", "forces", "setup_error", "seconds", "run":
+ * the conformance check's JSON}], "ok"}. */
+int matrix_write_json(const char *path, const struct leg_result *lr, size_t n);
 
 #endif

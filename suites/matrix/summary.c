@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "json.h"
 #include "matrix.h"
 
 static double now(void)
@@ -175,3 +176,23 @@ int matrix_write_junit(const char *path, const struct leg_result *lr, size_t n)
 	return cli_fclose(f);
 }
 
+
+int matrix_write_json(const char *path, const struct leg_result *lr, size_t n)
+{
+	json_t *o = json_object(), *legs = json_array();
+	int ok = 1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *l = json_object();
+		cli_json_set(l, "leg", cli_json_str(lr[i].leg->name));
+		cli_json_set(l, "mkfs", cli_json_str(lr[i].leg->fs));
+		cli_json_set(l, "forces", cli_json_str(lr[i].leg->what));
+		cli_json_set(l, "setup_error", cli_json_str(lr[i].error[0] ? lr[i].error : NULL));
+		cli_json_set(l, "seconds", json_real(lr[i].seconds));
+		cli_json_set(l, "run", conform_run_json(&lr[i].run));
+		json_array_append_new(legs, l);
+		ok &= !matrix_leg_failed(&lr[i]);
+	}
+	cli_json_set(o, "legs", legs);
+	cli_json_set(o, "ok", json_boolean(ok));
+	return cli_json_write_file(path, o);
+}

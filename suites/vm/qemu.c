@@ -74,7 +74,7 @@ void vm_kill_all(void)
 }
 
 /* QEMU's option syntax: a comma in a value is written twice. */
-static void opt_escape(char *out, size_t len, const char *s)
+void vm_opt_escape(char *out, size_t len, const char *s)
 {
 	size_t o = 0;
 	for (; *s && o + 2 < len; s++) {
@@ -111,26 +111,28 @@ static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start 
 {
 	char mem[4200], memobj[4400], ser[4200], chardev[4400], qmp[4200], log[4200];
 	char size[32];
-	opt_escape(mem, sizeof mem, s->mem_path);
+	vm_opt_escape(mem, sizeof mem, s->mem_path ? s->mem_path : "");
 	snprintf(size, sizeof size, "%uM", g->mem_mib);
 	snprintf(memobj, sizeof memobj, "memory-backend-file,id=mem,size=%s,mem-path=%s,share=%s",
 		 size, mem, s->share ? "on" : "off");
 	snprintf(ser, sizeof ser, "%s/serial.sock", v->run);
-	opt_escape(qmp, sizeof qmp, ser);
+	vm_opt_escape(qmp, sizeof qmp, ser);
 	snprintf(chardev, sizeof chardev, "socket,id=ser0,path=%s,server=on,wait=off", qmp);
 	snprintf(ser, sizeof ser, "%s/qmp.sock", v->run);
 	char qmpopt[4400];
-	opt_escape(qmp, sizeof qmp, ser);
+	vm_opt_escape(qmp, sizeof qmp, ser);
 	snprintf(qmpopt, sizeof qmpopt, "unix:%s,server=on,wait=off", qmp);
 	char *argv[40];
 	int n = 0;
 	argv[n++] = (char *)g->qemu;
 	argv[n++] = "-machine";
-	argv[n++] = "pc,accel=tcg,memory-backend=mem";
+	argv[n++] = s->mem_path ? "pc,accel=tcg,memory-backend=mem" : "pc,accel=tcg";
 	argv[n++] = "-m";
 	argv[n++] = size;
-	argv[n++] = "-object";
-	argv[n++] = memobj;
+	if (s->mem_path) {
+		argv[n++] = "-object";
+		argv[n++] = memobj;
+	}
 	argv[n++] = "-kernel";
 	argv[n++] = (char *)g->kernel;
 	argv[n++] = "-initrd";
@@ -154,6 +156,8 @@ static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start 
 		argv[n++] = "-incoming";
 		argv[n++] = "defer";
 	}
+	for (int i = 0; s->extra && s->extra[i] && n < 38; i++)
+		argv[n++] = (char *)s->extra[i];
 	argv[n] = NULL;
 	snprintf(log, sizeof log, "%s/qemu.log", v->run);
 	pid_t pid = spawn(argv, log);

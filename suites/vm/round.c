@@ -60,7 +60,7 @@ static void restore_all(struct round *r)
 		snprintf(mem, sizeof mem, "%s/%s", r->forks[i], r->s->mem_rel);
 		snprintf(state, sizeof state, "%s/%s", r->forks[i], r->s->state_rel);
 		snprintf(name, sizeof name, "fork-%u", i + 1);
-		struct vm_start st = { mem, r->sab && r->sab->share, 1 };
+		struct vm_start st = { mem, r->sab && r->sab->share, 1, NULL };
 		long t0 = vm_now_ms();
 		int rc = vm_start(v, name, run, &r->c->guest, &st, err, sizeof err);
 		if (rc == 0)

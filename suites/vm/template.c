@@ -82,7 +82,7 @@ static int boot(const struct vm_cfg *c, struct vm *v, const char *name, const ch
 {
 	char run[4200];
 	snprintf(run, sizeof run, "%s/run-%s", c->work, name);
-	struct vm_start s = { mem, 1, 0 };
+	struct vm_start s = { mem, 1, 0, NULL };
 	int r = vm_start(v, name, run, &c->guest, &s, err, len);
 	if (r == 0)
 		r = vm_cont(v, err, len);

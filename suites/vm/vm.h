@@ -35,9 +35,10 @@ struct vm {
 
 /* How a VM starts. */
 struct vm_start {
-	const char *mem_path; /* memory-backend-file mem-path */
+	const char *mem_path; /* memory-backend-file mem-path; NULL: plain RAM */
 	int share;            /* 1: MAP_SHARED (a template), 0: MAP_PRIVATE */
 	int incoming;         /* -incoming defer: waits for migrate-incoming */
+	const char *const *extra; /* more arguments (NULL-terminated), or NULL */
 };
 
 /* Start QEMU for g (paused), connect QMP and the console.  run is made
@@ -85,5 +86,7 @@ int vm_interrupted(void);
 void vm_kill_all(void);
 
 long vm_now_ms(void);
+/* QEMU's option syntax: a comma in a value is written twice. */
+void vm_opt_escape(char *out, size_t len, const char *s);
 
 #endif

@@ -1,0 +1,242 @@
+/* cmd_kernels.c - `snapfork kernels`: options, the kernels to run (the
+ * host and Debian's oldest and newest 6.1 builds and the -rt flavour by
+ * default), one job per kernel x leg for CI matrices (--list, --only),
+ * then the table and the reports (kernels.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "forkcmd.h"
+#include "judge.h"
+#include "kernels.h"
+#include "matrix.h"
+#include "vm.h"
+
+static const char usage[] =
+	"usage: snapfork kernels [--kernel host|PACKAGE|IMAGE]... [--modules DIR] [--legs LIST]\n"
+	"                        [--fork-cmd TEMPLATE] [--junit FILE] [--json FILE]\n"
+	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE]\n"
+	"                        [--mem MIB] [--boot-timeout S] [--leg-timeout S] [--keep]\n"
+	"  The conformance check and the filesystem matrix on each kernel: the host's\n"
+	"  directly, others booted under QEMU (TCG).  Default kernels: host, the oldest\n"
+	"  and newest linux-image-6.1.0-*-amd64 and the newest -rt-amd64 on the mirror.\n";
+
+static int number(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || !*s || v == 0 || v > 1000000)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int option(int c, struct kern_opts *o)
+{
+	switch (c) {
+	case 'k':
+		if (o->nkernels == KERN_MAX)
+			return cli_usage_error("kernels", "too many --kernel", optarg);
+		o->kernels[o->nkernels++] = optarg;
+		o->explicit_kernels = 1;
+		return 0;
+	case 'M': o->modules = optarg; return 0;
+	case 'l': o->legs = optarg; return 0;
+	case 'c': o->tmpl = optarg; return 0;
+	case 'j': o->junit = optarg; return 0;
+	case 'J': o->json = optarg; return 0;
+	case 'L': o->list = 1; return 0;
+	case 'o': o->only = optarg; return 0;
+	case 'b': o->job = optarg; return 0;
+	case 'w': o->work = optarg; return 0;
+	case 'K': o->keep = 1; return 0;
+	case 'm': return number(optarg, &o->mem_mib) ? cli_usage_error("kernels", "--mem takes MiB", optarg) : 0;
+	case 't': return number(optarg, &o->boot_timeout) ? cli_usage_error("kernels", "--boot-timeout takes seconds", optarg) : 0;
+	case 'T': return number(optarg, &o->leg_timeout) ? cli_usage_error("kernels", "--leg-timeout takes seconds", optarg) : 0;
+	case 'h': fputs(usage, stdout); return -1;
+	default: return cli_usage_error("kernels", "unknown option", NULL);
+	}
+}
+
+static int parse(int argc, char **argv, struct kern_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },  { "modules", required_argument, NULL, 'M' },
+		{ "legs", required_argument, NULL, 'l' },    { "fork-cmd", required_argument, NULL, 'c' },
+		{ "junit", required_argument, NULL, 'j' },   { "json", required_argument, NULL, 'J' },
+		{ "list", no_argument, NULL, 'L' },          { "only", required_argument, NULL, 'o' },
+		{ "job", required_argument, NULL, 'b' },     { "work", required_argument, NULL, 'w' },
+		{ "keep", no_argument, NULL, 'K' },          { "mem", required_argument, NULL, 'm' },
+		{ "boot-timeout", required_argument, NULL, 't' },
+		{ "leg-timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	int c, r;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		if ((r = option(c, o)) != 0)
+			return r;
+	if (optind != argc)
+		return cli_usage_error("kernels", "unexpected argument", argv[optind]);
+	if (o->tmpl && !forkcmd_template_ok(o->tmpl))
+		return cli_usage_error("kernels", "--fork-cmd needs {src} and {dst}", o->tmpl);
+	if (o->only) {
+		const char *colon = strrchr(o->only, ':');
+		if (!colon || colon == o->only || !colon[1])
+			return cli_usage_error("kernels", "--only takes KERNEL:LEG", o->only);
+		snprintf(o->only_kernel, sizeof o->only_kernel, "%.*s", (int)(colon - o->only), o->only);
+		snprintf(o->only_leg, sizeof o->only_leg, "%s", colon + 1);
+	}
+	for (const char *p = o->legs; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		int known = 0;
+		for (size_t i = 0; i < matrix_nlegs; i++)
+			known |= strncmp(p, matrix_legs[i].name, strcspn(p, ",")) == 0 &&
+				 strlen(matrix_legs[i].name) == strcspn(p, ",");
+		if (!known)
+			return cli_usage_error("kernels", "unknown leg in --legs", o->legs);
+	}
+	return 0;
+}
+
+/* Default kernels: the host and suites/vm/kernel.sh defaults. */
+static int defaults(struct kern_opts *o, char store[KERN_MAX][160])
+{
+	o->kernels[o->nkernels++] = "host";
+	FILE *p = popen(SNAPFORK_SOURCE_DIR "/suites/vm/kernel.sh defaults", "r");
+	while (p && o->nkernels < KERN_MAX && fgets(store[o->nkernels], 160, p)) {
+		store[o->nkernels][strcspn(store[o->nkernels], "\n")] = '\0';
+		o->kernels[o->nkernels] = store[o->nkernels];
+		o->nkernels++;
+	}
+	int rc = p ? pclose(p) : -1;
+	if (rc != 0) {
+		fprintf(stderr, "snapfork kernels: cannot list Debian's 6.1 kernels "
+				"(suites/vm/kernel.sh defaults failed: apt-get update?)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* --list: one job per kernel x leg, as text or JSON for a CI matrix. */
+static int list_jobs(const struct kern_opts *o)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < o->nkernels; i++) {
+		const char *legs[KERN_MAX_LEGS];
+		size_t n = kern_jobs(o, o->kernels[i], legs, KERN_MAX_LEGS);
+		for (size_t l = 0; l < n; l++) {
+			char id[400];
+			snprintf(id, sizeof id, "%s:%s", o->kernels[i], legs[l]);
+			if (!o->json)
+				printf("%s\n", id);
+			json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "kernel", o->kernels[i], "leg",
+							   legs[l], "only", id));
+		}
+	}
+	int rc = 0;
+	if (o->json && strcmp(o->json, "-") == 0) {
+		char *s = json_dumps(a, JSON_COMPACT);
+		printf("%s\n", s ? s : "[]");
+		free(s);
+	} else if (o->json) {
+		rc = json_dump_file(a, o->json, JSON_INDENT(2)) == 0 ? 0 : -EIO;
+	}
+	json_decref(a);
+	return rc < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+static void run_one(const struct kern_opts *o, const char *self, const char *work, size_t i,
+		    struct kern_result *r)
+{
+	const char *spec = o->kernels[i];
+	snprintf(r->label, sizeof r->label, "%s", spec);
+	char name[64];
+	snprintf(name, sizeof name, "%s", strrchr(spec, '/') ? strrchr(spec, '/') + 1 : spec);
+	snprintf(r->dir, sizeof r->dir, "%s/%zu-%s", work, i + 1, name);
+	if (mkdir(r->dir, 0755) < 0) {
+		snprintf(r->error, sizeof r->error, "%s: %s", r->dir, strerror(errno));
+		return;
+	}
+	fprintf(stderr, "kernels: %s ...\n", spec);
+	long t0 = vm_now_ms();
+	if (strcmp(spec, "host") == 0)
+		kern_run_host(o, self, r);
+	else
+		kern_run_guest(o, self, spec, r);
+	r->seconds = (double)(vm_now_ms() - t0) / 1000;
+	if (o->job && !r->error[0] && r->job_rc != 0)
+		snprintf(r->error, sizeof r->error, "the job exited %d (see %s/job.log)", r->job_rc,
+			 r->dir);
+	fprintf(stderr, "kernels: %s: %s in %.0f s\n", spec, r->error[0] ? "ERROR" : "done",
+		r->seconds);
+}
+
+static int reports(const struct kern_opts *o, const struct kern_result *r, size_t n)
+{
+	int rc = kern_failed(r, n) ? EXIT_FAIL : EXIT_OK, w;
+	if (o->junit && (w = kern_write_junit(o->junit, r, n)) < 0) {
+		cli_error("kernels", o->junit, "cannot write JUnit XML", w);
+		rc = EXIT_FAIL;
+	}
+	if (o->json && (w = kern_write_json(o->json, r, n)) < 0) {
+		cli_error("kernels", o->json, "cannot write JSON", w);
+		rc = EXIT_FAIL;
+	}
+	return rc;
+}
+
+int cmd_kernels(int argc, char **argv)
+{
+	struct kern_opts o = { .mem_mib = 3072, .boot_timeout = 180, .leg_timeout = 180,
+			       .cache = SNAPFORK_KERNEL_CACHE, .qemu = "qemu-system-x86_64" };
+	static char store[KERN_MAX][160];
+	int rc = parse(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+	if (!o.explicit_kernels && defaults(&o, store) < 0)
+		return EXIT_FAIL;
+	if (o.list)
+		return list_jobs(&o);
+	char self[PATH_MAX], work[PATH_MAX];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (k <= 0) {
+		cli_error("kernels", "/proc/self/exe", "cannot find this binary", -errno);
+		return EXIT_FAIL;
+	}
+	self[k] = '\0';
+	snprintf(work, sizeof work, "%s/snapfork-kernels-XXXXXX", o.work ? o.work : "/var/tmp");
+	if (!mkdtemp(work)) {
+		cli_error("kernels", work, "cannot create the work directory", -errno);
+		return EXIT_FAIL;
+	}
+	vm_signals_install();
+	struct kern_result *r = calloc(o.nkernels, sizeof *r);
+	size_t n = 0;
+	for (size_t i = 0; r && i < o.nkernels && !vm_interrupted(); i++)
+		if (!o.only || strcmp(o.kernels[i], o.only_kernel) == 0)
+			run_one(&o, self, work, i, &r[n++]);
+	vm_kill_all();
+	if (!r || vm_interrupted()) {
+		fprintf(stderr, "snapfork kernels: interrupted; every QEMU was stopped\n");
+		rc = r ? 128 + vm_interrupted() : EXIT_FAIL;
+	} else if (n == 0) {
+		fprintf(stderr, "snapfork kernels: --only %s names no kernel given\n", o.only);
+		rc = EXIT_USAGE;
+	} else {
+		kern_print_table(r, n);
+		rc = reports(&o, r, n);
+	}
+	if (o.keep)
+		printf("kept: %s\n", work);
+	else
+		judge_remove_tree(work);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/* kernels.h - `snapfork kernels`: the conformance check and the
+ * filesystem matrix on other kernels, each booted under QEMU (TCG) with
+ * an initramfs that holds this build's snapfork, the tools the matrix
+ * calls and the kernel's own modules (suites/vm/rootfs.sh); the host
+ * kernel runs them directly.  One table: kernel x leg rows, rule columns. */
+#ifndef SNAPFORK_KERNELS_H
+#define SNAPFORK_KERNELS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum kern_cell { KC_NA = 0, KC_PASS, KC_FAIL, KC_WARN, KC_SKIP };
+
+#define KERN_RULES 14 /* index = rule number, 1..13 */
+#define KERN_MAX_LEGS 16
+#define KERN_MAX 12
+
+struct kern_leg {
+	char name[32];       /* "check", or a matrix leg */
+	enum kern_cell cell[KERN_RULES];
+	char error[600];     /* the leg could not run: an ERROR row */
+};
+
+struct kern_result {
+	char label[160];     /* "host", a package name, or a kernel image's path */
+	char uname[160];     /* uname -r as the kernel said it */
+	char error[4800];    /* did not boot, panicked, hung: an ERROR row */
+	char dir[4096];      /* its results: check.json, matrix.json, *.xml, logs */
+	struct kern_leg legs[KERN_MAX_LEGS];
+	size_t nlegs;
+	double seconds;
+	int job_rc;          /* a --job script's exit status */
+};
+
+struct kern_opts {
+	const char *kernels[KERN_MAX];
+	size_t nkernels;
+	const char *modules, *legs, *tmpl, *junit, *json, *only, *job, *cache, *qemu, *work;
+	unsigned mem_mib, boot_timeout, leg_timeout;
+	int list, keep, explicit_kernels;
+	char only_kernel[160], only_leg[32];
+};
+
+/* What runs on one kernel: "check" and the chosen matrix legs (legs may
+ * be NULL: the count). */
+size_t kern_jobs(const struct kern_opts *o, const char *kernel, const char **legs, size_t max);
+
+/* The job script's commands: check and matrix with --json and --junit
+ * into dir. */
+void kern_job_commands(const struct kern_opts *o, const char *self, const char *dir,
+		       const char **legs, size_t nlegs, FILE *out);
+/* Run the check and the matrix on the host kernel, as child processes. */
+void kern_run_host(const struct kern_opts *o, const char *self, struct kern_result *r);
+/* Boot kernel spec (a package, or an image with o->modules) and run the
+ * same inside. */
+void kern_run_guest(const struct kern_opts *o, const char *self, const char *spec,
+		    struct kern_result *r);
+
+/* Read r->dir's check.json and matrix.json into r->legs. */
+void kern_read_results(struct kern_result *r, const char *const *legs, size_t nlegs);
+
+/* Run argv with output appended to log; its exit status, or -errno. */
+int kern_spawn(char *const *argv, const char *log);
+
+void kern_print_table(const struct kern_result *r, size_t n);
+int kern_write_json(const char *path, const struct kern_result *r, size_t n);
+int kern_write_junit(const char *path, const struct kern_result *r, size_t n);
+/* 1 if any leg of any kernel failed a MUST rule or errored. */
+int kern_failed(const struct kern_result *r, size_t n);
+
+/* Copy every <testsuite> of the JUnit file in into out, with props
+ * (name/value pairs, NULL-terminated) added to each suite's properties.
+ * 0, or -errno. */
+int kern_junit_copy(FILE *out, const char *in, const char *const *props);
+
+#endif

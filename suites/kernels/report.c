@@ -1,0 +1,163 @@
+/* report.c - `snapfork kernels`' table (kernel x leg rows, rule columns),
+ * where the kernels differ (first), JSON, and JUnit: each kernel's check
+ * and matrix suites with the kernel in their properties, and an ERROR
+ * kernel as a suite with an <error>. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "conform.h"
+#include "json.h"
+#include "kernels.h"
+
+static const char *const cell_text[] = { "-", "pass", "FAIL", "warn", "skip" };
+static const char *const cell_json[] = { "n/a", "pass", "fail", "warn", "skip" };
+
+static const struct kern_leg *find_leg(const struct kern_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->nlegs; i++)
+		if (!strcmp(r->legs[i].name, name))
+			return &r->legs[i];
+	return NULL;
+}
+
+static const char *label(const struct kern_result *r)
+{
+	return r->uname[0] ? r->uname : r->label;
+}
+
+/* A leg x rule whose cell is not the same on every kernel that ran it. */
+static void differences(const struct kern_result *r, size_t n)
+{
+	unsigned found = 0;
+	for (size_t l = 0; n > 1 && l < r[0].nlegs; l++) {
+		const char *leg = r[0].legs[l].name;
+		for (int k = 1; k < KERN_RULES; k++) {
+			int differs = 0;
+			const struct kern_leg *first = NULL;
+			for (size_t i = 0; i < n; i++) {
+				const struct kern_leg *x = find_leg(&r[i], leg);
+				if (!x || r[i].error[0])
+					continue;
+				if (!first)
+					first = x;
+				else if (x->cell[k] != first->cell[k] || !!x->error[0] != !!first->error[0])
+					differs = 1;
+			}
+			if (!differs)
+				continue;
+			if (!found++)
+				printf("where the kernels differ:\n");
+			printf("  %-20s F%-2d", leg, k);
+			for (size_t i = 0; i < n; i++) {
+				const struct kern_leg *x = find_leg(&r[i], leg);
+				if (x && !r[i].error[0])
+					printf("  %s on %s", x->error[0] ? "ERROR" : cell_text[x->cell[k]],
+					       label(&r[i]));
+			}
+			putchar('\n');
+		}
+	}
+	if (n > 1)
+		printf(found ? "\n" : "where the kernels differ: nowhere (every leg x rule alike)\n\n");
+}
+
+void kern_print_table(const struct kern_result *r, size_t n)
+{
+	differences(r, n);
+	printf("%-28s %-20s", "kernel", "leg");
+	for (int k = 1; k < KERN_RULES; k++)
+		printf(" F%-4d", k);
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].error[0]) {
+			printf("%-28s %-20s ERROR: %s\n", label(&r[i]), "-", r[i].error);
+			continue;
+		}
+		if (r[i].nlegs == 0)
+			printf("%-28s %-20s job exited %d\n", label(&r[i]), "(--job)", r[i].job_rc);
+		for (size_t l = 0; l < r[i].nlegs; l++) {
+			const struct kern_leg *x = &r[i].legs[l];
+			printf("%-28s %-20s", l == 0 ? label(&r[i]) : "", x->name);
+			if (x->error[0]) {
+				printf(" ERROR: %s\n", x->error);
+				continue;
+			}
+			for (int k = 1; k < KERN_RULES; k++)
+				printf(" %-5s", cell_text[x->cell[k]]);
+			putchar('\n');
+		}
+	}
+	printf("\n");
+	for (size_t i = 0; i < n; i++)
+		printf("%-28s %s, %.0f s\n", label(&r[i]), r[i].label, r[i].seconds);
+}
+
+int kern_write_json(const char *path, const struct kern_result *r, size_t n)
+{
+	json_t *o = json_object(), *ks = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *k = json_object(), *legs = json_array();
+		cli_json_set(k, "kernel", cli_json_str(r[i].label));
+		cli_json_set(k, "uname", cli_json_str(r[i].uname[0] ? r[i].uname : NULL));
+		cli_json_set(k, "error", cli_json_str(r[i].error[0] ? r[i].error : NULL));
+		cli_json_set(k, "seconds", json_real(r[i].seconds));
+		cli_json_set(k, "results", cli_json_str(r[i].dir));
+		for (size_t l = 0; l < r[i].nlegs; l++) {
+			json_t *x = json_object(), *rules = json_object();
+			cli_json_set(x, "leg", cli_json_str(r[i].legs[l].name));
+			cli_json_set(x, "error",
+				     cli_json_str(r[i].legs[l].error[0] ? r[i].legs[l].error : NULL));
+			for (int c = 1; c < KERN_RULES; c++) {
+				char id[8];
+				snprintf(id, sizeof id, "F%d", c);
+				cli_json_set(rules, id, cli_json_str(cell_json[r[i].legs[l].cell[c]]));
+			}
+			cli_json_set(x, "rules", rules);
+			json_array_append_new(legs, x);
+		}
+		cli_json_set(k, "legs", legs);
+		json_array_append_new(ks, k);
+	}
+	cli_json_set(o, "kernels", ks);
+	cli_json_set(o, "ok", json_boolean(!kern_failed(r, n)));
+	return cli_json_write_file(path, o);
+}
+
+static void error_suite(FILE *f, const struct kern_result *r)
+{
+	fputs("  <testsuite name=\"snapfork kernels: ", f);
+	conform_xml_text(f, r->label);
+	fputs("\" tests=\"1\" errors=\"1\">\n    <properties>\n      <property name=\"kernel\" "
+	      "value=\"",
+	      f);
+	conform_xml_text(f, r->label);
+	fputs("\"/>\n    </properties>\n    <testcase classname=\"boot\" name=\"boot and run\">\n"
+	      "      <error message=\"",
+	      f);
+	conform_xml_text(f, r->error);
+	fputs("\"/>\n    </testcase>\n  </testsuite>\n", f);
+}
+
+int kern_write_junit(const char *path, const struct kern_result *r, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].error[0]) {
+			error_suite(f, &r[i]);
+			continue;
+		}
+		const char *props[] = { "kernel", r[i].uname, "kernel_source", r[i].label, NULL };
+		char p[4300];
+		snprintf(p, sizeof p, "%s/check.xml", r[i].dir);
+		kern_junit_copy(f, p, props);
+		snprintf(p, sizeof p, "%s/matrix.xml", r[i].dir);
+		kern_junit_copy(f, p, props);
+	}
+	fputs("</testsuites>\n", f);
+	return cli_fclose(f);
+}

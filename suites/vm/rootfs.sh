@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# suites/vm/rootfs.sh OUT.img MODULES_DIR JOB SNAPFORK SOURCE_DIR - the
+# initramfs `snapfork kernels` boots each kernel with: busybox-static for
+# the shell, this machine's own tools that the check and the matrix call
+# (mount, losetup, mkfs.ext4/xfs/btrfs, chattr, GNU coreutils, tar, rsync;
+# each with the shared libraries ldd names, at the same paths), the
+# snapfork binary of this build and its libraries, the bundled fixtures and
+# the doubles at their source paths (the binary finds fixtures there), and
+# the kernel's own modules for loop, ext4, xfs, btrfs, overlay and virtio-blk
+# with every module they depend on (read from each .ko's modinfo; Debian's
+# package ships no modules.dep).  MODULES_DIR is lib/modules/VERSION of
+# the kernel.  The init runs JOB with /results for its output, then writes
+# /results as a tar onto /dev/vda (the host reads it back) and powers off.
+set -euo pipefail
+out=$1 mods=$2 job=$3 sf=$4 src=$5
+ver=$(basename "$mods")
+root=$(mktemp -d "${TMPDIR:-/tmp}/snapfork-rootfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,usr/bin,usr/sbin,proc,sys,dev,tmp,var/tmp,run,results,etc,lib/modules/"$ver"}
+ln -s bin "$root/sbin"
+
+bb=$(command -v busybox || true)
+[ -n "$bb" ] || bb=${BUSYBOX:?busybox-static is needed (BUSYBOX=PATH or in PATH)}
+cp "$bb" "$root/bin/busybox"
+
+# A host file and every library it needs, at the same paths.
+with_libs() {
+	local f=$1
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+	ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+for tool in mount umount losetup mkfs.ext4 mke2fs mkfs.xfs mkfs.btrfs chattr lsattr truncate cp ln \
+	mv rm stat dd find tar rsync chmod chown mkdir sha256sum cat sort; do
+	p=$(command -v "$tool" || true)
+	[ -n "$p" ] || continue
+	# /usr/bin or /usr/sbin in the guest whatever the host's merged-/usr says.
+	case $p in */sbin/*) dest=/usr/sbin/$tool ;; *) dest=/usr/bin/$tool ;; esac
+	with_libs "$(readlink -f "$p")"
+	[ "$(readlink -f "$p")" = "$dest" ] || ln -sf "$(readlink -f "$p")" "$root$dest"
+done
+with_libs "$(readlink -f "$sf")"
+mkdir -p "$root$(dirname "$sf")"
+[ -e "$root$sf" ] || ln -s "$(readlink -f "$sf")" "$root$sf"
+mkdir -p "$root$src/fixtures" "$root$src/suites"
+cp -a "$src/fixtures/data" "$root$src/fixtures/"
+cp -a "$src/suites/doubles" "$root$src/suites/"
+cp "$job" "$root/job.sh"
+chmod +x "$root/job.sh"
+
+# The modules wanted and what they depend on, loaded in that order.
+declare -A path seen
+while IFS= read -r -d '' ko; do
+	n=$(basename "$ko" .ko)
+	path[${n//-/_}]=$ko
+done < <(find "$mods" -name '*.ko' -print0)
+order=()
+need() {
+	local m=${1//-/_} dep
+	[ -n "${seen[$m]:-}" ] && return
+	seen[$m]=1
+	[ -n "${path[$m]:-}" ] || return 0 # built in
+	# Hard dependencies (depends=) and the crypto algorithms they load by
+	# name (softdep=pre: crc32c for libcrc32c, xxhash and blake2b for btrfs).
+	for dep in $(grep -a -o 'depends=[a-z0-9_,-]*' "${path[$m]}" | head -1 | cut -d= -f2 | tr ',' ' ') \
+		$(grep -a -o 'softdep=pre: [a-z0-9_ -]*' "${path[$m]}" | cut -d: -f2); do
+		need "$dep"
+		[ -n "${path[${dep//-/_}_generic]:-}" ] && need "${dep}_generic"
+	done
+	order+=("$m")
+}
+for m in loop ext4 xfs btrfs overlay virtio_blk virtio_pci; do need "$m"; done
+: >"$root/modules.order"
+for m in "${order[@]}"; do
+	cp "${path[$m]}" "$root/lib/modules/$ver/"
+	echo "/lib/modules/$ver/$(basename "${path[$m]}")" >>"$root/modules.order"
+done
+
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/usr/sbin:/usr/bin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+# The initramfs is unpacked into a tmpfs (no root= given): /var/tmp, where
+# the check and the matrix make their scratch, is on it already.
+mount -t tmpfs run /run
+while read -r m; do insmod "$m" 2>/dev/null || echo "insmod $m failed"; done </modules.order
+echo "SNAPFORK-KERNEL $(uname -r)"
+sh /job.sh >/results/job.log 2>&1
+rc=$?
+tail -40 /results/job.log
+echo "$rc" >/results/rc
+(cd /results && tar -cf /dev/vda .) && sync
+echo "SNAPFORK-JOB-DONE rc=$rc"
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
