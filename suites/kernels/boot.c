@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "judge.h"
 #include "kernels.h"
 #include "vm.h"
 
@@ -138,14 +139,19 @@ static void boot_error(struct kern_result *r, const struct vm *v, int rc, const 
 	char con[900], q[300];
 	vm_console_tail(v, con, sizeof con);
 	vm_qemu_tail(v, q, sizeof q);
+	/* The panic's own line first: the tail is mostly its register dump. */
+	char panic[200] = "";
+	const char *p = v->out ? strstr(v->out, "Kernel panic") : NULL;
+	if (p)
+		snprintf(panic, sizeof panic, "the kernel panicked: %.*s; ", (int)strcspn(p, "\r\n"), p);
 	if (rc == -ETIMEDOUT)
-		snprintf(r->error, sizeof r->error, "%s within %u s (time limit); console: %s", what,
-			 limit, con);
+		snprintf(r->error, sizeof r->error, "%s within %u s (time limit); %sconsole: %s", what,
+			 limit, panic, con);
 	else
 		snprintf(r->error, sizeof r->error,
-			 "%s: QEMU exited (a panic or a reset ends it: panic=-1, -no-reboot); "
-			 "QEMU: %s; console: %s",
-			 what, q, con);
+			 "%s: QEMU exited (panic=-1 and -no-reboot end a crashed guest); %sQEMU: %s; "
+			 "console: %s",
+			 what, panic, q, con);
 }
 
 /* Boot, wait for the kernel's line, then for the job's end. */
@@ -158,7 +164,13 @@ static int run_vm(const struct kern_opts *o, struct kern_result *r, const struct
 	const char *extra[] = { "-smp", "2", "-drive", drive, NULL };
 	struct vm_start s = { NULL, 0, 0, extra };
 	struct vm v;
-	snprintf(run, sizeof run, "%s/run", r->dir);
+	/* QEMU's sockets need a short path (sun_path: 108 bytes). */
+	char base[64] = "/tmp/snapfork-kernel-XXXXXX";
+	if (!mkdtemp(base)) {
+		snprintf(r->error, sizeof r->error, "%s: %s", base, strerror(errno));
+		return -1;
+	}
+	snprintf(run, sizeof run, "%s/run", base);
 	int rc = vm_start(&v, "kernel", run, g, &s, err, sizeof err);
 	if (rc == 0)
 		rc = vm_cont(&v, err, sizeof err);
@@ -166,9 +178,11 @@ static int run_vm(const struct kern_opts *o, struct kern_result *r, const struct
 		snprintf(r->error, sizeof r->error, "QEMU did not start: %s", err);
 		vm_stop(&v);
 		free(v.out);
+		judge_remove_tree(base);
 		return -1;
 	}
-	unsigned job_limit = o->leg_timeout * (unsigned)kern_jobs(o, r->label, NULL, 0);
+	/* A --job is one leg; otherwise each leg has its time. */
+	unsigned job_limit = o->leg_timeout * (o->job ? 1 : (unsigned)kern_jobs(o, r->label, NULL, 0));
 	rc = vm_wait(&v, has, "SNAPFORK-KERNEL ", (int)o->boot_timeout * 1000);
 	if (rc < 0)
 		boot_error(r, &v, rc, "the kernel did not reach the job", o->boot_timeout);
@@ -182,6 +196,7 @@ static int run_vm(const struct kern_opts *o, struct kern_result *r, const struct
 			vm_reap(&v, 20000); /* it powers off */
 	}
 	vm_stop(&v);
+	judge_remove_tree(base);
 	char con[4400];
 	snprintf(con, sizeof con, "%s/console.log", r->dir);
 	int fd = open(con, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -237,5 +252,6 @@ void kern_run_guest(const struct kern_opts *o, const char *self, const char *spe
 		r->job_rc = -1;
 	if (f)
 		fclose(f);
-	kern_read_results(r, legs, n);
+	if (!o->job)
+		kern_read_results(r, legs, n);
 }

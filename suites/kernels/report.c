@@ -125,17 +125,25 @@ int kern_write_json(const char *path, const struct kern_result *r, size_t n)
 	return cli_json_write_file(path, o);
 }
 
-static void error_suite(FILE *f, const struct kern_result *r)
+/* A kernel that did not run (an <error>), or a --job's outcome. */
+static void own_suite(FILE *f, const struct kern_result *r)
 {
+	int err = r->error[0] != 0;
 	fputs("  <testsuite name=\"snapfork kernels: ", f);
 	conform_xml_text(f, r->label);
-	fputs("\" tests=\"1\" errors=\"1\">\n    <properties>\n      <property name=\"kernel\" "
-	      "value=\"",
-	      f);
-	conform_xml_text(f, r->label);
-	fputs("\"/>\n    </properties>\n    <testcase classname=\"boot\" name=\"boot and run\">\n"
-	      "      <error message=\"",
-	      f);
+	fprintf(f, "\" tests=\"1\" errors=\"%d\">\n    <properties>\n", err);
+	const char *props[][2] = { { "kernel", r->uname }, { "kernel_source", r->label } };
+	for (int i = 0; i < 2; i++) {
+		fprintf(f, "      <property name=\"%s\" value=\"", props[i][0]);
+		conform_xml_text(f, props[i][1]);
+		fputs("\"/>\n", f);
+	}
+	fputs("    </properties>\n    <testcase classname=\"job\" name=\"boot and run the job\"", f);
+	if (!err) {
+		fputs("/>\n  </testsuite>\n", f);
+		return;
+	}
+	fputs(">\n      <error message=\"", f);
 	conform_xml_text(f, r->error);
 	fputs("\"/>\n    </testcase>\n  </testsuite>\n", f);
 }
@@ -147,8 +155,8 @@ int kern_write_junit(const char *path, const struct kern_result *r, size_t n)
 		return -errno;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].error[0]) {
-			error_suite(f, &r[i]);
+		if (r[i].error[0] || r[i].nlegs == 0) {
+			own_suite(f, &r[i]);
 			continue;
 		}
 		const char *props[] = { "kernel", r[i].uname, "kernel_source", r[i].label, NULL };

@@ -101,5 +101,6 @@ void kern_run_host(const struct kern_opts *o, const char *self, struct kern_resu
 		snprintf(r->uname, sizeof r->uname, "%s", u.release);
 	char *argv[] = { "/bin/sh", job, NULL };
 	r->job_rc = kern_spawn(argv, log);
-	kern_read_results(r, legs, n);
+	if (!o->job)
+		kern_read_results(r, legs, n);
 }

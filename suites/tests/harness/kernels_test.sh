@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# kernels_test.sh SNAPFORK SOURCE_DIR - snapfork kernels' own behaviour on
+# a real Debian kernel under QEMU: a guest that panics and one that hangs
+# become ERROR rows within their time limits (with the console's last
+# lines), a job that works passes, a kernel image that does not exist is
+# an ERROR, --list/--only/usage, junit-merge; nothing left running.
+# Skips (exit 77, with the reason) only without QEMU or Debian's mirror.
+SF=$1 SRC=$2
+. "$(dirname "$0")/../tap.sh" kernels
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "skip: kernels: no qemu-system-x86_64 (Debian: qemu-system-x86)"; exit 77
+fi
+K=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' | awk '{print $1}' | sort -V | tail -1)
+if [ -z "$K" ] || ! "$SRC/suites/vm/kernel.sh" fetch "$K" "$(dirname "$SF")/../kernel-cache" >/dev/null 2>"$T/fetch.err"; then
+	echo "skip: kernels: cannot fetch a Debian 6.1 kernel package: $(tail -1 "$T/fetch.err" 2>/dev/null)"; exit 77
+fi
+W=$T/work
+mkdir -p "$W"
+qemus() { pgrep -f "qemu-system-x86_64.*$T" || true; }
+
+run_job() { # run_job NAME SCRIPT LEG_TIMEOUT -> exit status, JSON in $T/NAME.json, seconds in $secs
+	printf '%s\n' "$2" >"$T/$1.sh"
+	local t0=$SECONDS
+	"$SF" kernels --work "$W" --kernel "$K" --job "$T/$1.sh" --leg-timeout "$3" --boot-timeout 120 \
+		--json "$T/$1.json" --junit "$T/$1.xml" >"$T/$1.txt" 2>&1
+	local rc=$?
+	secs=$((SECONDS - t0))
+	return $rc
+}
+
+run_job ok 'echo hello >"$D/hello"; uname -r' 60
+rc=$?
+if [ $rc -eq 0 ] && jq -e '.ok and (.kernels[0].uname | startswith("6.1.0"))' "$T/ok.json" >/dev/null; then
+	ok "a job that works: exit 0, uname $(jq -r '.kernels[0].uname' "$T/ok.json") in the report (${secs} s)"
+else bad "a working job: exit $rc"; sed 's/^/# /' "$T/ok.txt"; fi
+
+run_job panic 'echo c >/proc/sysrq-trigger; sleep 600' 60
+rc=$?
+err=$(jq -r '.kernels[0].error' "$T/panic.json")
+case $err in
+*"QEMU exited"*"the kernel panicked: Kernel panic"*) [ $rc -eq 1 ] && [ $secs -lt 90 ] && ok "a panicking guest is an ERROR in ${secs} s, with its console" ||
+	bad "panic: exit $rc in ${secs} s" ;;
+*) bad "panic: exit $rc, error: $err" ;;
+esac
+grep -q 'errors="1"' "$T/panic.xml" && ok "the panic is a JUnit <error>" || bad "panic: no JUnit error"
+
+run_job hang 'sleep 600' 15
+rc=$?
+err=$(jq -r '.kernels[0].error' "$T/hang.json")
+case $err in
+*"did not finish within 15 s"*) [ $rc -eq 1 ] && [ $secs -lt 80 ] && ok "a hanging guest is an ERROR after its 15 s limit (${secs} s in all)" ||
+	bad "hang: exit $rc in ${secs} s" ;;
+*) bad "hang: exit $rc, error: $err" ;;
+esac
+
+printf 'not a kernel' >"$T/bzImage"
+"$SF" kernels --work "$W" --kernel "$T/bzImage" --modules "$T" --job "$T/ok.sh" --boot-timeout 30 \
+	--json "$T/bad.json" >"$T/bad.txt" 2>&1
+rc=$?
+[ $rc -eq 1 ] && jq -e '.kernels[0].error != null' "$T/bad.json" >/dev/null &&
+	ok "a kernel that cannot boot is an ERROR: $(jq -r '.kernels[0].error' "$T/bad.json" | cut -c1-100)" ||
+	bad "bad kernel: exit $rc"
+
+# Jobs for a CI matrix.
+"$SF" kernels --kernel host --kernel "$K" --legs ext4,tmpfs --list --json - >"$T/list.json"
+n=$(jq length "$T/list.json")
+[ "$n" -eq 6 ] && jq -e '.[0] | .kernel == "host" and .leg == "check" and .only == "host:check"' "$T/list.json" >/dev/null &&
+	ok "--list --json: 2 kernels x (check + 2 legs) = 6 jobs" || bad "--list: $n jobs"
+expect 2 "--only without a leg is a usage error" "$SF" kernels --kernel host --only host
+expect 2 "an unknown leg is a usage error" "$SF" kernels --kernel host --legs ext5
+expect 2 "--mem 0 is a usage error" "$SF" kernels --mem 0
+
+# junit-merge: every suite of each input, in one file.
+"$SF" junit-merge "$T/merged.xml" "$T/ok.xml" "$T/panic.xml" >"$T/out" 2>&1
+if python3 -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); sys.exit(len(r.findall("testsuite")) != 2)' "$T/merged.xml"; then
+	ok "junit-merge: the suites of both inputs, well-formed"
+else bad "junit-merge"; sed 's/^/# /' "$T/merged.xml" | head; fi
+expect 1 "junit-merge names an input that is not JUnit" "$SF" junit-merge "$T/m2.xml" "$T/ok.sh"
+has "$T/err" "ok.sh" "the error names the file"
+
+[ -z "$(qemus)" ] && [ -z "$(ls -A "$W")" ] && ok "nothing left running or on disk" ||
+	bad "left behind: QEMUs [$(qemus)], files [$(ls -A "$W")]"
+finish
