@@ -16,6 +16,8 @@ out=$1 mods=$2 job=$3 sf=$4 src=$5
 ver=$(basename "$mods")
 root=$(mktemp -d "${TMPDIR:-/tmp}/snapfork-rootfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
+# mktemp made it 0700: the matrix runs forks as nobody, who must reach /.
+chmod 0755 "$root"
 mkdir -p "$root"/{bin,usr/bin,usr/sbin,proc,sys,dev,tmp,var/tmp,run,results,etc,lib/modules/"$ver"}
 ln -s bin "$root/sbin"
 
