@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -187,6 +188,16 @@ static void copy_place(const struct opts *o, const char *work, char *out, size_t
 	if (a.st_dev == b.st_dev) {
 		snprintf(why, wlen, "%s is on the work directory's filesystem: give --fork-dir on "
 				    "another one", base);
+		return;
+	}
+	/* Each copy can hold all of the guest's RAM (a container's /dev/shm
+	 * is often 64 MiB): not enough room is a skip with the reason, not
+	 * a fork implementation's ENOSPC. */
+	struct statvfs v;
+	unsigned long long need = (unsigned long long)o->forks * o->mem << 20;
+	if (statvfs(base, &v) == 0 && (unsigned long long)v.f_bavail * v.f_frsize < need) {
+		snprintf(why, wlen, "%s has %llu MiB free, the copies may need %llu: give --fork-dir",
+			 base, (unsigned long long)v.f_bavail * v.f_frsize >> 20, need >> 20);
 		return;
 	}
 	snprintf(out, len, "%s/snapfork-vmcheck-XXXXXX", base);
