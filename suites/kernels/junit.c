@@ -26,10 +26,8 @@ static char *slurp(const char *path, size_t *n)
 		len += k;
 		if (len + 1 == cap) {
 			char *p = realloc(buf, cap *= 2);
-			if (!p) {
+			if (!p)
 				free(buf);
-				buf = NULL;
-			}
 			buf = p;
 		}
 	}

@@ -1,25 +1,16 @@
-/* run.c - one kernel's run (kernels.h): the host directly, or a kernel
- * booted under QEMU with the initramfs of suites/vm/rootfs.sh, whose init
- * runs a job script, tars /results onto a virtio disk and powers off.
- * Every wait has a time limit; a kernel that does not boot, panics
- * (panic=-1 with -no-reboot: QEMU exits) or hangs is an ERROR with the
- * last lines of its console. */
-#include <archive.h>
-#include <archive_entry.h>
+/* run.c - what runs on a kernel (kernels.h): the job script (check and
+ * matrix with --json and --junit), run directly on the host kernel; the
+ * guest's side is boot.c.  kern_spawn runs a helper with its output
+ * logged. */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kernels.h"
-#include "vm.h"
 
 int kern_spawn(char *const *argv, const char *log)
 {

@@ -47,7 +47,7 @@ static int mkdirs(const char *dir, char *err, size_t len)
 	char p[4200];
 	const char *sub[] = { "", "/logs", "/snapshots", "/" LATEST };
 	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof p, "%s%s", dir, i == 3 ? "/" LATEST : sub[i]);
+		snprintf(p, sizeof p, "%s%s", dir, sub[i]);
 		if (mkdir(p, 0755) < 0 && !(i > 0 && errno == EEXIST)) {
 			snprintf(err, len, "%s: %s", p, strerror(errno));
 			return -errno;
