@@ -132,7 +132,7 @@ static void own_suite(FILE *f, const struct kern_result *r)
 	fputs("  <testsuite name=\"snapfork kernels: ", f);
 	conform_xml_text(f, r->label);
 	fprintf(f, "\" tests=\"1\" errors=\"%d\">\n    <properties>\n", err);
-	const char *props[][2] = { { "kernel", r->uname }, { "kernel_source", r->label } };
+	const char *props[][2] = { { "kernel_release", r->uname }, { "kernel_source", r->label } };
 	for (int i = 0; i < 2; i++) {
 		fprintf(f, "      <property name=\"%s\" value=\"", props[i][0]);
 		conform_xml_text(f, props[i][1]);
@@ -159,7 +159,7 @@ int kern_write_junit(const char *path, const struct kern_result *r, size_t n)
 			own_suite(f, &r[i]);
 			continue;
 		}
-		const char *props[] = { "kernel", r[i].uname, "kernel_source", r[i].label, NULL };
+		const char *props[] = { "kernel_release", r[i].uname, "kernel_source", r[i].label, NULL };
 		char p[4300];
 		snprintf(p, sizeof p, "%s/check.xml", r[i].dir);
 		kern_junit_copy(f, p, props);
