@@ -42,8 +42,9 @@ static const char usage[] =
 	"  --help, --version\n"
 	"\n"
 	"exit status: 0 success, 1 the operation failed, verify found violations\n"
-	"or the report could not be written, 2 usage error.  The rules are in\n"
-	"CONTRACT.md.\n";
+	"or the report could not be written, 2 usage error (vmcheck: 3 when the\n"
+	"run cannot see: QEMU or the guest missing, a control not detected).\n"
+	"The rules are in CONTRACT.md.\n";
 
 /* Each directory level of a walk holds two fds; let deep trees use the
  * hard limit, as systemd does for its own tools. */
