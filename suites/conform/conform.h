@@ -115,6 +115,8 @@ void conform_print_table(FILE *out, const struct conform_run *run);
 int conform_write_junit(const struct conform_run *run, const char *path);
 /* s as XML text or attribute value (control characters become '?'). */
 void conform_xml_text(FILE *f, const char *s);
+/* One <property name= value=/> line of a JUnit suite (value escaped). */
+void conform_junit_property(FILE *f, const char *name, const char *value);
 /* One <testsuite> of run into an open JUnit file; props are extra
  * name/value pairs, NULL-terminated. */
 void conform_junit_suite(FILE *f, const struct conform_run *run, const char *suite,

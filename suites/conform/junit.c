@@ -32,7 +32,7 @@ void conform_xml_text(FILE *f, const char *s)
 	}
 }
 
-static void property(FILE *f, const char *name, const char *value)
+void conform_junit_property(FILE *f, const char *name, const char *value)
 {
 	fprintf(f, "      <property name=\"%s\" value=\"", name);
 	conform_xml_text(f, value);
@@ -54,16 +54,16 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 	conform_xml_text(f, suite);
 	fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", tests, failures, skipped);
 	fputs("    <properties>\n", f);
-	property(f, "kernel", run->kernel);
-	property(f, "filesystem", run->fstype);
-	property(f, "mount_options", run->mount_options);
-	property(f, "scratch", run->scratch);
-	property(f, "capabilities", run->capabilities);
-	property(f, "fork", run->fork_desc);
+	conform_junit_property(f, "kernel", run->kernel);
+	conform_junit_property(f, "filesystem", run->fstype);
+	conform_junit_property(f, "mount_options", run->mount_options);
+	conform_junit_property(f, "scratch", run->scratch);
+	conform_junit_property(f, "capabilities", run->capabilities);
+	conform_junit_property(f, "fork", run->fork_desc);
 	for (const char *const *p = props; p && p[0] && p[1]; p += 2)
-		property(f, p[0], p[1]);
+		conform_junit_property(f, p[0], p[1]);
 	for (const char *const *p = run->props; p && p[0] && p[1]; p += 2)
-		property(f, p[0], p[1]);
+		conform_junit_property(f, p[0], p[1]);
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];

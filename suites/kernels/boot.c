@@ -47,22 +47,19 @@ static int locate(const struct kern_opts *o, const char *spec, struct kern_resul
 		snprintf(r->error, sizeof r->error, "%s: cannot fetch the package (see %s)", spec, out);
 		return -1;
 	}
-	char pat[4200];
-	glob_t g;
-	snprintf(pat, sizeof pat, "%s/boot/vmlinuz-*", dir);
-	if (glob(pat, 0, NULL, &g) != 0) {
-		snprintf(r->error, sizeof r->error, "%s: no boot/vmlinuz-* in the package", spec);
-		return -1;
+	static const char *const want[] = { "boot/vmlinuz-*", "lib/modules/*" };
+	char *dest[] = { image, mods };
+	for (int i = 0; i < 2; i++) {
+		char pat[4200];
+		glob_t g;
+		snprintf(pat, sizeof pat, "%s/%s", dir, want[i]);
+		if (glob(pat, 0, NULL, &g) != 0) {
+			snprintf(r->error, sizeof r->error, "%s: no %s in the package", spec, want[i]);
+			return -1;
+		}
+		snprintf(dest[i], len, "%s", g.gl_pathv[0]);
+		globfree(&g);
 	}
-	snprintf(image, len, "%s", g.gl_pathv[0]);
-	globfree(&g);
-	snprintf(pat, sizeof pat, "%s/lib/modules/*", dir);
-	if (glob(pat, 0, NULL, &g) != 0) {
-		snprintf(r->error, sizeof r->error, "%s: no lib/modules/ in the package", spec);
-		return -1;
-	}
-	snprintf(mods, len, "%s", g.gl_pathv[0]);
-	globfree(&g);
 	return 0;
 }
 

@@ -40,11 +40,8 @@ static char *slurp(const char *path, size_t *n)
 
 static void props_out(FILE *out, const char *const *props)
 {
-	for (const char *const *p = props; p && p[0] && p[1]; p += 2) {
-		fprintf(out, "      <property name=\"%s\" value=\"", p[0]);
-		conform_xml_text(out, p[1]);
-		fputs("\"/>\n", out);
-	}
+	for (const char *const *p = props; p && p[0] && p[1]; p += 2)
+		conform_junit_property(out, p[0], p[1]);
 }
 
 /* One suite [s, e) with props added after <properties> (or a new block

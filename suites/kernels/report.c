@@ -133,11 +133,8 @@ static void own_suite(FILE *f, const struct kern_result *r)
 	conform_xml_text(f, r->label);
 	fprintf(f, "\" tests=\"1\" errors=\"%d\">\n    <properties>\n", err);
 	const char *props[][2] = { { "kernel_release", r->uname }, { "kernel_source", r->label } };
-	for (int i = 0; i < 2; i++) {
-		fprintf(f, "      <property name=\"%s\" value=\"", props[i][0]);
-		conform_xml_text(f, props[i][1]);
-		fputs("\"/>\n", f);
-	}
+	for (int i = 0; i < 2; i++)
+		conform_junit_property(f, props[i][0], props[i][1]);
 	fputs("    </properties>\n    <testcase classname=\"job\" name=\"boot and run the job\"", f);
 	if (!err) {
 		fputs("/>\n  </testsuite>\n", f);

@@ -135,11 +135,8 @@ int vm_write_junit(const struct vm_run *run, const char *path)
 				   { "qemu", run->qemu_version },
 				   { "kernel", run->kernel },
 				   { "guest", run->kernel_desc } };
-	for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
-		fprintf(f, "      <property name=\"%s\" value=\"", props[i][0]);
-		conform_xml_text(f, props[i][1]);
-		fputs("\"/>\n", f);
-	}
+	for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
+		conform_junit_property(f, props[i][0], props[i][1]);
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < run->n; i++)
 		for (int r = 0; r < VR_N; r++) {
