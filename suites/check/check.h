@@ -22,7 +22,14 @@ struct check_opts {
 	int no_shrink;
 	int fail_fast; /* --fail-fast: stop at the first failing layout */
 	int dimensions; /* --dimensions: print the layout space and exit */
+	unsigned fork_timeout; /* --fork-timeout S; 0: the default */
+	int devices; /* device nodes can be made here (probed: check_can_mknod) */
 };
+
+/* 1 if a character device node can be made in dir (mknod needs
+ * CAP_MKNOD in the namespace that owns the filesystem): tried, not
+ * guessed from the uid. */
+int check_can_mknod(const char *dir);
 
 /* The reproducer's command line: "snapfork check [--fork-cmd '...']". */
 void check_command_line(const struct check_opts *o, char *out, size_t len);

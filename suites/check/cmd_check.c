@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "child.h"
 #include "cli.h"
 #include "commands.h"
 #include "conform.h"
@@ -16,7 +17,7 @@
 #include "snapfork.h"
 
 static const char usage[] =
-	"usage: snapfork check [--fork-cmd TEMPLATE] [--scratch DIR] [--fork-dir DIR]\n"
+	"usage: snapfork check [--fork-cmd TEMPLATE [--fork-timeout S]] [--scratch DIR] [--fork-dir DIR]\n"
 	"                      [--fixture NAME|FILE.tar]... [--junit FILE] [--json FILE] [--keep]\n"
 	"       snapfork check --generate N [--seed S] [--no-shrink] [--fail-fast] [same options]\n"
 	"       snapfork check --dimensions\n"
@@ -26,8 +27,11 @@ static const char usage[] =
 	"  seed S (printed; drawn when not given) instead, each failing rule's first\n"
 	"  layout shrunk to a fixture that reproduces it (--fail-fast: stop at the first\n"
 	"  failing layout).  --dimensions: the layout\n"
-	"  space, as markdown.  Exit 0: every MUST rule holds; 1: one fails; 2: usage\n"
-	"  or setup error.\n";
+	"  space, as markdown.  --fork-timeout: a fork that runs longer (default 300 s)\n"
+	"  is killed with its process group and fails its row.  Exit 0: every MUST\n"
+	"  rule holds; 1: one fails; 2: usage or setup error (a fork command that\n"
+	"  cannot be run at all, exit 126/127 on its first call, is one); 128 + N:\n"
+	"  stopped by signal N, children killed and scratch removed (unless --keep).\n";
 
 /* A number for --generate or --seed; -1 if it is none. */
 static int number(const char *s, uint64_t max, uint64_t *out)
@@ -85,6 +89,11 @@ static int option(int c, struct check_opts *o)
 			return -4;
 		o->seed_given = 1;
 		return 0;
+	case 't':
+		if (number(optarg, 1000000, &v) < 0 || v == 0)
+			return -7;
+		o->fork_timeout = (unsigned)v;
+		return 0;
 	case 'h':
 		fputs(usage, stdout);
 		return 1;
@@ -108,6 +117,7 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		{ "no-shrink", no_argument, NULL, 'n' },
 		{ "fail-fast", no_argument, NULL, 'F' },
 		{ "dimensions", no_argument, NULL, 'D' },
+		{ "fork-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,6 +134,8 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		return -5;
 	if ((o->seed_given || o->no_shrink || o->fail_fast) && !o->generate)
 		return -6;
+	if (o->fork_timeout && !o->tmpl)
+		return -8;
 	return 0;
 }
 
@@ -193,16 +205,34 @@ static int report(const struct check_opts *o, const struct conform_run *run, int
 	return rc;
 }
 
-/* The scratch we made goes, unless a row kept its trees in it. */
+/* The scratch we made goes, unless a row kept its trees in it; after a
+ * signal it goes (unless --keep) whatever was kept, and with --scratch
+ * what the rows made in it does. */
 static void drop_scratch(const struct check_opts *o, const struct conform_run *run,
 			 const char *scratch)
 {
-	if (o->scratch || !scratch[0])
+	int sig = child_interrupted();
+	if (!scratch[0] || (sig && o->keep))
 		return;
-	for (size_t i = 0; i < run->n; i++)
+	for (size_t i = 0; sig && i < run->n; i++)
+		if (run->rows[i].kept)
+			judge_remove_tree(run->rows[i].kept);
+	if (o->scratch)
+		return;
+	for (size_t i = 0; !sig && i < run->n; i++)
 		if (run->rows[i].kept)
 			return;
 	judge_remove_tree(scratch);
+}
+
+/* After SIGINT/SIGTERM/SIGHUP: every child stopped, 128 + the signal. */
+static int interrupted(const char *scratch, int keep)
+{
+	child_stop_all();
+	fprintf(stderr, "snapfork check: stopped by signal %d (%s): every child killed; %s%s\n",
+		child_interrupted(), strsignal(child_interrupted()),
+		keep ? "scratch kept: " : "scratch removed", keep ? scratch : "");
+	return 128 + child_interrupted();
 }
 
 void check_command_line(const struct check_opts *o, char *out, size_t len)
@@ -218,7 +248,9 @@ static int usage_error(int p)
 					   "--generate needs a count from 1 to 1000000",
 					   "--seed needs a number",
 					   "--generate and --fixture exclude each other",
-					   "--seed, --no-shrink and --fail-fast go with --generate" };
+					   "--seed, --no-shrink and --fail-fast go with --generate",
+					   "--fork-timeout needs seconds from 1 to 1000000",
+					   "--fork-timeout goes with --fork-cmd" };
 	return cli_usage_error("check", why[-p - 1], NULL);
 }
 
@@ -245,6 +277,7 @@ int cmd_check(int argc, char **argv)
 	}
 	if (o.generate && !o.seed_given)
 		o.seed = check_random_seed();
+	child_signals_install();
 	char scratch[PATH_MAX] = "", seed[32];
 	struct conform_run run = { 0 };
 	struct fixture *fx = NULL;
@@ -266,14 +299,17 @@ int cmd_check(int argc, char **argv)
 		       seed);
 	printf("snapfork check: %s\n  on %s, %s (%s), %s\n\n", run.fork_desc, run.kernel,
 	       run.fstype, run.mount_options, run.capabilities);
-	struct forkcmd fc = { o.tmpl, 0, 0, 0 };
+	struct forkcmd fc = { o.tmpl, 0, 0, 0, o.fork_timeout, 0 };
+	o.devices = check_can_mknod(scratch);
 	struct conform_setup c = { scratch, o.fork_dir, o.tmpl ? forkcmd_run : conform_fork_ref,
 				   &fc,     o.keep,     NULL };
 	rc = o.generate ? check_generate(&o, &c, scratch, &run) : run_fixtures(&c, fx, nfx, &run);
-	if (rc != EXIT_USAGE)
+	if (rc != EXIT_USAGE && !child_interrupted())
 		rc = report(&o, &run, rc);
 out:
 	drop_scratch(&o, &run, scratch);
+	if (child_interrupted())
+		rc = interrupted(scratch, o.keep);
 	conform_run_free(&run);
 	fixture_list_free(fx, nfx);
 	free(o.fixtures);

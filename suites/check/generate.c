@@ -11,10 +11,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "cli.h"
 
 static int build_hook(void *ctx, const struct fixture *f, const char *dir, char *err, size_t len)
@@ -85,7 +87,7 @@ static void progress(unsigned i, unsigned n, unsigned failing, double t0, int fi
 static int run_layouts(const struct check_opts *o, const struct conform_setup *c,
 		       struct conform_run *run, unsigned char *hit, struct failures *fl)
 {
-	int devices = geteuid() == 0; /* mknod needs CAP_MKNOD */
+	int devices = o->devices;
 	double t0 = now_s();
 	run->rows = calloc(o->generate ? o->generate : 1, sizeof *run->rows);
 	if (!run->rows)
@@ -98,12 +100,17 @@ static int run_layouts(const struct check_opts *o, const struct conform_setup *c
 		for (size_t d = 0; d < layout_ndims(); d++)
 			hit[d] |= l.hit[d];
 		snprintf(name, sizeof name, "gen-%u", i);
-		int r = check_layout_row(c, &l, name, &run->rows[i], err, sizeof err);
+		int r = child_interrupted() ? -EINTR
+					    : check_layout_row(c, &l, name, &run->rows[i], err, sizeof err);
 		layout_free(&l);
+		if (r == -EINTR && !run->rows[i].name) /* stopped before the row began */
+			return r;
 		run->n = i + 1;
 		if (r < 0) {
 			snprintf(run->setup_error, sizeof run->setup_error, "%s: %s", name, err);
-			fprintf(stderr, "\nsnapfork check: %s: setup failed: %s\n", name, err);
+			if (r != -EINTR) /* the command says it was stopped */
+				fprintf(stderr, "\nsnapfork check: %s: setup failed: %s\n", name,
+					err);
 			return r;
 		}
 		note_row(fl, &run->rows[i], i, o->keep);
@@ -148,16 +155,33 @@ static void print_summary(const struct conform_run *run)
 			       shown[rule] - 3);
 }
 
-static void print_dimensions(const unsigned char *hit)
+/* Hit out of the dimensions that can be drawn here; those that cannot
+ * are named with the reason. */
+static void print_dimensions(const unsigned char *hit, int devices)
 {
-	size_t k = 0, n = layout_ndims();
-	for (size_t i = 0; i < n; i++)
+	size_t k = 0, n = layout_ndims(), out = 0;
+	for (size_t i = 0; i < n; i++) {
 		k += hit[i];
-	printf("dimensions hit: %zu/%zu\n", k, n);
+		out += !devices && layout_dim_needs_devices(i);
+	}
+	printf("dimensions hit: %zu/%zu%s\n", k, n - out,
+	       out ? " (of those that can be drawn here)" : "");
 	for (size_t i = 0; i < n; i++)
-		if (!hit[i])
-			printf("  not hit: %s: %s%s\n", layout_dim(i)->dimension,
-			       layout_dim(i)->value, geteuid() ? " (device nodes need root)" : "");
+		if (!devices && layout_dim_needs_devices(i))
+			printf("  out: %s: %s (mknod fails here: device nodes need CAP_MKNOD)\n",
+			       layout_dim(i)->dimension, layout_dim(i)->value);
+		else if (!hit[i])
+			printf("  not hit: %s: %s\n", layout_dim(i)->dimension, layout_dim(i)->value);
+}
+
+int check_can_mknod(const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/.mknod-probe", dir);
+	if (mknod(p, S_IFCHR | 0600, makedev(1, 3)) < 0)
+		return 0;
+	unlink(p);
+	return 1;
 }
 
 /* Shrink each failing rule's first layout into scratch/shrunk and print
@@ -178,7 +202,7 @@ int check_generate(const struct check_opts *o, const struct conform_setup *c, co
 	if (r == 0) {
 		print_summary(run);
 		printf("\n");
-		print_dimensions(hit);
+		print_dimensions(hit, o->devices);
 		if (!o->no_shrink)
 			shrink_failures(o, c, scratch, &fl);
 	}
@@ -198,7 +222,7 @@ static void shrink_one(const struct check_opts *o, const struct conform_setup *c
 	struct layout l, small;
 	unsigned trials = 0;
 	char err[1024], snap[PATH_MAX], tar[PATH_MAX + 8], desc[256], cmd[8192];
-	if (layout_generate(o->seed, index, geteuid() == 0, &l) < 0)
+	if (layout_generate(o->seed, index, o->devices, &l) < 0)
 		return;
 	fprintf(stderr, "check: shrinking gen-%u (F%d, %zu entries)...\n", index, rule, l.n);
 	struct conform_setup sc = *c;
@@ -233,7 +257,7 @@ static void shrink_failures(const struct check_opts *o, const struct conform_set
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s/shrunk", scratch);
 	for (int rule = 1; rule <= 13; rule++) {
-		if (fl->first[rule] < 0)
+		if (fl->first[rule] < 0 || child_interrupted())
 			continue;
 		/* One layout may fail several rules: shrink it once per rule. */
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "child.h"
 
 #define MAX_TRIALS 600
 
@@ -21,7 +22,7 @@ struct shrink {
 
 static int fails(struct shrink *s, const struct layout *l)
 {
-	if (s->trials >= MAX_TRIALS)
+	if (s->trials >= MAX_TRIALS || child_interrupted())
 		return 0;
 	s->trials++;
 	struct conform_row row;

@@ -10,10 +10,14 @@
 #include <stdio.h>
 
 #include "fixture.h"
+#include "forkcmd.h"
 #include "judge.h"
 
 /* Fork src into dst (which does not exist).  0 on success (msg may then
- * say how, e.g. a fallback); otherwise nonzero with what went wrong. */
+ * say how, e.g. a fallback); otherwise nonzero with what went wrong:
+ * FORKCMD_FAILED, or FORKCMD_TIMEOUT (the row fails naming the limit),
+ * FORKCMD_NOT_RUN or FORKCMD_INTERRUPTED (the row is a setup error:
+ * -ENOEXEC, -EINTR). */
 typedef int (*conform_fork_fn)(void *ctx, const char *src, const char *dst, char *msg, size_t len);
 
 enum conform_cell { CONFORM_NA = 0, CONFORM_PASS, CONFORM_FAIL, CONFORM_SKIP };

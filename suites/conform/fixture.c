@@ -129,6 +129,10 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 	double t0 = conform_now_ms();
 	int forked = conform_fork(c, f, fr->snap, fr->fork, msg, sizeof msg);
 	row->fork_ms = conform_now_ms() - t0;
+	if ((r = conform_fork_fatal(forked, msg, err, len)) < 0) {
+		judge_state_free(&before);
+		goto out;
+	}
 	if (forked != 0) {
 		char line[1200];
 		snprintf(line, sizeof line, "the fork failed: %s", msg);

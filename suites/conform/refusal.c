@@ -86,12 +86,21 @@ static int refusal_row(const struct conform_setup *c, const struct fixture *f,
 		char *was = listing(fdir ? fdir : dir), msg[1024] = "";
 		res.checked |= 1u << 13;
 		double t0 = conform_now_ms();
-		if (conform_fork(c, f, snap, fork, msg, sizeof msg) == 0)
+		int forked = conform_fork(c, f, snap, fork, msg, sizeof msg);
+		if (forked == 0)
 			judge_fail(&res, 13, fork,
 				 "the fork succeeded where the contract wants it to fail");
-		else
+		else if (forked == FORKCMD_TIMEOUT) /* a hang is no refusal */
+			judge_fail(&res, 13, fork, "the fork %s", msg);
+		else if ((r = conform_fork_fatal(forked, msg, err, len)) == 0)
 			row->note = strdup(msg); /* why it failed, as it had to */
 		row->fork_ms = conform_now_ms() - t0;
+		if (r < 0) {
+			judge_result_free(&res);
+			judge_state_free(&before);
+			free(was);
+			goto out;
+		}
 		struct stat st;
 		if (lstat(fork, &st) == 0)
 			judge_fail(&res, 13, fork, "DST exists after a failed fork");
@@ -111,6 +120,7 @@ static int refusal_row(const struct conform_setup *c, const struct fixture *f,
 		free(was);
 		free(is);
 	}
+out:
 	if (r == 0 && (conform_row_failed(row) || c->keep)) {
 		row->kept = dir;
 		dir = NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "child.h"
 #include "conform.h"
 #include "snapfork.h"
 
@@ -100,10 +101,16 @@ int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
 		const struct fixture *f = i < n ? &fx[i] : refusal;
 		fprintf(stderr, "check: %s%s ...\n",
 			i < n ? "" : i == n ? "refusal:" : "refusal-device:", f->name);
+		if (child_interrupted()) { /* the command stops its children and says so */
+			snprintf(run->setup_error, sizeof run->setup_error,
+				 "stopped by signal %d before %s", child_interrupted(), f->name);
+			return -1;
+		}
 		int r = row_of(c, f, i, n, &run->rows[i], err, sizeof err);
 		run->n = i + 1;
 		if (r < 0) {
-			fprintf(stderr, "snapfork check: %s: setup failed: %s\n", f->name, err);
+			if (r != -EINTR) /* the command says it was stopped */
+				fprintf(stderr, "snapfork check: %s: setup failed: %s\n", f->name, err);
 			snprintf(run->setup_error, sizeof run->setup_error, "%s: %s", f->name, err);
 			return -1;
 		}

@@ -141,3 +141,11 @@ int conform_fork(const struct conform_setup *c, const struct fixture *f, const c
 		umask(old);
 	return r;
 }
+
+int conform_fork_fatal(int forked, const char *msg, char *err, size_t len)
+{
+	if (forked != FORKCMD_NOT_RUN && forked != FORKCMD_INTERRUPTED)
+		return 0;
+	snprintf(err, len, "%s", msg);
+	return forked == FORKCMD_NOT_RUN ? -ENOEXEC : -EINTR;
+}

@@ -29,6 +29,9 @@ void conform_unprepare(const struct conform_setup *c, const struct fixture *f, c
  * (the generated layouts' umask dimension). */
 int conform_fork(const struct conform_setup *c, const struct fixture *f, const char *src,
 		 const char *dst, char *msg, size_t len);
+/* A fork's result that ends the run (FORKCMD_NOT_RUN, _INTERRUPTED):
+ * -ENOEXEC or -EINTR with msg in err; 0 for any other. */
+int conform_fork_fatal(int forked, const char *msg, char *err, size_t len);
 /* Remove a scratch directory, first letting the leg release it. */
 void conform_drop(const struct conform_setup *c, const char *dir);
 

@@ -2,14 +2,13 @@
  * run it with /bin/sh -c (as another user when asked), keep the tail of
  * its output for the report. */
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "forkcmd.h"
 
@@ -73,51 +72,11 @@ oom:
 	return NULL;
 }
 
-/* The child: output into the pipe, privileges dropped when asked. */
-_Noreturn static void exec_child(const struct forkcmd *ctx, const char *cmd, const int pipefd[2])
-{
-	dup2(pipefd[1], 1);
-	dup2(pipefd[1], 2);
-	close(pipefd[0]);
-	if (ctx->as_user && (setgroups(0, NULL) < 0 || setresgid(ctx->gid, ctx->gid, ctx->gid) < 0 ||
-			     setresuid(ctx->uid, ctx->uid, ctx->uid) < 0)) {
-		perror("dropping privileges");
-		_exit(126);
-	}
-	cli_coverage_flush(); /* exec drops the counts otherwise */
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
-}
-
-/* Read fd to its end, keeping the last len - 1 bytes (that is where
- * errors are), without trailing newlines; returns their length. */
-static size_t read_tail(int fd, char *out, size_t len)
-{
-	size_t have = 0;
-	ssize_t k;
-	char buf[1024];
-	while ((k = read(fd, buf, sizeof buf)) > 0) {
-		if (have + (size_t)k > len - 1) {
-			size_t drop = have + (size_t)k - (len - 1);
-			drop = drop > have ? have : drop;
-			memmove(out, out + drop, have - drop);
-			have -= drop;
-		}
-		size_t take = (size_t)k < len - 1 - have ? (size_t)k : len - 1 - have;
-		memcpy(out + have, buf, take);
-		have += take;
-	}
-	while (have > 0 && out[have - 1] == '\n')
-		have--;
-	out[have] = '\0';
-	return have;
-}
-
 /* The command's verdict in msg: on success what it said last (e.g. the
  * fallback it took), else its exit status and the tail of its output. */
-static int verdict(int st, char *out, size_t have, char *msg, size_t len)
+static int verdict(int code, char *out, size_t have, char *msg, size_t len)
 {
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+	if (code == 0) {
 		const char *last = strrchr(out, '\n');
 		const char *fb = strstr(out, "fallback: ");
 		snprintf(msg, len, "%s", fb ? fb : last ? last + 1 : out);
@@ -126,9 +85,8 @@ static int verdict(int st, char *out, size_t have, char *msg, size_t len)
 	for (char *p = out; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	snprintf(msg, len, "exit %d: %s", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-		 have > 300 ? out + have - 300 : out);
-	return -1;
+	snprintf(msg, len, "exit %d: %s", code, have > 300 ? out + have - 300 : out);
+	return FORKCMD_FAILED;
 }
 
 /* The paths made absolute: the command may run elsewhere, or as another
@@ -152,35 +110,57 @@ static char *command_for(const struct forkcmd *ctx, const char *src, const char 
 	return cmd;
 }
 
+/* Why a run that did not end by itself ended: r is -ETIMEDOUT or -EINTR. */
+static int stopped(int r, unsigned limit, const char *out, size_t have, char *msg, size_t len)
+{
+	if (r == -EINTR) {
+		snprintf(msg, len, "stopped by signal %d (%s)", child_interrupted(),
+			 strsignal(child_interrupted()));
+		return FORKCMD_INTERRUPTED;
+	}
+	snprintf(msg, len,
+		 "did not finish within %u s (--fork-timeout): its process group was killed; "
+		 "its output ended: %s",
+		 limit, have == 0 ? "(nothing)" : have > 300 ? out + have - 300 : out);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return FORKCMD_TIMEOUT;
+}
+
 /* With as_user set, the command runs as that user (the matrix's
  * protected_hardlinks leg). */
 int forkcmd_run(void *arg, const char *src, const char *dst, char *msg, size_t len)
 {
-	const struct forkcmd *ctx = arg;
+	struct forkcmd *ctx = arg;
 	char *cmd = command_for(ctx, src, dst, msg, len);
 	if (!cmd)
-		return -1;
-	int pipefd[2] = { -1, -1 };
-	pid_t pid = -1;
-	fflush(NULL);
-	if (pipe(pipefd) < 0 || (pid = fork()) < 0) {
-		snprintf(msg, len, "cannot run the fork command: %s", strerror(errno));
-		if (pipefd[0] >= 0) { /* pipe() worked, fork() did not */
-			close(pipefd[0]);
-			close(pipefd[1]);
-		}
-		free(cmd);
-		return -1;
-	}
-	if (pid == 0)
-		exec_child(ctx, cmd, pipefd);
-	close(pipefd[1]);
-	char out[4096];
-	size_t have = read_tail(pipefd[0], out, sizeof out);
-	close(pipefd[0]);
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+		return FORKCMD_FAILED;
+	unsigned limit = ctx->timeout_s ? ctx->timeout_s : FORKCMD_TIMEOUT_S;
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct child_spec s = { argv, CHILD_OUT_PIPE, ctx->as_user, ctx->uid, ctx->gid };
+	struct child c;
+	int r = child_start(&c, &s);
 	free(cmd);
-	return verdict(st, out, have, msg, len);
+	if (r < 0) {
+		snprintf(msg, len, "cannot run the fork command: %s", strerror(-r));
+		return FORKCMD_FAILED;
+	}
+	char out[4096];
+	size_t have = 0;
+	r = child_collect(&c, child_deadline_ms((int64_t)limit * 1000), out, sizeof out, &have);
+	while (have > 0 && out[have - 1] == '\n')
+		out[--have] = '\0';
+	if (r < 0) {
+		child_stop(&c);
+		return stopped(r, limit, out, have, msg, len);
+	}
+	int code = child_exit_code(&c);
+	if (ctx->calls++ == 0 && (code == 126 || code == 127)) {
+		snprintf(msg, len, "the fork command cannot be run (exit %d: not found or not "
+				   "executable?): %s",
+			 code, have > 300 ? out + have - 300 : out);
+		return FORKCMD_NOT_RUN;
+	}
+	return verdict(code, out, have, msg, len);
 }

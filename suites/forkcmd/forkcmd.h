@@ -11,16 +11,33 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* What a fork function returns besides 0 and FORKCMD_FAILED, for the
+ * conformance check: a fork that hangs is a finding about the fork (the
+ * row fails naming the limit), one that cannot be run at all, or a run
+ * that a signal stops, ends the run. */
+#define FORKCMD_FAILED (-1)      /* failed, as a fork may (msg: why) */
+#define FORKCMD_TIMEOUT (-2)     /* past its time limit: its group was killed */
+#define FORKCMD_NOT_RUN (-3)     /* exit 126/127 on its first call: not found, not executable */
+#define FORKCMD_INTERRUPTED (-4) /* SIGINT/SIGTERM/SIGHUP came: it was stopped */
+
+/* The default --fork-timeout: generous (the biggest fixture forks in
+ * seconds with cp -a); a limit, not a measure. */
+#define FORKCMD_TIMEOUT_S 300u
+
 struct forkcmd {
 	const char *tmpl; /* {src} and {dst} replaced, run by /bin/sh -c */
 	uid_t uid;
 	gid_t gid;
-	int as_user; /* run as uid:gid instead of ourselves */
+	int as_user;        /* run as uid:gid instead of ourselves */
+	unsigned timeout_s; /* per call; 0: FORKCMD_TIMEOUT_S */
+	unsigned calls;     /* calls so far (the first decides FORKCMD_NOT_RUN) */
 };
 
 /* A conform_fork_fn: ctx is a struct forkcmd.  0 when the command exits 0
- * (msg: its last line, or the fallback it named); -1 otherwise (msg: the
- * exit status and the tail of its output). */
+ * (msg: its last line, or the fallback it named); FORKCMD_FAILED
+ * otherwise (msg: the exit status and the tail of its output), or one of
+ * the codes above.  The command runs in a process group of its own with
+ * descriptors 0-2 only (suites/child). */
 int forkcmd_run(void *ctx, const char *src, const char *dst, char *msg, size_t len);
 
 /* The template with {src} and {dst} replaced by shell-quoted src and dst;

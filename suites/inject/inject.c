@@ -72,7 +72,7 @@ const char *inj_name(enum inj_call c)
 					 "fstatfs",
 					 "mount",
 					 "umount2",
-					 "system",
+					 "child_sh",
 					 "mkdir",
 					 "chown",
 					 "chmod",
@@ -84,7 +84,7 @@ const char *inj_name(enum inj_call c)
 					 "mkdtemp",
 					 "geteuid",
 					 "realpath",
-					 "pipe",
+					 "pipe2",
 					 "fork",
 					 "fclose",
 					 "any" };

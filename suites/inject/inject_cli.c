@@ -18,7 +18,7 @@ WRAP(int, mount, INJ_MOUNT,
      (const char *s, const char *t, const char *fs, unsigned long f, const void *d),
      (s, t, fs, f, d), t, -1)
 WRAP(int, umount2, INJ_UMOUNT2, (const char *t, int f), (t, f), t, -1)
-WRAP(int, system, INJ_SYSTEM, (const char *cmd), (cmd), cmd, -1)
+WRAP(int, child_sh, INJ_SYSTEM, (const char *cmd, const char *log, int64_t d), (cmd, log, d), cmd, -1)
 WRAP(int, mkdir, INJ_MKDIR, (const char *p, mode_t m), (p, m), p, -1)
 WRAP(int, chown, INJ_CHOWN, (const char *p, uid_t u, gid_t g), (p, u, g), p, -1)
 WRAP(int, chmod, INJ_CHMOD, (const char *p, mode_t m), (p, m), p, -1)
@@ -28,7 +28,7 @@ WRAP(FILE *, fopen, INJ_FOPEN, (const char *p, const char *m), (p, m), p, NULL)
 WRAP(long, pathconf, INJ_PATHCONF, (const char *p, int n), (p, n), p, -1)
 WRAP(char *, mkdtemp, INJ_MKDTEMP, (char *t), (t), t, NULL)
 WRAP(char *, realpath, INJ_REALPATH, (const char *p, char *out), (p, out), p, NULL)
-WRAP(int, pipe, INJ_PIPE, (int *fds), (fds), NULL, -1)
+WRAP(int, pipe2, INJ_PIPE, (int *fds, int fl), (fds, fl), NULL, -1)
 WRAP(pid_t, fork, INJ_FORK, (void), (), NULL, -1)
 
 /* fclose releases the stream even when it fails: so do we. */

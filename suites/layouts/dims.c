@@ -360,7 +360,7 @@ int draw_dim_is_rare(size_t i)
 	return i < NDIMS && (dims[i].flags & RARE);
 }
 
-int draw_dim_needs_devices(size_t i)
+int layout_dim_needs_devices(size_t i)
 {
 	return i < NDIMS && (dims[i].flags & DEVICES);
 }

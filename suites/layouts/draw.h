@@ -81,6 +81,5 @@ int step_d_shape(struct draw *d, long what, const char *s);
 int draw_dim(struct draw *d, size_t i);
 /* Dimensions only drawn on purpose (refusals: the whole row is then F13). */
 int draw_dim_is_rare(size_t i);
-int draw_dim_needs_devices(size_t i);
 
 #endif

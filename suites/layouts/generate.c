@@ -280,7 +280,9 @@ static void generate(struct draw *d, unsigned index)
 	l->root_mode = 0755;
 	/* The dimension this layout is for, first: it may decide the memory. */
 	size_t forced = index % nd;
-	if (draw_dim_needs_devices(forced) && !d->devices)
+	/* Without devices, the next dimension that needs none (the two
+	 * device dimensions are neighbours: one step is not enough). */
+	for (size_t k = 0; k < nd && layout_dim_needs_devices(forced) && !d->devices; k++)
 		forced = (forced + 1) % nd;
 	if (draw_dim(d, forced))
 		l->hit[forced] = 1;
@@ -291,7 +293,7 @@ static void generate(struct draw *d, unsigned index)
 		draw_base_hypervisor(d, base, draw_below(d, 4) != 0);
 	for (unsigned k = 0, extra = 2 + (unsigned)draw_below(d, 6); k < extra; k++) {
 		size_t i = draw_below(d, nd);
-		if (draw_dim_is_rare(i) || (draw_dim_needs_devices(i) && !d->devices))
+		if (draw_dim_is_rare(i) || (layout_dim_needs_devices(i) && !d->devices))
 			continue;
 		if (draw_dim(d, i))
 			l->hit[i] = 1;

@@ -85,6 +85,8 @@ struct layout_dim {
 };
 size_t layout_ndims(void);
 const struct layout_dim *layout_dim(size_t i);
+/* 1 if dimension i makes device nodes (drawn only where mknod works). */
+int layout_dim_needs_devices(size_t i);
 /* Print the table as markdown (the harness's docs are made from it). */
 void layout_dims_markdown(void *file);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "commands.h"
 #include "forkcmd.h"
@@ -18,13 +19,15 @@
 
 static const char usage[] =
 	"usage: snapfork matrix [--legs LIST] [--fork-cmd TEMPLATE] [--junit FILE] [--json FILE]\n"
-	"                       [--artifacts DIR]\n"
+	"                       [--fork-timeout S] [--artifacts DIR]\n"
 	"  As root: make each leg's filesystems on fresh loop images or mounts, run the\n"
 	"  conformance check there, print legs x rules, always unmount and detach.\n"
 	"  Legs: ext4 xfs-reflink xfs-noreflink btrfs tmpfs overlay xdev immutable\n"
 	"        protected-hardlinks link-limit enospc (LIST: comma-separated; default all)\n"
 	"  A failed leg's log and trees go to --artifacts DIR (default: artifacts/ in the\n"
-	"  matrix's scratch under /var/tmp, kept only when a leg fails).\n";
+	"  matrix's scratch under /var/tmp, kept only when a leg fails).  A fork that\n"
+	"  runs past --fork-timeout (default 300 s) is killed and fails its row.\n"
+	"  Stopped by signal N: children killed, everything undone, exit 128 + N.\n";
 
 static int parse(int argc, char **argv, struct matrix_opts *o)
 {
@@ -34,6 +37,7 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 		{ "junit", required_argument, NULL, 'j' },
 		{ "json", required_argument, NULL, 'J' },
 		{ "artifacts", required_argument, NULL, 'a' },
+		{ "fork-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -56,6 +60,14 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 		case 'a':
 			o->artifacts = optarg;
 			break;
+		case 't': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > 1000000)
+				return cli_usage_error("matrix", "--fork-timeout takes seconds", optarg);
+			o->fork_timeout = (unsigned)v;
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return -1;
@@ -89,7 +101,7 @@ static int run_legs(struct matrix_opts *o, const struct leg **chosen, size_t n,
 		    struct fixture *fx, size_t nfx, const char *work, struct leg_result *lr)
 {
 	int rc = EXIT_OK;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !child_interrupted(); i++) {
 		lr[i].leg = chosen[i];
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -98,7 +110,7 @@ static int run_legs(struct matrix_opts *o, const struct leg **chosen, size_t n,
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		lr[i].seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		matrix_progress(chosen[i]->name, lr[i].error[0] ? "ERROR: %s" : "done", lr[i].error);
-		if (matrix_leg_failed(&lr[i])) {
+		if (matrix_leg_failed(&lr[i]) && !child_interrupted()) {
 			rc = EXIT_FAIL;
 			matrix_save_artifacts(o, &lr[i]);
 		}
@@ -169,9 +181,23 @@ int cmd_matrix(int argc, char **argv)
 	}
 	snprintf(work, sizeof work, "%s/work", base);
 	mkdir(work, 0755);
-	matrix_guard(base);
+	matrix_guard();
 	struct leg_result *lr = calloc(nchosen, sizeof *lr);
-	int rc = run_legs(&o, chosen, nchosen, fx, nfx, work, lr);
+	int rc = lr ? run_legs(&o, chosen, nchosen, fx, nfx, work, lr) : EXIT_USAGE;
+	if (child_interrupted()) {
+		/* Children first: a mount still in use does not go. */
+		child_stop_all();
+		matrix_unmount_all();
+		judge_remove_tree(base);
+		fprintf(stderr, "snapfork matrix: stopped by signal %d (%s): every child killed, "
+				"everything unmounted and detached, %s removed\n",
+			child_interrupted(), strsignal(child_interrupted()), base);
+		for (size_t i = 0; i < nchosen; i++)
+			conform_run_free(&lr[i].run);
+		free(lr);
+		fixture_list_free(fx, nfx);
+		return 128 + child_interrupted();
+	}
 	matrix_print_summary(lr, nchosen);
 	int w;
 	if (o.junit && (w = matrix_write_junit(o.junit, lr, nchosen)) < 0) {

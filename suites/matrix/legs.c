@@ -272,7 +272,7 @@ static int set_condition(const struct matrix_opts *o, const struct leg *leg, str
 		 * this very binary's `fork`, a --fork-cmd as given. */
 		snprintf(ls->self_tmpl, sizeof ls->self_tmpl, "'%s' fork {src} {dst}", o->self);
 		ls->fc = (struct forkcmd){ o->tmpl ? o->tmpl : ls->self_tmpl, MATRIX_NOBODY,
-					   MATRIX_NOBODY, 1 };
+					   MATRIX_NOBODY, 1, o->fork_timeout, 0 };
 		chmod(ls->scratch, 0755);
 		break;
 	case LEG_LINKLIMIT: {
@@ -323,7 +323,7 @@ int matrix_run_leg(const struct matrix_opts *o, const struct leg *leg, struct fi
 	set_repro(o, leg, &lr->run);
 	ls->ctx = (struct leg_ctx){ ls->mnt, 0, 0 };
 	ls->hooks.ctx = &ls->ctx;
-	ls->fc = (struct forkcmd){ o->tmpl, 0, 0, 0 };
+	ls->fc = (struct forkcmd){ o->tmpl, 0, 0, 0, o->fork_timeout, 0 };
 	int r = -1;
 	if (make_leg_fs(leg, dir, ls, lr) < 0 || set_condition(o, leg, ls, lr) < 0)
 		goto out;

@@ -41,8 +41,9 @@ int matrix_protect_hardlinks(void);
 /* Undo everything, newest first: mounts, loop devices (waiting for the
  * kernel to detach them), images, the sysctl. */
 void matrix_unmount_all(void);
-/* On SIGINT/SIGTERM and at exit: undo everything and remove base. */
-void matrix_guard(const char *base);
+/* At exit: undo everything; SIGINT/SIGTERM/SIGHUP are recorded
+ * (child_interrupted) for cmd_matrix to undo everything and exit. */
+void matrix_guard(void);
 
 /* ---- legs.c: the legs ---- */
 
@@ -61,6 +62,7 @@ extern const size_t matrix_nlegs;
 
 struct matrix_opts {
 	const char *legs, *tmpl, *junit, *json, *artifacts, *self;
+	unsigned fork_timeout; /* --fork-timeout S; 0: forkcmd's default */
 	char artifacts_default[PATH_MAX]; /* under the scratch base when --artifacts is not given */
 };
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "matrix.h"
 
@@ -28,14 +29,13 @@ static struct {
 } mounts[MAX_MOUNTS];
 static int nmounts;
 static int saved_protected_hardlinks = -1;
-static char guarded_base[PATH_MAX]; /* our scratch, removed even on a signal */
 
 static FILE *leg_log;
 static char leg_log_path[PATH_MAX];
 
 void matrix_log_open(const char *path)
 {
-	leg_log = fopen(path, "w");
+	leg_log = fopen(path, "we"); /* not inherited by mkfs and the forks */
 	snprintf(leg_log_path, sizeof leg_log_path, "%s", path);
 }
 
@@ -51,20 +51,27 @@ FILE *matrix_log(void)
 	return leg_log;
 }
 
+/* mkfs of a 1 GiB image, a mount, a chown -R of a fixture: seconds each;
+ * a tool that hangs (a loop device that never settles) ends here. */
+#define SH_LIMIT_MS (600 * 1000)
+
 int matrix_sh(const char *fmt, ...)
 {
-	char cmd[8192], full[8192 + PATH_MAX + 32];
+	char cmd[8192];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof cmd)
+		return -1; /* a truncated command must not run */
 	if (leg_log) {
 		fprintf(leg_log, "$ %s\n", cmd);
 		fflush(leg_log);
 	}
-	snprintf(full, sizeof full, "(%s) >>'%s' 2>&1", cmd, leg_log ? leg_log_path : "/dev/null");
-	int r = system(full);
-	return r == -1 ? -1 : WIFEXITED(r) ? WEXITSTATUS(r) : 128;
+	int r = child_sh(cmd, leg_log ? leg_log_path : NULL, child_deadline_ms(SH_LIMIT_MS));
+	if (r == -ETIMEDOUT && leg_log)
+		fprintf(leg_log, "(killed: still running after %d s)\n", SH_LIMIT_MS / 1000);
+	return r < 0 ? -1 : r;
 }
 
 /* The loop device backed by image ("/dev/loopN"), from sysfs; 0 if none. */
@@ -135,23 +142,12 @@ void matrix_unmount_all(void)
 	}
 }
 
-static void on_signal(int sig)
+/* A signal is only recorded (suites/child); the legs' loop sees it, and
+ * cmd_matrix undoes everything before it exits 128 + the signal. */
+void matrix_guard(void)
 {
-	matrix_unmount_all();
-	/* Not async-signal-safe, but we are about to die by this signal. */
-	if (guarded_base[0])
-		judge_remove_tree(guarded_base);
-	signal(sig, SIG_DFL);
-	cli_coverage_flush();
-	raise(sig);
-}
-
-void matrix_guard(const char *base)
-{
-	snprintf(guarded_base, sizeof guarded_base, "%s", base);
 	atexit(matrix_unmount_all);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	child_signals_install();
 }
 
 static int remember(const char *path, const char *image)

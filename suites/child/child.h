@@ -1,0 +1,86 @@
+/* child.h - every process the harness starts (fork commands, QEMU, the
+ * kernel and initramfs scripts, mkfs and mount, host jobs) goes through
+ * here, under one discipline:
+ *   - it runs in a process group of its own and is registered (a list
+ *     that grows; nothing is ever dropped);
+ *   - it gets descriptors 0-2 only: every other descriptor the harness
+ *     opens is O_CLOEXEC, and the ones made here are too;
+ *   - every wait has a deadline on the monotonic clock, in 64-bit ms;
+ *   - on its deadline, or once SIGINT/SIGTERM/SIGHUP came, its whole group
+ *     gets SIGTERM, then SIGKILL after a grace period, and it is reaped;
+ *   - PR_SET_PDEATHSIG kills it when snapfork itself dies by SIGKILL.
+ * The signal handler only records the signal and writes to an eventfd
+ * (a self-pipe); the waits here see it and return -EINTR, and the command's
+ * exit path calls child_stop_all().  Prefix child_.  It knows nothing of
+ * forks, QEMU or kernels. */
+#ifndef SNAPFORK_CHILD_H
+#define SNAPFORK_CHILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Where a child's stdout and stderr go (struct child_spec.out). */
+#define CHILD_OUT_NULL (-1) /* /dev/null */
+#define CHILD_OUT_PIPE (-2) /* a pipe: its read end in struct child.out */
+
+/* No deadline: a wait that only a signal or the child's exit ends. */
+#define CHILD_FOREVER INT64_MAX
+
+struct child_spec {
+	char *const *argv; /* run with execvp(argv[0], argv) */
+	int out;           /* a descriptor (dup'ed to 1 and 2), CHILD_OUT_NULL or _PIPE */
+	int as_user;       /* drop to uid:gid (and no supplementary groups) first */
+	uid_t uid;
+	gid_t gid;
+};
+
+struct child {
+	pid_t pid;     /* its process group's id too; 0 once reaped */
+	int status;    /* its wait status, once reaped */
+	int out;       /* the read end of its output pipe, or -1 */
+	int timed_out; /* child_stop ended it at its deadline */
+};
+
+int64_t child_now_ms(void);
+/* now + ms; CHILD_FOREVER when ms is 0 or would overflow. */
+int64_t child_deadline_ms(int64_t ms);
+
+/* Start s->argv.  0, or -errno (out of memory, no pipe, fork failed).
+ * When argv[0] cannot be run the child exits 127 with the reason on its
+ * stderr, as a shell does. */
+int child_start(struct child *c, const struct child_spec *s);
+/* Wait for c to exit, up to deadline: 0 (reaped; c->status), -ETIMEDOUT
+ * (still running), -EINTR (a signal came: see child_interrupted). */
+int child_wait(struct child *c, int64_t deadline);
+/* For CHILD_OUT_PIPE: read its output until it exits (then what is left
+ * in the pipe, without waiting for descendants that still hold it),
+ * keeping the last len - 1 bytes in tail (NUL-terminated; *have its
+ * length).  Returns as child_wait. */
+int child_collect(struct child *c, int64_t deadline, char *tail, size_t len, size_t *have);
+/* Stop c: SIGTERM to its group, up to the grace period (2 s), SIGKILL to
+ * the group, reap.  Closes c->out.  Safe on a reaped or zeroed child. */
+void child_stop(struct child *c);
+/* exit status, or 128 + the signal that ended it (after a reap). */
+int child_exit_code(const struct child *c);
+/* Run argv to its end with output appended to log (NULL: /dev/null),
+ * up to deadline (stopped there: -ETIMEDOUT); its exit code, or -errno. */
+int child_run(char *const *argv, const char *log, int64_t deadline);
+
+/* The same for /bin/sh -c cmd. */
+int child_sh(const char *cmd, const char *log, int64_t deadline);
+
+/* SIGINT, SIGTERM and SIGHUP are recorded from now on (no SA_RESTART: a
+ * blocked call returns EINTR).  Idempotent. */
+void child_signals_install(void);
+/* The signal that came, or 0. */
+int child_interrupted(void);
+/* A descriptor that becomes readable when a signal came, for a poll set
+ * of the caller's own; -1 before child_signals_install. */
+int child_signal_fd(void);
+/* Stop every registered child (the exit path of a command). */
+void child_stop_all(void);
+/* How many children are registered (started and not reaped). */
+size_t child_live(void);
+
+#endif
