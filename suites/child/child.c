@@ -142,7 +142,7 @@ int child_start(struct child *c, const struct child_spec *s)
 }
 
 /* Reap c if it exited: 1 if it did (or was reaped by child_stop_all). */
-static int reaped(struct child *c)
+int child_reaped(struct child *c)
 {
 	if (c->pid <= 0)
 		return 1;
@@ -169,7 +169,7 @@ static void nap(int64_t ms)
 int child_wait(struct child *c, int64_t deadline)
 {
 	for (;;) {
-		if (reaped(c))
+		if (child_reaped(c))
 			return 0;
 		if (child_interrupted())
 			return -EINTR;
@@ -222,7 +222,7 @@ int child_collect(struct child *c, int64_t deadline, char *tail, size_t len, siz
 	*have = 0;
 	tail[0] = '\0';
 	while (c->out >= 0) {
-		if (reaped(c)) {
+		if (child_reaped(c)) {
 			/* What it wrote before it exited; descendants that keep the
 			 * pipe open are not waited for. */
 			fcntl(c->out, F_SETFL, O_NONBLOCK);
@@ -293,4 +293,23 @@ int child_sh(const char *cmd, const char *log, int64_t deadline)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
 	return child_run(argv, log, deadline);
+}
+
+char *child_sh_quote(const char *s)
+{
+	char *out = malloc(4 * strlen(s) + 3), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
 }

@@ -53,6 +53,8 @@ int child_start(struct child *c, const struct child_spec *s);
 /* Wait for c to exit, up to deadline: 0 (reaped; c->status), -ETIMEDOUT
  * (still running), -EINTR (a signal came: see child_interrupted). */
 int child_wait(struct child *c, int64_t deadline);
+/* 1 if c exited (it is reaped then: c->status), 0 if it runs. */
+int child_reaped(struct child *c);
 /* For CHILD_OUT_PIPE: read its output until it exits (then what is left
  * in the pipe, without waiting for descendants that still hold it),
  * keeping the last len - 1 bytes in tail (NUL-terminated; *have its
@@ -69,6 +71,10 @@ int child_run(char *const *argv, const char *log, int64_t deadline);
 
 /* The same for /bin/sh -c cmd. */
 int child_sh(const char *cmd, const char *log, int64_t deadline);
+
+/* s quoted for /bin/sh: 'it'\''s', whatever it holds; malloc'd, NULL
+ * when out of memory. */
+char *child_sh_quote(const char *s);
 
 /* SIGINT, SIGTERM and SIGHUP are recorded from now on (no SA_RESTART: a
  * blocked call returns EINTR).  Idempotent. */

@@ -17,59 +17,31 @@ int forkcmd_template_ok(const char *tmpl)
 	return tmpl && strstr(tmpl, "{src}") && strstr(tmpl, "{dst}");
 }
 
-/* 'it'\''s' - safe inside /bin/sh -c whatever the path holds. */
-static int shell_quote(char **out, size_t *n, size_t *cap, const char *s)
-{
-	size_t need = *n + 4 * strlen(s) + 3;
-	if (need > *cap) {
-		char *t = realloc(*out, need * 2);
-		if (!t)
-			return -1;
-		*out = t;
-		*cap = need * 2;
-	}
-	char *o = *out + *n;
-	*o++ = '\'';
-	for (; *s; s++) {
-		if (*s == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o++ = '\'';
-	*o = '\0';
-	*n = (size_t)(o - *out);
-	return 0;
-}
-
 char *forkcmd_expand(const char *tmpl, const char *src, const char *dst)
 {
-	size_t n = 0, cap = strlen(tmpl) + 1;
-	char *out = malloc(cap);
+	char *qs = child_sh_quote(src), *qd = child_sh_quote(dst), *out = NULL;
+	size_t n = 0, cap = 0;
+	/* At most one path per 5 bytes of the template. */
+	if (qs && qd)
+		cap = strlen(tmpl) + (strlen(tmpl) / 5 + 1) * (strlen(qs) + strlen(qd)) + 1;
+	if (cap)
+		out = malloc(cap);
 	for (const char *p = tmpl; out && *p;) {
-		if (strncmp(p, "{src}", 5) == 0 || strncmp(p, "{dst}", 5) == 0) {
-			if (shell_quote(&out, &n, &cap, p[1] == 's' ? src : dst) < 0)
-				goto oom;
+		int is_src = strncmp(p, "{src}", 5) == 0;
+		if (is_src || strncmp(p, "{dst}", 5) == 0) {
+			const char *q = is_src ? qs : qd;
+			memcpy(out + n, q, strlen(q));
+			n += strlen(q);
 			p += 5;
-			continue;
+		} else {
+			out[n++] = *p++;
 		}
-		if (n + 2 > cap) {
-			char *t = realloc(out, cap * 2);
-			if (!t)
-				goto oom;
-			out = t;
-			cap *= 2;
-		}
-		out[n++] = *p++;
 	}
 	if (out)
 		out[n] = '\0';
+	free(qs);
+	free(qd);
 	return out;
-oom:
-	free(out);
-	return NULL;
 }
 
 /* The command's verdict in msg: on success what it said last (e.g. the

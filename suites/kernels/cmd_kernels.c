@@ -3,6 +3,7 @@
  * default), one job per kernel x leg for CI matrices (--list, --only),
  * then the table and the reports (kernels.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "commands.h"
 #include "forkcmd.h"
@@ -65,6 +67,36 @@ static int option(int c, struct kern_opts *o)
 	}
 }
 
+/* path must be a readable file (dir: a directory): a job that cannot be
+ * read must stop here, not run empty on every kernel and pass. */
+static int input(const char *opt, const char *path, int dir)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+	int e = fd < 0 ? errno : fstat(fd, &st) < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (!e && !dir && !S_ISREG(st.st_mode))
+		e = EINVAL;
+	if (!e)
+		return 0;
+	char what[64];
+	snprintf(what, sizeof what, "%s: cannot read it", opt);
+	cli_error("kernels", path, what, -e);
+	return -1;
+}
+
+static int check_inputs(const struct kern_opts *o)
+{
+	int bad = (o->job && input("--job", o->job, 0) < 0) ||
+		  (o->modules && input("--modules", o->modules, 1) < 0) ||
+		  (o->work && input("--work", o->work, 1) < 0);
+	for (size_t i = 0; !bad && i < o->nkernels; i++)
+		if (strcmp(o->kernels[i], "host") != 0 && strncmp(o->kernels[i], "linux-image-", 12))
+			bad = input("--kernel", o->kernels[i], 0) < 0;
+	return bad;
+}
+
 static int parse(int argc, char **argv, struct kern_opts *o)
 {
 	static const struct option longopts[] = {
@@ -94,6 +126,8 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 		snprintf(o->only_kernel, sizeof o->only_kernel, "%.*s", (int)(colon - o->only), o->only);
 		snprintf(o->only_leg, sizeof o->only_leg, "%s", colon + 1);
 	}
+	if (check_inputs(o) != 0)
+		return EXIT_USAGE;
 	for (const char *p = o->legs; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
 		int known = 0;
 		for (size_t i = 0; i < matrix_nlegs; i++)
@@ -105,20 +139,35 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 	return 0;
 }
 
-/* Default kernels: the host and suites/vm/kernel.sh defaults. */
+/* Default kernels: the host and suites/vm/kernel.sh defaults (apt-cache,
+ * seconds; a minute is its limit). */
 static int defaults(struct kern_opts *o, char store[KERN_MAX][160])
 {
 	o->kernels[o->nkernels++] = "host";
-	FILE *p = popen(SNAPFORK_SOURCE_DIR "/suites/vm/kernel.sh defaults", "r");
-	while (p && o->nkernels < KERN_MAX && fgets(store[o->nkernels], 160, p)) {
-		store[o->nkernels][strcspn(store[o->nkernels], "\n")] = '\0';
-		o->kernels[o->nkernels] = store[o->nkernels];
-		o->nkernels++;
+	char *argv[] = { SNAPFORK_SOURCE_DIR "/suites/vm/kernel.sh", "defaults", NULL };
+	struct child_spec cs = { argv, CHILD_OUT_PIPE, 0, 0, 0 };
+	struct child c;
+	char out[2048];
+	size_t have = 0;
+	int r = child_start(&c, &cs);
+	if (r == 0 && (r = child_collect(&c, child_deadline_ms(60000), out, sizeof out, &have)) < 0)
+		child_stop(&c);
+	if (r == 0 && child_exit_code(&c) != 0)
+		r = -EIO;
+	for (char *line = out, *nl; r == 0 && o->nkernels < KERN_MAX && *line; line = nl + 1) {
+		nl = line + strcspn(line, "\n");
+		snprintf(store[o->nkernels], 160, "%.*s", (int)(nl - line), line);
+		if (store[o->nkernels][0]) {
+			o->kernels[o->nkernels] = store[o->nkernels];
+			o->nkernels++;
+		}
+		if (!*nl)
+			break;
 	}
-	int rc = p ? pclose(p) : -1;
-	if (rc != 0) {
+	if (r != 0) {
 		fprintf(stderr, "snapfork kernels: cannot list Debian's 6.1 kernels "
-				"(suites/vm/kernel.sh defaults failed: apt-get update?)\n");
+				"(suites/vm/kernel.sh defaults failed: apt-get update?): %s\n",
+			have ? out : strerror(-r));
 		return -1;
 	}
 	return 0;
@@ -165,12 +214,12 @@ static void run_one(const struct kern_opts *o, const char *self, const char *wor
 		return;
 	}
 	fprintf(stderr, "kernels: %s ...\n", spec);
-	long t0 = vm_now_ms();
+	int64_t t0 = child_now_ms();
 	if (strcmp(spec, "host") == 0)
 		kern_run_host(o, self, r);
 	else
 		kern_run_guest(o, self, spec, r);
-	r->seconds = (double)(vm_now_ms() - t0) / 1000;
+	r->seconds = (double)(child_now_ms() - t0) / 1000;
 	if (o->job && !r->error[0] && r->job_rc != 0)
 		snprintf(r->error, sizeof r->error, "the job exited %d (see %s/job.log)", r->job_rc,
 			 r->dir);
@@ -216,16 +265,17 @@ int cmd_kernels(int argc, char **argv)
 		cli_error("kernels", work, "cannot create the work directory", -errno);
 		return EXIT_FAIL;
 	}
-	vm_signals_install();
+	child_signals_install();
 	struct kern_result *r = calloc(o.nkernels, sizeof *r);
 	size_t n = 0;
-	for (size_t i = 0; r && i < o.nkernels && !vm_interrupted(); i++)
+	for (size_t i = 0; r && i < o.nkernels && !child_interrupted(); i++)
 		if (!o.only || strcmp(o.kernels[i], o.only_kernel) == 0)
 			run_one(&o, self, work, i, &r[n++]);
-	vm_kill_all();
-	if (!r || vm_interrupted()) {
-		fprintf(stderr, "snapfork kernels: interrupted; every QEMU was stopped\n");
-		rc = r ? 128 + vm_interrupted() : EXIT_FAIL;
+	child_stop_all();
+	if (!r || child_interrupted()) {
+		fprintf(stderr, "snapfork kernels: stopped by signal %d: every child killed%s\n",
+			child_interrupted(), o.keep ? "" : ", the work directory removed");
+		rc = r ? 128 + child_interrupted() : EXIT_FAIL;
 	} else if (n == 0) {
 		fprintf(stderr, "snapfork kernels: --only %s names no kernel given\n", o.only);
 		rc = EXIT_USAGE;

@@ -7,6 +7,7 @@
 #define SNAPFORK_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum kern_cell { KC_NA = 0, KC_PASS, KC_FAIL, KC_WARN, KC_SKIP };
@@ -45,22 +46,30 @@ struct kern_opts {
  * be NULL: the count). */
 size_t kern_jobs(const struct kern_opts *o, const char *kernel, const char **legs, size_t max);
 
-/* The job script's commands: check and matrix with --json and --junit
- * into dir. */
+/* The job script's commands: check and each matrix leg, each under
+ * `timeout` o->leg_timeout, with LEG.json, LEG.xml, LEG.txt and LEG.rc
+ * into dir; guest: its "mark" lines go to the console. */
 void kern_job_commands(const struct kern_opts *o, const char *self, const char *dir,
-		       const char **legs, size_t nlegs, FILE *out);
+		       const char **legs, size_t nlegs, int guest, FILE *out);
+/* How long a job of nlegs legs may take in all (each leg its own limit). */
+int64_t kern_job_limit_ms(const struct kern_opts *o, size_t nlegs);
 /* Run the check and the matrix on the host kernel, as child processes. */
 void kern_run_host(const struct kern_opts *o, const char *self, struct kern_result *r);
+/* guest.c: boot g with disk as its results disk and follow the job to
+ * its end, each leg under its own limit; r->uname set; 0, or -1 with
+ * r->error (console.log written into r->dir either way). */
+struct vm_guest;
+int kern_boot(const struct kern_opts *o, struct kern_result *r, const struct vm_guest *g,
+	      const char *disk);
 /* Boot kernel spec (a package, or an image with o->modules) and run the
  * same inside. */
 void kern_run_guest(const struct kern_opts *o, const char *self, const char *spec,
 		    struct kern_result *r);
 
-/* Read r->dir's check.json and matrix.json into r->legs. */
-void kern_read_results(struct kern_result *r, const char *const *legs, size_t nlegs);
-
-/* Run argv with output appended to log; its exit status, or -errno. */
-int kern_spawn(char *const *argv, const char *log);
+/* Read each leg's LEG.json (and LEG.rc) in r->dir into r->legs: a leg
+ * without its report is an error naming why (its limit, its exit). */
+void kern_read_results(struct kern_result *r, const char *const *legs, size_t nlegs,
+		       unsigned limit);
 
 void kern_print_table(const struct kern_result *r, size_t n);
 int kern_write_json(const char *path, const struct kern_result *r, size_t n);

@@ -125,43 +125,52 @@ int kern_write_json(const char *path, const struct kern_result *r, size_t n)
 	return cli_json_write_file(path, o);
 }
 
-/* A kernel that did not run (an <error>), or a --job's outcome. */
-static void own_suite(FILE *f, const struct kern_result *r)
+/* One suite of one testcase: a kernel's job, or a leg that left no
+ * report (an <error> then, never a missing suite that reads as a pass). */
+static void one_case(FILE *f, const struct kern_result *r, const char *what, const char *error)
 {
-	int err = r->error[0] != 0;
 	fputs("  <testsuite name=\"snapfork kernels: ", f);
 	conform_xml_text(f, r->label);
-	fprintf(f, "\" tests=\"1\" errors=\"%d\">\n    <properties>\n", err);
+	fprintf(f, "%s%s\" tests=\"1\" errors=\"%d\">\n    <properties>\n", error ? ": " : "",
+		error ? what : "", error != NULL);
 	const char *props[][2] = { { "kernel_release", r->uname }, { "kernel_source", r->label } };
 	for (int i = 0; i < 2; i++)
 		conform_junit_property(f, props[i][0], props[i][1]);
-	fputs("    </properties>\n    <testcase classname=\"job\" name=\"boot and run the job\"", f);
-	if (!err) {
-		fputs("/>\n  </testsuite>\n", f);
+	fputs("    </properties>\n    <testcase classname=\"job\" name=\"", f);
+	conform_xml_text(f, what);
+	if (!error) {
+		fputs("\"/>\n  </testsuite>\n", f);
 		return;
 	}
-	fputs(">\n      <error message=\"", f);
-	conform_xml_text(f, r->error);
+	fputs("\">\n      <error message=\"", f);
+	conform_xml_text(f, error);
 	fputs("\"/>\n    </testcase>\n  </testsuite>\n", f);
 }
 
 int kern_write_junit(const char *path, const struct kern_result *r, size_t n)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(path, "we");
 	if (!f)
 		return -errno;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].error[0] || r[i].nlegs == 0) {
-			own_suite(f, &r[i]);
+			one_case(f, &r[i], "boot and run the job", r[i].error[0] ? r[i].error : NULL);
 			continue;
 		}
 		const char *props[] = { "kernel_release", r[i].uname, "kernel_source", r[i].label, NULL };
-		char p[4300];
-		snprintf(p, sizeof p, "%s/check.xml", r[i].dir);
-		kern_junit_copy(f, p, props);
-		snprintf(p, sizeof p, "%s/matrix.xml", r[i].dir);
-		kern_junit_copy(f, p, props);
+		for (size_t l = 0; l < r[i].nlegs; l++) {
+			const struct kern_leg *leg = &r[i].legs[l];
+			char p[4300], why[700];
+			snprintf(p, sizeof p, "%s/%s.xml", r[i].dir, leg->name);
+			int c = leg->error[0] ? -1 : kern_junit_copy(f, p, props);
+			snprintf(why, sizeof why, "%s", leg->error[0] ? leg->error : "");
+			if (c < 0 && !leg->error[0])
+				snprintf(why, sizeof why, "%s.xml: no JUnit suite in it (%s)",
+					 leg->name, strerror(-c));
+			if (c < 0)
+				one_case(f, &r[i], leg->name, why);
+		}
 	}
 	fputs("</testsuites>\n", f);
 	return cli_fclose(f);

@@ -1,4 +1,4 @@
-/* results.c - a kernel's results read back (check.json, matrix.json) and
+/* results.c - a kernel's results read back (each leg's LEG.json) and
  * folded into one cell per leg and rule: FAIL when a fixture row failed
  * the MUST rule, warn for a SHOULD rule, pass when one passed, skip when
  * it applied but could not be observed anywhere. */
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernels.h"
 #include "matrix.h"
@@ -62,46 +63,87 @@ static void fold(const json_t *run, struct kern_leg *leg)
 	}
 }
 
-static json_t *load(const char *dir, const char *name)
+/* The leg's exit status (LEG.rc), or -1 when it has none. */
+static int leg_rc(const struct kern_result *r, const char *leg)
 {
 	char p[4300];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return json_load_file(p, 0, NULL);
+	int rc = -1;
+	snprintf(p, sizeof p, "%s/%s.rc", r->dir, leg);
+	FILE *f = fopen(p, "re");
+	if (f && fscanf(f, "%d", &rc) != 1)
+		rc = -1;
+	if (f)
+		fclose(f);
+	return rc;
 }
 
-void kern_read_results(struct kern_result *r, const char *const *legs, size_t nlegs)
+/* A leg without a whole report: why, from its exit status. */
+static void no_report(int rc, const char *leg, unsigned limit, struct kern_leg *out)
 {
-	json_t *check = load(r->dir, "check.json"), *matrix = load(r->dir, "matrix.json");
+	if (rc == 124 || rc == 143) /* timeout's status: coreutils, busybox */
+		snprintf(out->error, sizeof out->error,
+			 "did not finish within %u s (--leg-timeout): stopped (see %s.txt)", limit, leg);
+	else if (rc < 0)
+		snprintf(out->error, sizeof out->error, "never ran or never ended (no %s.rc)", leg);
+	else
+		snprintf(out->error, sizeof out->error, "exit %d (see %s.txt)", rc, leg);
+}
+
+/* 1 if some rule was judged (pass, FAIL, warn or skip) in the leg. */
+static int judged(const struct kern_leg *leg)
+{
+	for (int k = 1; k < KERN_RULES; k++)
+		if (leg->cell[k] != KC_NA)
+			return 1;
+	return 0;
+}
+
+/* A matrix leg's entry in its own report, or NULL. */
+static const json_t *matrix_leg(const json_t *report, const char *name)
+{
+	size_t k;
+	const json_t *l;
+	json_array_foreach(json_object_get(report, "legs"), k, l) {
+		const char *n = json_string_value(json_object_get(l, "leg"));
+		if (n && !strcmp(n, name))
+			return l;
+	}
+	return NULL;
+}
+
+void kern_read_results(struct kern_result *r, const char *const *legs, size_t nlegs, unsigned limit)
+{
 	for (size_t i = 0; i < nlegs && r->nlegs < KERN_MAX_LEGS; i++) {
 		struct kern_leg *leg = &r->legs[r->nlegs++];
 		memset(leg, 0, sizeof *leg);
 		snprintf(leg->name, sizeof leg->name, "%s", legs[i]);
-		if (strcmp(legs[i], "check") == 0) {
-			if (check)
-				fold(check, leg);
-			else
-				snprintf(leg->error, sizeof leg->error,
-					 "no check.json: the check did not finish (see check.txt)");
-			continue;
-		}
-		size_t k;
-		const json_t *l, *found = NULL;
-		json_array_foreach(json_object_get(matrix, "legs"), k, l) {
-			const char *name = json_string_value(json_object_get(l, "leg"));
-			if (name && !strcmp(name, legs[i]))
-				found = l;
-		}
+		char p[4300];
+		snprintf(p, sizeof p, "%s/%s.json", r->dir, legs[i]);
+		json_error_t je;
+		json_t *report = json_load_file(p, 0, &je);
+		const json_t *found = report && strcmp(legs[i], "check") != 0
+					      ? matrix_leg(report, legs[i])
+					      : report;
 		const char *e = json_string_value(json_object_get(found, "setup_error"));
-		if (!found)
-			snprintf(leg->error, sizeof leg->error,
-				 "no result: the matrix did not finish (see matrix.txt)");
-		else if (e)
+		int rc = leg_rc(r, legs[i]);
+		/* Exit 0 or 1 (a rule failed) with a report that judged
+		 * something: anything else is an error, never a pass. */
+		if (!report && access(p, F_OK) == 0)
+			snprintf(leg->error, sizeof leg->error, "%s.json: unreadable: %s", legs[i],
+				 je.text);
+		else if (!report || (rc != 0 && rc != 1))
+			no_report(rc, legs[i], limit, leg);
+		else if (!found)
+			snprintf(leg->error, sizeof leg->error, "%s.json: no leg %s in it", legs[i],
+				 legs[i]);
+		else if (e && *e)
 			snprintf(leg->error, sizeof leg->error, "%s", e);
 		else
-			fold(json_object_get(found, "run"), leg);
+			fold(found == report ? report : json_object_get(found, "run"), leg);
+		if (!leg->error[0] && !judged(leg))
+			snprintf(leg->error, sizeof leg->error, "%s.json: no rule was judged", legs[i]);
+		json_decref(report);
 	}
-	json_decref(check);
-	json_decref(matrix);
 }
 
 int kern_failed(const struct kern_result *r, size_t n)

@@ -1,72 +1,55 @@
 /* run.c - what runs on a kernel (kernels.h): the job script (check and
- * matrix with --json and --junit), run directly on the host kernel; the
- * guest's side is boot.c.  kern_spawn runs a helper with its output
- * logged. */
+ * each matrix leg with --json and --junit, each under its own limit),
+ * run directly on the host kernel; the guest's side is boot.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "child.h"
 #include "kernels.h"
 
-int kern_spawn(char *const *argv, const char *log)
+/* "ext4" and the like are names of the matrix's own table (legs.c); the
+ * job's file names are built from them. */
+static void put_quoted(FILE *out, const char *name, const char *value)
 {
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	char *q = child_sh_quote(value);
+	fprintf(out, "%s=%s\n", name, q ? q : "''");
+	free(q);
 }
 
-/* The commands a kernel runs: check (unless --only names a matrix leg)
- * and the matrix on its legs, both with JSON and JUnit into dir. */
+/* Each leg runs on its own under `timeout` (coreutils' on the host,
+ * busybox's in a guest: both send SIGTERM, which snapfork answers by
+ * stopping its children, undoing its mounts and exiting 143), so a hung
+ * leg costs its own limit only.  Its exit status goes to LEG.rc; "mark"
+ * tells the host which leg runs (a guest's console; the host's log). */
 void kern_job_commands(const struct kern_opts *o, const char *self, const char *dir,
-		       const char **legs, size_t nlegs, FILE *out)
+		       const char **legs, size_t nlegs, int guest, FILE *out)
 {
-	char list[1024] = "";
-	int check = 0;
-	for (size_t i = 0; i < nlegs; i++) {
-		if (strcmp(legs[i], "check") == 0) {
-			check = 1;
-			continue;
-		}
-		size_t k = strlen(list);
-		snprintf(list + k, sizeof list - k, "%s%s", k ? "," : "", legs[i]);
-	}
+	put_quoted(out, "SF", self);
+	put_quoted(out, "D", dir);
+	if (o->tmpl)
+		put_quoted(out, "FORK_CMD", o->tmpl);
+	fprintf(out, "mark() { echo \"SNAPFORK-LEG $*\"%s; }\n", guest ? " >/dev/console" : "");
 	const char *fc = o->tmpl ? " --fork-cmd \"$FORK_CMD\"" : "";
-	fprintf(out, "SF='%s'\nD='%s'\n", self, dir);
-	if (o->tmpl) {
-		fputs("FORK_CMD='", out);
-		for (const char *p = o->tmpl; *p; p++)
-			fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 }, out);
-		fputs("'\n", out);
+	for (size_t i = 0; i < nlegs; i++) {
+		int check = strcmp(legs[i], "check") == 0;
+		fprintf(out, "mark start %s\n", legs[i]);
+		fprintf(out,
+			"timeout %u \"$SF\" %s%s%s%s --json \"$D/%s.json\" --junit \"$D/%s.xml\" "
+			">\"$D/%s.txt\" 2>&1\n",
+			o->leg_timeout, check ? "check" : "matrix", check ? "" : " --legs ",
+			check ? "" : legs[i], fc, legs[i], legs[i], legs[i]);
+		fprintf(out, "echo $? >\"$D/%s.rc\"\nmark end %s\n", legs[i], legs[i]);
 	}
-	if (check)
-		fprintf(out, "\"$SF\" check%s --json \"$D/check.json\" --junit \"$D/check.xml\" "
-			     ">\"$D/check.txt\" 2>&1\n",
-			fc);
-	if (list[0])
-		fprintf(out, "\"$SF\" matrix --legs %s%s --json \"$D/matrix.json\" --junit "
-			     "\"$D/matrix.xml\" >\"$D/matrix.txt\" 2>&1\n",
-			list, fc);
 	fputs("uname -r >\"$D/uname\"\n", out);
+}
+
+/* Every leg's limit, and a minute for the job around them. */
+int64_t kern_job_limit_ms(const struct kern_opts *o, size_t nlegs)
+{
+	return ((int64_t)o->leg_timeout * (int64_t)(nlegs ? nlegs : 1) + 60) * 1000;
 }
 
 void kern_run_host(const struct kern_opts *o, const char *self, struct kern_result *r)
@@ -76,22 +59,35 @@ void kern_run_host(const struct kern_opts *o, const char *self, struct kern_resu
 	char job[4200], log[4200];
 	snprintf(job, sizeof job, "%s/job.sh", r->dir);
 	snprintf(log, sizeof log, "%s/job.log", r->dir);
-	FILE *f = fopen(job, "w");
+	FILE *f = fopen(job, "we");
 	if (!f) {
 		snprintf(r->error, sizeof r->error, "%s: %s", job, strerror(errno));
 		return;
 	}
 	if (o->job) {
-		fprintf(f, "D='%s'\n. '%s'\n", r->dir, o->job);
+		put_quoted(f, "D", r->dir);
+		put_quoted(f, "JOB", o->job);
+		fputs(". \"$JOB\"\n", f);
 	} else {
-		kern_job_commands(o, self, r->dir, legs, n, f);
+		kern_job_commands(o, self, r->dir, legs, n, 0, f);
 	}
-	fclose(f);
+	if (fclose(f) != 0) {
+		snprintf(r->error, sizeof r->error, "%s: %s", job, strerror(errno));
+		return;
+	}
 	struct utsname u;
 	if (uname(&u) == 0)
 		snprintf(r->uname, sizeof r->uname, "%s", u.release);
 	char *argv[] = { "/bin/sh", job, NULL };
-	r->job_rc = kern_spawn(argv, log);
-	if (!o->job)
-		kern_read_results(r, legs, n);
+	int64_t limit = o->job ? (int64_t)o->leg_timeout * 1000 : kern_job_limit_ms(o, n);
+	r->job_rc = child_run(argv, log, child_deadline_ms(limit));
+	if (r->job_rc == -ETIMEDOUT)
+		snprintf(r->error, sizeof r->error, "the job did not finish within %lld s (killed; see %s)",
+			 (long long)(limit / 1000), log);
+	else if (r->job_rc == -EINTR)
+		snprintf(r->error, sizeof r->error, "stopped by signal %d", child_interrupted());
+	else if (r->job_rc < 0)
+		snprintf(r->error, sizeof r->error, "cannot run %s: %s", job, strerror(-r->job_rc));
+	else if (!o->job)
+		kern_read_results(r, legs, n, o->leg_timeout);
 }

@@ -214,7 +214,7 @@ static void run_rows(const struct opts *o, const struct vm_cfg *c, const struct 
 	copy_place(o, c->work, copy, sizeof copy, why, sizeof why);
 	struct vm_cfg ref = *c;
 	ref.fork = conform_fork_ref; /* a control sabotages a known-good fork */
-	for (size_t i = 0; i < NPLANS && !vm_interrupted(); i++) {
+	for (size_t i = 0; i < NPLANS && !child_interrupted(); i++) {
 		const struct plan *p = &plans[i];
 		if (p->expect < 0 && !wants(o, p->name))
 			continue;
@@ -313,11 +313,11 @@ int cmd_vmcheck(int argc, char **argv)
 	struct utsname u;
 	if (!run)
 		return EXIT_FAIL;
-	vm_signals_install();
+	child_signals_install();
 	run->fork_desc = o.tmpl ? o.tmpl : "reference library (libsnapfork " SNAPFORK_VERSION ")";
 	if (uname(&u) == 0)
 		snprintf(run->kernel, sizeof run->kernel, "%s %s", u.sysname, u.release);
-	long t0 = vm_now_ms();
+	int64_t t0 = child_now_ms();
 	rc = find_guest(&o, &c, run, kpath, ipath, sizeof kpath) < 0 ? 3 : 0;
 	if (rc == 0 && make_work(&o, work, sizeof work) < 0)
 		rc = EXIT_FAIL;
@@ -328,11 +328,11 @@ int cmd_vmcheck(int argc, char **argv)
 		fflush(stdout);
 		rc = check(&o, &c, run) < 0 ? 3 : 0;
 	}
-	vm_kill_all();
-	run->wall_ms = (double)(vm_now_ms() - t0);
+	child_stop_all();
+	run->wall_ms = (double)(child_now_ms() - t0);
 	if (run->setup_error[0])
 		fprintf(stderr, "snapfork vmcheck: ERROR: %s\n", run->setup_error);
-	else if (rc == 0 && !vm_interrupted()) {
+	else if (rc == 0 && !child_interrupted()) {
 		vm_print_table(stdout, run);
 		rc = verdict(run);
 	}
@@ -344,9 +344,9 @@ int cmd_vmcheck(int argc, char **argv)
 	for (size_t i = 0; i < run->n; i++)
 		vm_row_free(&run->rows[i]);
 	free(run);
-	if (vm_interrupted()) {
+	if (child_interrupted()) {
 		fprintf(stderr, "snapfork vmcheck: interrupted; every QEMU was stopped\n");
-		return 128 + vm_interrupted();
+		return 128 + child_interrupted();
 	}
 	return rc;
 }

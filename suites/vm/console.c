@@ -46,7 +46,7 @@ static int pump(struct vm *v, int timeout_ms)
 	struct pollfd p = { v->serial, POLLIN, 0 };
 	int r = poll(&p, 1, timeout_ms);
 	if (r < 0)
-		return errno == EINTR ? (vm_interrupted() ? -EINTR : 0) : -errno;
+		return errno == EINTR ? (child_interrupted() ? -EINTR : 0) : -errno;
 	if (r == 0)
 		return 0;
 	char buf[8192];
@@ -59,15 +59,15 @@ static int pump(struct vm *v, int timeout_ms)
 }
 
 int vm_wait(struct vm *v, int (*pred)(const struct vm *, const void *), const void *arg,
-	    int timeout_ms)
+	    int64_t timeout_ms)
 {
-	long end = vm_now_ms() + timeout_ms;
+	int64_t end = child_now_ms() + timeout_ms;
 	for (;;) {
 		if (pred(v, arg))
 			return 0;
-		if (vm_interrupted())
+		if (child_interrupted())
 			return -EINTR;
-		long left = end - vm_now_ms();
+		int64_t left = end - child_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (v->serial < 0)

@@ -40,11 +40,11 @@ static void why(const struct vm *v, int r, int timeout_ms, char *out, size_t len
 	char q[500], con[500], how[120];
 	vm_qemu_tail(v, q, sizeof q);
 	vm_console_tail(v, con, sizeof con);
-	if (r == -ECHILD && WIFEXITED(v->status) && WEXITSTATUS(v->status) == 0)
+	if (r == -ECHILD && WIFEXITED(v->proc.status) && WEXITSTATUS(v->proc.status) == 0)
 		snprintf(how, sizeof how, "the guest reset or crashed (QEMU runs with "
 					  "-no-reboot and panic=-1: it exited, status 0)");
-	else if (r == -ECHILD && WIFEXITED(v->status))
-		snprintf(how, sizeof how, "QEMU exited with status %d", WEXITSTATUS(v->status));
+	else if (r == -ECHILD && WIFEXITED(v->proc.status))
+		snprintf(how, sizeof how, "QEMU exited with status %d", WEXITSTATUS(v->proc.status));
 	else if (r == -ECHILD)
 		snprintf(how, sizeof how, "QEMU died");
 	else if (r == -ETIMEDOUT)
@@ -68,7 +68,7 @@ void vm_judge_resume(const struct vm_cfg *c, const struct vm_template *t, struct
 		vm_cell(row, VR_RESUME, CONFORM_FAIL, "%s: did not resume: %s", v->name, msg);
 		return;
 	}
-	*resume_ms = (double)(vm_now_ms() - v->cont_ms);
+	*resume_ms = (double)(child_now_ms() - v->cont_ms);
 	if (ready)
 		vm_cell(row, VR_RESUME, CONFORM_FAIL, "%s: booted again instead of resuming",
 			v->name);

@@ -5,21 +5,27 @@
  * mem-file and the state file holds only devices and CPUs (~300 KiB).
  * A fork maps its mem-file share=off (MAP_PRIVATE), so its guest's
  * writes stay in its own anonymous pages (mm/memory.c, do_wp_page:
- * copy-on-write).  QMP: docs/interop/qmp-spec.rst and qapi/migration.json. */
+ * copy-on-write).  QMP: docs/interop/qmp-spec.rst and qapi/migration.json
+ * (the MIGRATION event, the "events" capability). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "forkcmd.h"
+#include "child.h"
 #include "vmcheck.h"
 
-static int ignore_shared(struct vm *v, char *err, size_t len)
+/* Each QMP command's own limit: answers come in milliseconds, but a
+ * 2-core host running TCG guests can be slow to schedule QEMU's monitor. */
+#define QMP_STEP_MS 20000
+
+/* x-ignore-shared (the RAM stays in the mem-file) and events (QEMU sends
+ * MIGRATION events as the migration's status changes: no polling). */
+static int capabilities(struct vm *v, char *err, size_t len)
 {
-	json_t *caps = json_pack("{s:[{s:s,s:b}]}", "capabilities", "capability",
-				 "x-ignore-shared", "state", 1);
-	int r = qmp_execute(&v->qmp, "migrate-set-capabilities", caps, NULL);
+	json_t *caps = json_pack("{s:[{s:s,s:b},{s:s,s:b}]}", "capabilities", "capability",
+				 "x-ignore-shared", "state", 1, "capability", "events", "state", 1);
+	int r = qmp_execute(&v->qmp, "migrate-set-capabilities", caps, QMP_STEP_MS, NULL);
 	if (r < 0)
 		snprintf(err, len, "QMP %s", v->qmp.err);
 	return r;
@@ -35,50 +41,53 @@ static void qemu_said(struct vm *v, const char *what, char *err, size_t len)
 	snprintf(err, len, "%s; QEMU: %s", what, tail);
 }
 
-/* Poll query-migrate until it completes or fails, up to timeout_ms. */
-static int wait_migration(struct vm *v, int timeout_ms, char *err, size_t len)
+/* Why a migration failed: query-migrate's error-desc. */
+static void failure(struct vm *v, char *err, size_t len)
 {
-	for (long end = vm_now_ms() + timeout_ms;;) {
-		json_t *ret = NULL;
-		int r = qmp_execute(&v->qmp, "query-migrate", NULL, &ret);
-		if (r < 0) {
-			qemu_said(v, v->qmp.err, err, len);
-			return r;
-		}
-		const char *st = json_string_value(json_object_get(ret, "status"));
-		char status[64];
-		snprintf(status, sizeof status, "%s", st ? st : "none");
-		const char *desc = json_string_value(json_object_get(ret, "error-desc"));
-		if (strcmp(status, "failed") == 0)
-			snprintf(err, len, "migration failed: %s", desc ? desc : "(no reason given)");
-		json_decref(ret);
-		if (strcmp(status, "completed") == 0)
-			return 0;
-		if (strcmp(status, "failed") == 0)
-			return -EIO;
-		if (vm_interrupted())
-			return -EINTR;
-		if (vm_now_ms() > end) {
-			char tail[600];
-			vm_qemu_tail(v, tail, sizeof tail);
-			snprintf(err, len, "migration still '%s' after %d s; QEMU: %s", status,
-				 timeout_ms / 1000, tail);
-			return -ETIMEDOUT;
-		}
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	json_t *ret = NULL;
+	const char *desc = NULL;
+	if (qmp_execute(&v->qmp, "query-migrate", NULL, QMP_STEP_MS, &ret) == 0)
+		desc = json_string_value(json_object_get(ret, "error-desc"));
+	snprintf(err, len, "migration %s: %s", v->qmp.migration, desc ? desc : "(no reason given)");
+	json_decref(ret);
 }
 
-static int migrate(struct vm *v, const char *command, const char *tmpl, const char *path,
+/* Wait for the MIGRATION event that ends it, up to timeout_ms. */
+static int wait_migration(struct vm *v, int timeout_ms, char *err, size_t len)
+{
+	int r = qmp_wait_migration(&v->qmp, timeout_ms);
+	if (r == -ETIMEDOUT) {
+		char tail[600];
+		vm_qemu_tail(v, tail, sizeof tail);
+		snprintf(err, len, "migration still '%s' after %d s; QEMU: %s",
+			 v->qmp.migration[0] ? v->qmp.migration : "not started", timeout_ms / 1000,
+			 tail);
+		return r;
+	}
+	if (r < 0) {
+		qemu_said(v, v->qmp.err, err, len);
+		return r;
+	}
+	if (strcmp(v->qmp.migration, "completed") == 0)
+		return 0;
+	failure(v, err, len);
+	return -EIO;
+}
+
+/* QEMU runs an exec: URI with /bin/sh -c (migration/exec.c). */
+static int migrate(struct vm *v, const char *command, const char *shell, const char *path,
 		   int timeout_ms, char *err, size_t len)
 {
-	char *uri = forkcmd_expand(tmpl, "", path);
+	char *q = child_sh_quote(path), *uri = NULL;
+	if (!q || asprintf(&uri, "exec:%s %s", shell, q) < 0)
+		uri = NULL;
+	free(q);
 	if (!uri) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	int r = qmp_execute(&v->qmp, command, json_pack("{s:s}", "uri", uri), NULL);
+	v->qmp.migration[0] = '\0';
+	int r = qmp_execute(&v->qmp, command, json_pack("{s:s}", "uri", uri), QMP_STEP_MS, NULL);
 	free(uri);
 	if (r < 0) {
 		qemu_said(v, v->qmp.err, err, len);
@@ -89,22 +98,21 @@ static int migrate(struct vm *v, const char *command, const char *tmpl, const ch
 
 int vm_save(struct vm *v, const char *state_path, char *err, size_t len)
 {
-	int r = qmp_execute(&v->qmp, "stop", NULL, NULL);
+	int r = qmp_execute(&v->qmp, "stop", NULL, QMP_STEP_MS, NULL);
 	if (r < 0) {
 		snprintf(err, len, "QMP %s", v->qmp.err);
 		return r;
 	}
-	r = ignore_shared(v, err, len);
+	r = capabilities(v, err, len);
 	if (r == 0)
-		r = migrate(v, "migrate", "exec:cat > {dst}", state_path, 60000, err, len);
+		r = migrate(v, "migrate", "cat >", state_path, 60000, err, len);
 	return r;
 }
 
 int vm_restore(struct vm *v, const char *state_path, int timeout_ms, char *err, size_t len)
 {
-	int r = ignore_shared(v, err, len);
+	int r = capabilities(v, err, len);
 	if (r == 0)
-		r = migrate(v, "migrate-incoming", "exec:cat {dst}", state_path, timeout_ms, err,
-			    len);
+		r = migrate(v, "migrate-incoming", "cat", state_path, timeout_ms, err, len);
 	return r;
 }

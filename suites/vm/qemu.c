@@ -1,6 +1,7 @@
-/* qemu.c - starting, stopping and reaping QEMU (see vm.h).  Every QEMU
- * is in a registry so that SIGINT/SIGTERM and every exit path can kill
- * it; PR_SET_PDEATHSIG kills it even when snapfork itself is SIGKILLed. */
+/* qemu.c - starting, stopping and reaping QEMU (see vm.h).  QEMU is a
+ * child of suites/child: its own process group, registered, stopped on
+ * every exit path and on a signal, PR_SET_PDEATHSIG against a SIGKILLed
+ * snapfork. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,62 +18,6 @@
 
 #include "vm.h"
 
-#define MAX_LIVE 32
-static volatile pid_t live[MAX_LIVE];
-static volatile sig_atomic_t got_signal;
-
-long vm_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Async-signal-safe: kill(2) only. */
-static void on_signal(int sig)
-{
-	got_signal = sig;
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i] > 0)
-			kill(live[i], SIGKILL);
-}
-
-void vm_signals_install(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a blocked poll() must return EINTR. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-int vm_interrupted(void)
-{
-	return got_signal;
-}
-
-static void track(pid_t pid, pid_t with)
-{
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i] == pid) {
-			live[i] = with;
-			return;
-		}
-}
-
-void vm_kill_all(void)
-{
-	for (int i = 0; i < MAX_LIVE; i++) {
-		pid_t p = live[i];
-		if (p > 0) {
-			kill(p, SIGKILL);
-			while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-				;
-			live[i] = 0;
-		}
-	}
-}
-
 /* QEMU's option syntax: a comma in a value is written twice. */
 void vm_opt_escape(char *out, size_t len, const char *s)
 {
@@ -85,26 +30,16 @@ void vm_opt_escape(char *out, size_t len, const char *s)
 	out[o] = '\0';
 }
 
-static pid_t spawn(char *const *argv, const char *log)
+/* QEMU's output (stderr: its reasons) into log. */
+static int spawn(struct vm *v, char *const *argv, const char *log)
 {
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	pid_t pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		setpgid(0, 0); /* the terminal's ^C reaches snapfork, which kills QEMU */
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int e = errno;
+	struct child_spec s = { argv, fd, 0, 0, 0 };
+	int r = child_start(&v->proc, &s);
 	close(fd);
-	return pid < 0 ? -e : pid;
+	return r;
 }
 
 static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start *s)
@@ -160,26 +95,13 @@ static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start 
 		argv[n++] = (char *)s->extra[i];
 	argv[n] = NULL;
 	snprintf(log, sizeof log, "%s/qemu.log", v->run);
-	pid_t pid = spawn(argv, log);
-	if (pid < 0)
-		return (int)pid;
-	v->pid = pid;
-	track(0, pid);
-	return 0;
+	return spawn(v, argv, log);
 }
 
 /* Reap v if it exited: 1 if it did. */
 static int exited(struct vm *v)
 {
-	if (v->pid <= 0)
-		return 1;
-	pid_t r = waitpid(v->pid, &v->status, WNOHANG);
-	if (r == v->pid) {
-		track(v->pid, 0);
-		v->pid = 0;
-		return 1;
-	}
-	return 0;
+	return child_reaped(&v->proc);
 }
 
 static int connect_serial(struct vm *v)
@@ -203,17 +125,17 @@ static int wait_sockets(struct vm *v, int timeout_ms, char *err, size_t len)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/qmp.sock", v->run);
-	for (long end = vm_now_ms() + timeout_ms;; ) {
+	for (int64_t end = child_now_ms() + timeout_ms;; ) {
 		struct stat st;
 		if (stat(path, &st) == 0)
 			return 0;
-		if (exited(v) || got_signal) {
+		if (exited(v) || child_interrupted()) {
 			char tail[600];
 			vm_qemu_tail(v, tail, sizeof tail);
 			snprintf(err, len, "QEMU exited at start: %s", tail);
-			return got_signal ? -EINTR : -ECHILD;
+			return child_interrupted() ? -EINTR : -ECHILD;
 		}
-		if (vm_now_ms() > end) {
+		if (child_now_ms() > end) {
 			snprintf(err, len, "QEMU made no QMP socket in %d s", timeout_ms / 1000);
 			return -ETIMEDOUT;
 		}
@@ -227,7 +149,7 @@ static int wait_sockets(struct vm *v, int timeout_ms, char *err, size_t len)
  * by a look at whether it did, so that its own message is the error. */
 static int connect_qmp(struct vm *v, const char *path, int timeout_ms, char *err, size_t len)
 {
-	for (long end = vm_now_ms() + timeout_ms;;) {
+	for (int64_t end = child_now_ms() + timeout_ms;;) {
 		int r = qmp_connect(&v->qmp, path, 500);
 		if (r == 0)
 			return 0;
@@ -237,21 +159,27 @@ static int connect_qmp(struct vm *v, const char *path, int timeout_ms, char *err
 			snprintf(err, len, "QEMU exited at start: %s", tail);
 			return -ECHILD;
 		}
-		if (vm_interrupted())
+		if (child_interrupted())
 			return -EINTR;
-		if (vm_now_ms() > end) {
+		if (child_now_ms() > end) {
 			snprintf(err, len, "QMP: %s", v->qmp.err);
 			return r;
 		}
 	}
 }
 
+void vm_init(struct vm *v)
+{
+	memset(v, 0, sizeof *v);
+	v->proc.out = -1;
+	v->serial = -1;
+	v->qmp.fd = -1;
+}
+
 int vm_start(struct vm *v, const char *name, const char *run, const struct vm_guest *g,
 	     const struct vm_start *s, char *err, size_t len)
 {
-	memset(v, 0, sizeof *v);
-	v->serial = -1;
-	v->qmp.fd = -1;
+	vm_init(v);
 	snprintf(v->name, sizeof v->name, "%s", name);
 	snprintf(v->run, sizeof v->run, "%s", run);
 	if (strlen(run) + sizeof "/serial.sock" > sizeof(((struct sockaddr_un *)0)->sun_path)) {
@@ -283,45 +211,33 @@ int vm_start(struct vm *v, const char *name, const char *run, const struct vm_gu
 
 int vm_cont(struct vm *v, char *err, size_t len)
 {
-	int r = qmp_execute(&v->qmp, "cont", NULL, NULL);
+	int r = qmp_execute(&v->qmp, "cont", NULL, 20000, NULL);
 	if (r < 0)
 		snprintf(err, len, "QMP cont: %s", v->qmp.err);
-	v->cont_ms = vm_now_ms();
+	v->cont_ms = child_now_ms();
 	return r;
 }
 
 int vm_reap(struct vm *v, int ms)
 {
-	for (long end = vm_now_ms() + ms; !exited(v);) {
-		if (vm_now_ms() > end)
-			return 0;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	return 1;
+	return child_wait(&v->proc, child_deadline_ms(ms)) == 0;
 }
 
+/* QMP quit first (QEMU flushes and exits by itself), then suites/child's
+ * SIGTERM and SIGKILL to its group. */
 void vm_stop(struct vm *v)
 {
-	if (v->pid > 0 && v->qmp.fd >= 0) {
-		v->qmp.timeout_ms = 2000;
-		qmp_execute(&v->qmp, "quit", NULL, NULL);
-	}
+	if (v->proc.pid > 0 && v->qmp.fd >= 0 && !child_interrupted())
+		qmp_execute(&v->qmp, "quit", NULL, 2000, NULL);
 	qmp_close(&v->qmp);
-	if (v->pid > 0 && !vm_reap(v, 3000)) {
-		kill(v->pid, SIGTERM);
-		if (!vm_reap(v, 3000)) {
-			kill(v->pid, SIGKILL);
-			while (waitpid(v->pid, &v->status, 0) < 0 && errno == EINTR)
-				;
-			track(v->pid, 0);
-			v->pid = 0;
-		}
-	}
+	if (v->proc.pid > 0 && !vm_reap(v, 3000))
+		child_stop(&v->proc);
 	if (v->serial >= 0)
 		close(v->serial);
 	v->serial = -1;
-	char path[4200];
+	if (!v->run[0]) /* never started: no sockets of its own */
+		return;
+	char path[sizeof v->run + 16];
 	snprintf(path, sizeof path, "%s/qmp.sock", v->run);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/serial.sock", v->run);

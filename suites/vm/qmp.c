@@ -12,14 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "qmp.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int fail(struct qmp *q, int err, const char *what)
 {
@@ -28,7 +22,7 @@ static int fail(struct qmp *q, int err, const char *what)
 }
 
 /* One line (a JSON object) into out, waiting until deadline. */
-static int read_line(struct qmp *q, long deadline, char *out, size_t len)
+static int read_line(struct qmp *q, int64_t deadline, char *out, size_t len)
 {
 	for (;;) {
 		char *nl = memchr(q->buf, '\n', q->len);
@@ -44,14 +38,18 @@ static int read_line(struct qmp *q, long deadline, char *out, size_t len)
 		}
 		if (q->len == sizeof q->buf)
 			return fail(q, -EPROTO, "a QMP line longer than the buffer");
-		long left = deadline - now_ms();
-		struct pollfd p = { q->fd, POLLIN, 0 };
-		int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+		int64_t left = deadline - child_now_ms();
+		if (child_interrupted())
+			return fail(q, -EINTR, "interrupted by a signal");
+		/* The signal's eventfd too: a signal between the check above
+		 * and poll() still ends the wait. */
+		struct pollfd p[2] = { { q->fd, POLLIN, 0 }, { child_signal_fd(), POLLIN, 0 } };
+		int r = left > 0 ? poll(p, p[1].fd >= 0 ? 2 : 1, (int)left) : 0;
 		if (r == 0)
 			return fail(q, -ETIMEDOUT, "no answer from QEMU in time");
 		if (r < 0 && errno != EINTR)
 			return fail(q, -errno, "poll on the QMP socket failed");
-		if (r < 0)
+		if (r < 0 || !p[0].revents)
 			continue;
 		ssize_t k = read(q->fd, q->buf + q->len, sizeof q->buf - q->len);
 		if (k == 0)
@@ -63,8 +61,22 @@ static int read_line(struct qmp *q, long deadline, char *out, size_t len)
 	}
 }
 
-/* The next JSON object that is not an event. */
-static int read_reply(struct qmp *q, long deadline, json_t **out)
+/* An event: counted; a MIGRATION event's status kept (qapi/migration.json:
+ * {"event": "MIGRATION", "data": {"status": ...}}, sent once the
+ * "events" migration capability is on). */
+static void note_event(struct qmp *q, json_t *v)
+{
+	q->events++;
+	const char *name = json_string_value(json_object_get(v, "event"));
+	if (!name || strcmp(name, "MIGRATION") != 0)
+		return;
+	const char *st = json_string_value(json_object_get(json_object_get(v, "data"), "status"));
+	snprintf(q->migration, sizeof q->migration, "%s", st ? st : "");
+}
+
+/* The next JSON object that is not an event, until deadline; with
+ * one_event, an event (noted) also ends the wait, *out NULL. */
+static int read_object(struct qmp *q, int64_t deadline, int one_event, json_t **out)
 {
 	static char line[65536];
 	for (;;) {
@@ -79,8 +91,10 @@ static int read_reply(struct qmp *q, long deadline, json_t **out)
 			return -EPROTO;
 		}
 		if (json_object_get(v, "event")) {
-			q->events++;
+			note_event(q, v);
 			json_decref(v);
+			if (one_event)
+				return 0;
 			continue;
 		}
 		*out = v;
@@ -88,7 +102,27 @@ static int read_reply(struct qmp *q, long deadline, json_t **out)
 	}
 }
 
-static int connect_until(struct qmp *q, const char *path, long deadline)
+/* The reply to request id: replies to earlier requests (that came after
+ * their command timed out) are skipped.  QEMU echoes every id; a reply
+ * without one is an answer only as an error (input QEMU could not parse). */
+static int read_reply(struct qmp *q, int64_t deadline, unsigned long id, json_t **out)
+{
+	for (;;) {
+		json_t *v = NULL;
+		int r = read_object(q, deadline, 0, &v);
+		if (r < 0)
+			return r;
+		json_t *got = json_object_get(v, "id");
+		if ((got && json_is_integer(got) && (unsigned long)json_integer_value(got) == id) ||
+		    (!got && json_object_get(v, "error"))) {
+			*out = v;
+			return 0;
+		}
+		json_decref(v);
+	}
+}
+
+static int connect_until(struct qmp *q, const char *path, int64_t deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path)
@@ -103,7 +137,7 @@ static int connect_until(struct qmp *q, const char *path, long deadline)
 		int e = errno;
 		close(q->fd);
 		q->fd = -1;
-		if ((e != ENOENT && e != ECONNREFUSED) || now_ms() >= deadline)
+		if ((e != ENOENT && e != ECONNREFUSED) || child_now_ms() >= deadline)
 			return fail(q, e == ENOENT || e == ECONNREFUSED ? -ETIMEDOUT : -e,
 				    "cannot connect to QEMU's QMP socket");
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -115,17 +149,18 @@ int qmp_connect(struct qmp *q, const char *path, int timeout_ms)
 {
 	memset(q, 0, sizeof *q);
 	q->fd = -1;
-	q->timeout_ms = timeout_ms;
-	long deadline = now_ms() + timeout_ms;
+	q->next_id = 1;
+	int64_t deadline = child_now_ms() + timeout_ms;
 	int r = connect_until(q, path, deadline);
 	json_t *greeting = NULL;
 	if (r == 0)
-		r = read_reply(q, deadline, &greeting);
+		r = read_object(q, deadline, 0, &greeting);
 	if (r == 0 && !json_object_get(greeting, "QMP"))
 		r = fail(q, -EPROTO, "the first message is no QMP greeting");
 	json_decref(greeting);
+	int64_t left = deadline - child_now_ms();
 	if (r == 0)
-		r = qmp_execute(q, "qmp_capabilities", NULL, NULL);
+		r = qmp_execute(q, "qmp_capabilities", NULL, left > 1 ? (int)left : 1, NULL);
 	if (r < 0)
 		qmp_close(q);
 	return r;
@@ -146,7 +181,8 @@ static int write_all(struct qmp *q, const char *s, size_t n)
 	return 0;
 }
 
-int qmp_execute(struct qmp *q, const char *command, json_t *args, json_t **ret)
+int qmp_execute(struct qmp *q, const char *command, json_t *args, int timeout_ms,
+		json_t **ret)
 {
 	if (ret)
 		*ret = NULL;
@@ -154,7 +190,8 @@ int qmp_execute(struct qmp *q, const char *command, json_t *args, json_t **ret)
 		json_decref(args);
 		return fail(q, -ENOTCONN, "not connected");
 	}
-	json_t *msg = json_pack("{s:s}", "execute", command);
+	unsigned long id = q->next_id++;
+	json_t *msg = json_pack("{s:s,s:I}", "execute", command, "id", (json_int_t)id);
 	if (args)
 		json_object_set_new(msg, "arguments", args);
 	char *text = json_dumps(msg, JSON_COMPACT);
@@ -167,7 +204,10 @@ int qmp_execute(struct qmp *q, const char *command, json_t *args, json_t **ret)
 	free(text);
 	json_t *reply = NULL;
 	if (r == 0)
-		r = read_reply(q, now_ms() + q->timeout_ms, &reply);
+		r = read_reply(q, child_now_ms() + timeout_ms, id, &reply);
+	if (r == -ETIMEDOUT)
+		snprintf(q->err, sizeof q->err, "no answer to %s from QEMU within %d ms", command,
+			 timeout_ms);
 	if (r < 0)
 		return r;
 	json_t *err = json_object_get(reply, "error");
@@ -184,6 +224,28 @@ int qmp_execute(struct qmp *q, const char *command, json_t *args, json_t **ret)
 	}
 	json_decref(reply);
 	return r;
+}
+
+static int migration_over(const char *status)
+{
+	return strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
+	       strcmp(status, "cancelled") == 0;
+}
+
+int qmp_wait_migration(struct qmp *q, int timeout_ms)
+{
+	int64_t deadline = child_now_ms() + timeout_ms;
+	while (!migration_over(q->migration)) {
+		json_t *v = NULL; /* only events are expected: anything else is stale */
+		int r = read_object(q, deadline, 1, &v);
+		json_decref(v);
+		if (r == -ETIMEDOUT)
+			snprintf(q->err, sizeof q->err, "no MIGRATION event ending it within %d ms",
+				 timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 void qmp_close(struct qmp *q)

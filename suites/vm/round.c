@@ -32,9 +32,9 @@ static int fork_all(struct round *r)
 	int ok = 1;
 	for (unsigned i = 0; i < r->n; i++) {
 		char msg[1000] = "";
-		long t0 = vm_now_ms();
+		int64_t t0 = child_now_ms();
 		int rc = r->c->fork(r->c->fork_ctx, r->s->dir, r->forks[i], msg, sizeof msg);
-		r->row->fork_ms[i] = (double)(vm_now_ms() - t0);
+		r->row->fork_ms[i] = (double)(child_now_ms() - t0);
 		if (rc != 0) {
 			vm_cell(r->row, VR_FORK, CONFORM_FAIL, "fork-%u: %s", i + 1, msg);
 			ok = 0;
@@ -61,11 +61,11 @@ static void restore_all(struct round *r)
 		snprintf(state, sizeof state, "%s/%s", r->forks[i], r->s->state_rel);
 		snprintf(name, sizeof name, "fork-%u", i + 1);
 		struct vm_start st = { mem, r->sab && r->sab->share, 1, NULL };
-		long t0 = vm_now_ms();
+		int64_t t0 = child_now_ms();
 		int rc = vm_start(v, name, run, &r->c->guest, &st, err, sizeof err);
 		if (rc == 0)
 			rc = vm_restore(v, state, r->c->step_timeout_ms, err, sizeof err);
-		r->row->restore_ms[i] = (double)(vm_now_ms() - t0);
+		r->row->restore_ms[i] = (double)(child_now_ms() - t0);
 		if (rc < 0) {
 			vm_cell(r->row, VR_RESUME, CONFORM_FAIL, "%s: not restored: %s", name, err);
 			vm_stop(v);

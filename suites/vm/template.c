@@ -105,9 +105,9 @@ static int wait_booted(const struct vm_cfg *c, struct vm *v, char *err, size_t l
  * stop), quit. */
 static int save(struct vm *v, const char *state, double *ms, char *err, size_t len)
 {
-	long t0 = vm_now_ms();
+	int64_t t0 = child_now_ms();
 	int r = vm_save(v, state, err, len);
-	*ms = (double)(vm_now_ms() - t0);
+	*ms = (double)(child_now_ms() - t0);
 	if (r == 0)
 		vm_wait(v, never, NULL, 300);
 	vm_stop(v);
@@ -145,13 +145,15 @@ int vm_templates_make(const struct vm_cfg *c, const char *const snap[2], struct 
 {
 	struct vm v[2];
 	static const char *const names[2] = { "template", "control-template" };
-	memset(v, 0, sizeof v);
+	/* Both, before either boots: when the first fails the second is
+	 * stopped too, and must hold no descriptor 0 and no path "". */
+	vm_init(&v[0]);
+	vm_init(&v[1]);
 	int r = 0;
 	/* Both boot at once: TCG keeps one core busy per guest. */
-	long t0 = vm_now_ms();
+	int64_t t0 = child_now_ms();
 	for (int i = 0; i < 2 && r == 0; i++) {
 		char mem[4200];
-		v[i].serial = v[i].qmp.fd = -1;
 		snprintf(mem, sizeof mem, "%s/" LATEST "/memory", snap[i]);
 		r = mkdirs(snap[i], err, len);
 		if (r == 0)
@@ -159,7 +161,7 @@ int vm_templates_make(const struct vm_cfg *c, const char *const snap[2], struct 
 	}
 	for (int i = 0; i < 2 && r == 0; i++) {
 		r = finish(c, &v[i], snap[i], &t[i], err, len);
-		t[i].boot_ms = (double)(vm_now_ms() - t0);
+		t[i].boot_ms = (double)(child_now_ms() - t0);
 		/* Each lends its state to the other's control: another boot. */
 		snprintf(t[1 - i].foreign_state, sizeof t->foreign_state, "%.4000s/" LATEST "/state",
 			 snap[i]);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "child.h"
 #include "qmp.h"
 
 /* What every guest of a run shares: QEMU, the kernel and initramfs, the
@@ -20,8 +21,7 @@ struct vm_guest {
 
 struct vm {
 	char name[32]; /* "template", "fork-1", ... */
-	pid_t pid;     /* 0 once reaped */
-	int status;    /* its wait status, once reaped */
+	struct child proc; /* QEMU; proc.pid 0 once reaped, proc.status then */
 	char run[4096]; /* its own directory: sockets, qemu.log, console.log */
 	struct qmp qmp;
 	int serial; /* the console socket, -1 when closed */
@@ -41,6 +41,8 @@ struct vm_start {
 	const char *const *extra; /* more arguments (NULL-terminated), or NULL */
 };
 
+/* A VM that never started: safe to vm_stop and to free. */
+void vm_init(struct vm *v);
 /* Start QEMU for g (paused), connect QMP and the console.  run is made
  * (it must not exist).  0, or -errno with err naming what failed (QEMU's
  * own message when it exited, e.g. a mem-file of the wrong size). */
@@ -61,7 +63,7 @@ void vm_console_tail(const struct vm *v, char *out, size_t len);
 /* Read the console until pred(v, arg) holds: 0; -ETIMEDOUT; -ECHILD when
  * QEMU exited (reaped, status in v->status); -EINTR on SIGINT/SIGTERM. */
 int vm_wait(struct vm *v, int (*pred)(const struct vm *, const void *), const void *arg,
-	    int timeout_ms);
+	    int64_t timeout_ms);
 /* Send a line to the guest's console. */
 int vm_send(struct vm *v, const char *line);
 
@@ -77,15 +79,8 @@ size_t vm_counts(const struct vm *v, size_t from, struct vm_count *c, size_t max
 /* The unfinished last line of out (from the last newline on). */
 const char *vm_partial(const struct vm *v, size_t *n);
 
-/* Signals: SIGINT and SIGTERM kill every live QEMU and make each wait
- * return -EINTR; vm_interrupted() says which signal came (0: none). */
-void vm_signals_install(void);
-int vm_interrupted(void);
-/* Kill (SIGKILL) and reap every QEMU still running: the last resort of
- * an exit path. */
-void vm_kill_all(void);
-
-long vm_now_ms(void);
+/* Signals, time and the last resort of an exit path are suites/child's:
+ * child_signals_install, child_interrupted, child_now_ms, child_stop_all. */
 /* QEMU's option syntax: a comma in a value is written twice. */
 void vm_opt_escape(char *out, size_t len, const char *s);
 
