@@ -99,6 +99,8 @@ int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_nam
 
 int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth);
 
+/* mkdir name in parent, 0700 whatever the umask; 0 or -errno. */
+int sf_stage_mkdir(int parent, const char *name);
 int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 1]);
 int sf_stage_publish(int parent, const char *stage, const char *dst);
 int sf_rmtree_at(int dirfd, const char *name);

@@ -10,18 +10,33 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+int sf_stage_mkdir(int parent, const char *name)
+{
+	if (mkdirat(parent, name, 0700) < 0)
+		return -errno;
+	/* The caller's umask may take the owner's bits too (umask 0777 makes
+	 * it 0000): root opens it anyway (CAP_DAC_OVERRIDE), anyone else gets
+	 * EACCES.  The owner may always chmod: 0700 while we fill it. */
+	if (fchmodat(parent, name, 0700, 0) < 0) {
+		int e = -errno;
+		unlinkat(parent, name, AT_REMOVEDIR);
+		return e;
+	}
+	return 0;
+}
 
 int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 1])
 {
 	for (int tries = 0; tries < 16; tries++) {
 		sf_tmpname(dstname, out);
-		if (mkdirat(parent, out, 0700) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return -errno;
+		int r = sf_stage_mkdir(parent, out);
+		if (r != -EEXIST)
+			return r;
 	}
 	return -EEXIST;
 }

@@ -136,8 +136,8 @@ static int copy_dir(struct ctx *c, int sdir, int ddir, const char *name, const s
 		return sf_fail(c, -ESTALE, SNAPFORK_SIDE_SRC, "directory replaced during the walk");
 	}
 	/* 0700 while we fill it: the final mode may forbid writing. */
-	if (mkdirat(ddir, name, 0700) < 0) {
-		r = sf_fail(c, -errno, SNAPFORK_SIDE_DST, "mkdir failed");
+	if ((r = sf_stage_mkdir(ddir, name)) < 0) {
+		r = sf_fail(c, r, SNAPFORK_SIDE_DST, "mkdir failed");
 		close(s);
 		return r;
 	}

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "judge.h"
@@ -94,6 +96,49 @@ static void test_F2_modes_exact_whatever_the_umask(void **state)
 	assert_int_equal(r, 0);
 	tt_verify_ok(t->src, t->dst, NULL);
 	chmod(tt_p(t->src, "ro"), 0755);
+}
+
+/* chown -R path to uid:gid (nftw-free: the snapshot is small). */
+static void chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "chown -R %u:%u '%s'", (unsigned)uid, (unsigned)gid, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Under umask 0777 mkdir(2) makes directories 0000: root opens them
+ * anyway, any other user gets EACCES.  The fork must still work for an
+ * unprivileged user (check --generate's umask dimension found it). */
+static void test_F2_umask_0777_as_an_unprivileged_user(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_snapshot(t->src, "memory", (off_t)16 << 20);
+	tt_mkdir(t->src, "a", 0755);
+	tt_mkdir(t->src, "a/b", 0700);
+	tt_mkdir(t->src, "a/b/c", 0750);
+	tt_text(t->src, "a/b/c/file", 0640, "deep");
+	int root = tt_is_root();
+	if (root)
+		chown_tree(t->dir, 65534, 65534);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (root && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+			     setresuid(65534, 65534, 65534) < 0))
+			_exit(100);
+		umask(0777);
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+		if (r < 0)
+			fprintf(stderr, "fork failed: %s: %s (%s)\n", rep.error_path,
+				rep.error_reason ? rep.error_reason : "", strerror(-r));
+		_exit(r < 0 ? 1 : 0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	tt_verify_ok(t->src, t->dst, NULL);
 }
 
 static void test_symlinks_keep_target_text(void **state)
@@ -405,6 +450,7 @@ int main(void)
 		T(test_F1_F2_F3_F4_raw_snapshot),
 		T(test_F4_many_forks_share_one_inode),
 		T(test_F2_modes_exact_whatever_the_umask),
+		T(test_F2_umask_0777_as_an_unprivileged_user),
 		T(test_symlinks_keep_target_text),
 		T(test_skip_rules_in_a_fork),
 		T(test_caller_skip_prunes_a_directory),
