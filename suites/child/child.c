@@ -78,7 +78,7 @@ void child_stop_all(void)
 	}
 }
 
-/* In the child: descriptors 0-2 only (everything else is O_CLOEXEC),
+/* In the child: descriptors 0-2 only,
  * privileges dropped when asked, then PR_SET_PDEATHSIG (a credential
  * change clears it: kernel/cred.c, commit_creds) and the getppid() check
  * for a parent that died before prctl ran. */
@@ -89,8 +89,11 @@ _Noreturn static void exec_child(const struct child_spec *s, int out, pid_t pare
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out >= 0 ? out : null, 1) < 0 ||
 	    dup2(out >= 0 ? out : null, 2) < 0)
 		_exit(127);
-	if (null > 2)
-		close(null);
+	/* Descriptors 0-2 only, even one some library opened without
+	 * O_CLOEXEC (close_range: Linux 5.9, glibc 2.34). */
+	if (close_range(3, ~0u, 0) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
 	if (s->as_user && (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
 			   setresuid(s->uid, s->uid, s->uid) < 0)) {
 		dprintf(2, "dropping privileges to %u:%u: %s\n", (unsigned)s->uid, (unsigned)s->gid,

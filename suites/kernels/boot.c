@@ -99,10 +99,7 @@ static int extract_entry(struct archive *a, struct archive *w, struct archive_en
 	return 0;
 }
 
-/* Extract the tar the guest wrote onto its results disk into dir; a
- * disk that holds no tar, or a damaged one, is an error with libarchive's
- * reason. */
-static int read_results(const char *disk, const char *dir, char *err, size_t len)
+int kern_results_extract(const char *disk, const char *dir, char *err, size_t len)
 {
 	struct archive *a = archive_read_new();
 	struct archive *w = archive_write_disk_new();
@@ -215,7 +212,7 @@ void kern_run_guest(const struct kern_opts *o, const char *self, const char *spe
 	struct vm_guest g = { o->qemu, image, initrd, o->mem_mib };
 	if (kern_boot(o, r, &g, disk) < 0)
 		return;
-	if (read_results(disk, r->dir, err, sizeof err) < 0) {
+	if (kern_results_extract(disk, r->dir, err, sizeof err) < 0) {
 		snprintf(r->error, sizeof r->error, "the results disk: %s", err);
 		return;
 	}

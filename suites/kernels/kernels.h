@@ -66,6 +66,9 @@ int kern_boot(const struct kern_opts *o, struct kern_result *r, const struct vm_
 void kern_run_guest(const struct kern_opts *o, const char *self, const char *spec,
 		    struct kern_result *r);
 
+/* Extract the tar a guest wrote onto its results disk into dir: 0, or
+ * -errno with the reason in err (no tar, a damaged one, no entries). */
+int kern_results_extract(const char *disk, const char *dir, char *err, size_t len);
 /* Read each leg's LEG.json (and LEG.rc) in r->dir into r->legs: a leg
  * without its report is an error naming why (its limit, its exit). */
 void kern_read_results(struct kern_result *r, const char *const *legs, size_t nlegs,
