@@ -31,9 +31,6 @@ struct check_opts {
  * guessed from the uid. */
 int check_can_mknod(const char *dir);
 
-/* The reproducer's command line: "snapfork check [--fork-cmd '...']". */
-void check_command_line(const struct check_opts *o, char *out, size_t len);
-
 /* One layout as a row of the conformance check: built by c's extract
  * hook replaced, forked under its umask, judged on every rule (or as a
  * refusal row when the contract refuses it).  c->keep decides whether a
@@ -42,7 +39,9 @@ int check_layout_row(const struct conform_setup *c, const struct layout *l, cons
 		     struct conform_row *row, char *err, size_t len);
 
 /* --generate: o->generate layouts of o->seed as rows of run; failures
- * shrunk into scratch/shrunk/.  Returns the exit status. */
+ * shrunk into scratch/shrunk/, each printed with run->repro (the command
+ * line that reruns the check) and the shrunk fixture.  Returns the exit
+ * status. */
 int check_generate(const struct check_opts *o, const struct conform_setup *c, const char *scratch,
 		   struct conform_run *run);
 

@@ -235,7 +235,8 @@ static int interrupted(const char *scratch, int keep)
 	return 128 + child_interrupted();
 }
 
-void check_command_line(const struct check_opts *o, char *out, size_t len)
+/* The reproducer's command line: "snapfork check [--fork-cmd '...']". */
+static void command_line(const struct check_opts *o, char *out, size_t len)
 {
 	snprintf(out, len, "snapfork check%s%s%s%s", o->tmpl ? " --fork-cmd '" : "",
 		 o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "", o->fork_dir ? " --fork-dir ..." : "");
@@ -291,7 +292,7 @@ int cmd_check(int argc, char **argv)
 	if (o.generate)
 		run.props = props;
 	run.fork_desc = o.tmpl ? o.tmpl : "reference library (libsnapfork " SNAPFORK_VERSION ")";
-	check_command_line(&o, run.repro, sizeof run.repro);
+	command_line(&o, run.repro, sizeof run.repro);
 	run.repro_fixture = 1;
 	conform_describe(&run, scratch);
 	if (o.generate)

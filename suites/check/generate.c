@@ -19,27 +19,6 @@
 #include "child.h"
 #include "cli.h"
 
-static int build_hook(void *ctx, const struct fixture *f, const char *dir, char *err, size_t len)
-{
-	(void)f;
-	char snap[PATH_MAX];
-	snprintf(snap, sizeof snap, "%s/snap", dir);
-	return layout_build(ctx, snap, err, len);
-}
-
-int check_layout_row(const struct conform_setup *c, const struct layout *l, const char *name,
-		     struct conform_row *row, char *err, size_t len)
-{
-	struct conform_hooks hooks = { .ctx = (void *)l, .extract = build_hook };
-	struct conform_setup lc = *c;
-	lc.hooks = &hooks;
-	struct fixture f = { .name = (char *)name,
-			     .umask = (int)l->umask,
-			     .refused = layout_refused(l) };
-	return f.refused ? conform_refusal(&lc, &f, row, err, len)
-			 : conform_fixture(&lc, &f, row, err, len);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -187,7 +166,7 @@ int check_can_mknod(const char *dir)
 /* Shrink each failing rule's first layout into scratch/shrunk and print
  * the command that reproduces it. */
 static void shrink_failures(const struct check_opts *o, const struct conform_setup *c,
-			    const char *scratch, const struct failures *fl);
+			    const char *scratch, const struct failures *fl, const char *repro);
 
 int check_generate(const struct check_opts *o, const struct conform_setup *c, const char *scratch,
 		   struct conform_run *run)
@@ -204,7 +183,7 @@ int check_generate(const struct check_opts *o, const struct conform_setup *c, co
 		printf("\n");
 		print_dimensions(hit, o->devices);
 		if (!o->no_shrink)
-			shrink_failures(o, c, scratch, &fl);
+			shrink_failures(o, c, scratch, &fl, run->repro);
 	}
 	free(hit);
 	if (r < 0)
@@ -217,11 +196,11 @@ int check_generate(const struct check_opts *o, const struct conform_setup *c, co
 }
 
 static void shrink_one(const struct check_opts *o, const struct conform_setup *c, const char *dir,
-		       unsigned index, int rule)
+		       unsigned index, int rule, const char *repro)
 {
 	struct layout l, small;
 	unsigned trials = 0;
-	char err[1024], snap[PATH_MAX], tar[PATH_MAX + 8], desc[256], cmd[8192];
+	char err[1024], snap[PATH_MAX], tar[PATH_MAX + 8], desc[256];
 	if (layout_generate(o->seed, index, o->devices, &l) < 0)
 		return;
 	fprintf(stderr, "check: shrinking gen-%u (F%d, %zu entries)...\n", index, rule, l.n);
@@ -239,11 +218,10 @@ static void shrink_one(const struct check_opts *o, const struct conform_setup *c
 		    fixture_capture(snap, tar, 0, &meta, err, sizeof err) < 0) {
 			fprintf(stderr, "snapfork check: shrinking gen-%u: %s\n", index, err);
 		} else {
-			check_command_line(o, cmd, sizeof cmd);
 			printf("\nF%d: gen-%u shrunk from %zu to %zu entries (%u forks): %s\n"
 			       "  reproduce with: %s --fixture %s\n",
 			       rule, index, layout_count(&l), layout_count(&small), trials, tar,
-			       cmd, tar);
+			       repro, tar);
 		}
 		judge_remove_tree(snap);
 		layout_free(&small);
@@ -252,7 +230,7 @@ static void shrink_one(const struct check_opts *o, const struct conform_setup *c
 }
 
 static void shrink_failures(const struct check_opts *o, const struct conform_setup *c,
-			    const char *scratch, const struct failures *fl)
+			    const char *scratch, const struct failures *fl, const char *repro)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s/shrunk", scratch);
@@ -262,7 +240,7 @@ static void shrink_failures(const struct check_opts *o, const struct conform_set
 		/* One layout may fail several rules: shrink it once per rule. */
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return;
-		shrink_one(o, c, dir, (unsigned)fl->first[rule], rule);
+		shrink_one(o, c, dir, (unsigned)fl->first[rule], rule, repro);
 	}
 }
 

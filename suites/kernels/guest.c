@@ -6,6 +6,7 @@
  * answering altogether).  A panic or a hang is an ERROR in its time. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ static int follow(const struct kern_opts *o, struct kern_result *r, struct vm *v
 
 static void save_console(const struct kern_result *r, const struct vm *v)
 {
-	char con[4400];
+	char con[sizeof r->dir + 16];
 	snprintf(con, sizeof con, "%s/console.log", r->dir);
 	int fd = open(con, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0 && v->out && write(fd, v->out, v->len) < 0) {
@@ -103,8 +104,11 @@ static void save_console(const struct kern_result *r, const struct vm *v)
 int kern_boot(const struct kern_opts *o, struct kern_result *r, const struct vm_guest *g,
 	      const char *disk)
 {
-	char drive[4400], esc[4300], run[4300], err[1500];
-	vm_opt_escape(esc, sizeof esc, disk);
+	char drive[2 * PATH_MAX + 32], esc[2 * PATH_MAX], run[80], err[1500];
+	if (vm_opt_escape(esc, sizeof esc, disk) < 0) {
+		snprintf(r->error, sizeof r->error, "%s: %s", disk, strerror(ENAMETOOLONG));
+		return -1;
+	}
 	snprintf(drive, sizeof drive, "file=%s,format=raw,if=virtio", esc);
 	const char *extra[] = { "-smp", "2", "-drive", drive, NULL };
 	struct vm_start s = { NULL, 0, 0, extra };

@@ -1,6 +1,7 @@
 /* layout.h - generated snapshot layouts: a model of a snapshot directory,
  * drawn from a seed over the dimensions the contract's rules depend on
- * (dims.c: the table), built on disk (build.c), shrunk (shrink.c).
+ * (dims.c: the table, generate.c: the draw), built on disk (build.c);
+ * suites/check/shrink.c shrinks them.
  *
  * The generator decides what a snapshot holds, never what a fork of it
  * must hold: that is the judge's (suites/judge), which reads the built

@@ -1,6 +1,5 @@
-/* model.c - a layout as a value: freeing, copying, counting, what the
- * contract says of it as a whole (refused or not), and its canonical
- * description (the same seed prints the same bytes). */
+/* model.c - a layout as a value: freeing, copying, counting, and what
+ * the contract says of it as a whole (refused or not). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

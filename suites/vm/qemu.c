@@ -4,6 +4,7 @@
  * snapfork. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +20,62 @@
 #include "vm.h"
 
 /* QEMU's option syntax: a comma in a value is written twice. */
-void vm_opt_escape(char *out, size_t len, const char *s)
+int vm_opt_escape(char *out, size_t len, const char *s)
 {
 	size_t o = 0;
-	for (; *s && o + 2 < len; s++) {
+	for (; *s; s++) {
+		if (o + 3 > len)
+			return -ENAMETOOLONG; /* a cut path would name another file */
 		out[o++] = *s;
 		if (*s == ',')
 			out[o++] = ',';
 	}
 	out[o] = '\0';
+	return 0;
+}
+
+/* before + path (escaped) + after; -ENAMETOOLONG rather than a
+ * truncated option. */
+static int path_opt(char *out, size_t len, const char *before, const char *path,
+		    const char *after)
+{
+	char esc[2 * PATH_MAX];
+	if (vm_opt_escape(esc, sizeof esc, path) < 0)
+		return -ENAMETOOLONG;
+	int n = snprintf(out, len, "%s%s%s", before, esc, after);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The options that name files: the memory backend (when s has one), the
+ * console's chardev socket, the QMP socket. */
+struct qemu_paths {
+	char size[32];
+	char memobj[2 * PATH_MAX + 96];
+	char chardev[2 * PATH_MAX + 64];
+	char qmp[2 * PATH_MAX + 32];
+	char log[PATH_MAX];
+};
+
+static int qemu_paths(const struct vm *v, const struct vm_guest *g, const struct vm_start *s,
+		      struct qemu_paths *p)
+{
+	char mem[96], serial[PATH_MAX], qmp[PATH_MAX];
+	snprintf(p->size, sizeof p->size, "%uM", g->mem_mib);
+	snprintf(mem, sizeof mem, "memory-backend-file,id=mem,size=%s,mem-path=", p->size);
+	int n1 = snprintf(serial, sizeof serial, "%s/serial.sock", v->run);
+	int n2 = snprintf(qmp, sizeof qmp, "%s/qmp.sock", v->run);
+	int n3 = snprintf(p->log, sizeof p->log, "%s/qemu.log", v->run);
+	if (n1 >= (int)sizeof serial || n2 >= (int)sizeof qmp || n3 >= (int)sizeof p->log)
+		return -ENAMETOOLONG;
+	int r = s->mem_path ? path_opt(p->memobj, sizeof p->memobj, mem, s->mem_path,
+				       s->share ? ",share=on" : ",share=off")
+			    : 0;
+	if (r == 0)
+		r = path_opt(p->chardev, sizeof p->chardev, "socket,id=ser0,path=", serial,
+			     ",server=on,wait=off");
+	if (r == 0)
+		r = path_opt(p->qmp, sizeof p->qmp, "unix:", qmp, ",server=on,wait=off");
+	return r;
 }
 
 /* QEMU's output (stderr: its reasons) into log. */
@@ -44,29 +92,22 @@ static int spawn(struct vm *v, char *const *argv, const char *log)
 
 static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start *s)
 {
-	char mem[4200], memobj[4400], ser[4200], chardev[4400], qmp[4200], log[4200];
-	char size[32];
-	vm_opt_escape(mem, sizeof mem, s->mem_path ? s->mem_path : "");
-	snprintf(size, sizeof size, "%uM", g->mem_mib);
-	snprintf(memobj, sizeof memobj, "memory-backend-file,id=mem,size=%s,mem-path=%s,share=%s",
-		 size, mem, s->share ? "on" : "off");
-	snprintf(ser, sizeof ser, "%s/serial.sock", v->run);
-	vm_opt_escape(qmp, sizeof qmp, ser);
-	snprintf(chardev, sizeof chardev, "socket,id=ser0,path=%s,server=on,wait=off", qmp);
-	snprintf(ser, sizeof ser, "%s/qmp.sock", v->run);
-	char qmpopt[4400];
-	vm_opt_escape(qmp, sizeof qmp, ser);
-	snprintf(qmpopt, sizeof qmpopt, "unix:%s,server=on,wait=off", qmp);
+	struct qemu_paths *p = malloc(sizeof *p);
+	int r = p ? qemu_paths(v, g, s, p) : -ENOMEM;
+	if (r < 0) {
+		free(p);
+		return r;
+	}
 	char *argv[40];
 	int n = 0;
 	argv[n++] = (char *)g->qemu;
 	argv[n++] = "-machine";
 	argv[n++] = s->mem_path ? "pc,accel=tcg,memory-backend=mem" : "pc,accel=tcg";
 	argv[n++] = "-m";
-	argv[n++] = size;
+	argv[n++] = p->size;
 	if (s->mem_path) {
 		argv[n++] = "-object";
-		argv[n++] = memobj;
+		argv[n++] = p->memobj;
 	}
 	argv[n++] = "-kernel";
 	argv[n++] = (char *)g->kernel;
@@ -81,11 +122,11 @@ static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start 
 	argv[n++] = "-no-user-config";
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-chardev";
-	argv[n++] = chardev;
+	argv[n++] = p->chardev;
 	argv[n++] = "-serial";
 	argv[n++] = "chardev:ser0";
 	argv[n++] = "-qmp";
-	argv[n++] = qmpopt;
+	argv[n++] = p->qmp;
 	argv[n++] = "-S";
 	if (s->incoming) {
 		argv[n++] = "-incoming";
@@ -94,8 +135,9 @@ static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start 
 	for (int i = 0; s->extra && s->extra[i] && n < 38; i++)
 		argv[n++] = (char *)s->extra[i];
 	argv[n] = NULL;
-	snprintf(log, sizeof log, "%s/qemu.log", v->run);
-	return spawn(v, argv, log);
+	r = spawn(v, argv, p->log);
+	free(p);
+	return r;
 }
 
 /* Reap v if it exited: 1 if it did. */
@@ -123,7 +165,7 @@ static int connect_serial(struct vm *v)
  * the error), or for the time limit. */
 static int wait_sockets(struct vm *v, int timeout_ms, char *err, size_t len)
 {
-	char path[4200];
+	char path[sizeof v->run + 16];
 	snprintf(path, sizeof path, "%s/qmp.sock", v->run);
 	for (int64_t end = child_now_ms() + timeout_ms;; ) {
 		struct stat st;
@@ -197,7 +239,7 @@ int vm_start(struct vm *v, const char *name, const char *run, const struct vm_gu
 		snprintf(err, len, "%s: %s", g->qemu, strerror(-r));
 		return r;
 	}
-	char path[4200];
+	char path[sizeof v->run + 16];
 	snprintf(path, sizeof path, "%s/qmp.sock", v->run);
 	r = wait_sockets(v, 30000, err, len);
 	if (r == 0)
@@ -268,7 +310,7 @@ static void tail_lines(const char *buf, size_t n, char *out, size_t len)
 
 void vm_qemu_tail(const struct vm *v, char *out, size_t len)
 {
-	char path[4200], buf[4096];
+	char path[sizeof v->run + 16], buf[4096];
 	snprintf(path, sizeof path, "%s/qemu.log", v->run);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = 0;

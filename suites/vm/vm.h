@@ -81,7 +81,8 @@ const char *vm_partial(const struct vm *v, size_t *n);
 
 /* Signals, time and the last resort of an exit path are suites/child's:
  * child_signals_install, child_interrupted, child_now_ms, child_stop_all. */
-/* QEMU's option syntax: a comma in a value is written twice. */
-void vm_opt_escape(char *out, size_t len, const char *s);
+/* QEMU's option syntax: a comma in a value is written twice.  0, or
+ * -ENAMETOOLONG when out is too small (never a cut path). */
+int vm_opt_escape(char *out, size_t len, const char *s);
 
 #endif

@@ -3,7 +3,8 @@
 # a real Debian kernel under QEMU: a guest that panics and one that hangs
 # become ERROR rows within their time limits (with the console's last
 # lines), a job that works passes, a kernel image that does not exist is
-# an ERROR, --list/--only/usage, junit-merge; nothing left running.
+# an ERROR, SIGTERM mid-run stops QEMU and removes the work, --list/--only/
+# usage, junit-merge; nothing left running.
 # Skips (exit 77, with the reason) only without QEMU or Debian's mirror.
 SF=$1 SRC=$2
 . "$(dirname "$0")/../tap.sh" kernels
@@ -53,6 +54,20 @@ case $err in
 	bad "hang: exit $rc in ${secs} s" ;;
 *) bad "hang: exit $rc, error: $err" ;;
 esac
+
+# SIGTERM while a guest runs: QEMU stopped, work removed, exit 143.
+printf 'sleep 600\n' >"$T/long.sh"
+"$SF" kernels --work "$W" --kernel "$K" --job "$T/long.sh" --leg-timeout 300 >"$T/term.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 60); do [ -n "$(qemus)" ] && break; sleep 1; done
+sleep 5
+kill -TERM $pid
+wait $pid
+rc=$?
+sleep 1
+[ $rc -eq 143 ] && [ -z "$(qemus)" ] && [ -z "$(ls -A "$W")" ] && [ -z "$(ls -d /tmp/snapfork-kernel-* 2>/dev/null)" ] &&
+	ok "SIGTERM while a guest runs: exit 143, no QEMU, no files" ||
+	bad "SIGTERM: exit $rc, QEMUs [$(qemus)], files [$(ls -A "$W")]"
 
 printf 'not a kernel' >"$T/bzImage"
 "$SF" kernels --work "$W" --kernel "$T/bzImage" --modules "$T" --job "$T/ok.sh" --boot-timeout 30 \

@@ -181,14 +181,6 @@ static void test_signal_ends_the_wait(void **state)
 
 /* ---- kernels: a guest's results disk and its legs' reports ---- */
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void test_results_disk_errors(void **state)
 {
 	(void)state;
@@ -197,7 +189,7 @@ static void test_results_disk_errors(void **state)
 	snprintf(disk, sizeof disk, "%s/results.img", dir);
 	snprintf(out, sizeof out, "%s/out", dir);
 	mkdir(out, 0755);
-	write_file(disk, "this is not a tar archive, and not empty either\n");
+	tt_text(dir, "results.img", 0644, "this is not a tar archive, and not empty either\n");
 	assert_int_equal(kern_results_extract(disk, out, err, sizeof err), -EIO);
 	assert_non_null(strstr(err, disk));
 	/* A disk of zeros: the guest wrote nothing. */
@@ -231,27 +223,19 @@ static void test_leg_reports(void **state)
 	struct kern_result r;
 	memset(&r, 0, sizeof r);
 	snprintf(r.dir, sizeof r.dir, "%s", dir);
-	char p[4300];
 	/* check: stopped by its timeout; ext4: exit 2 with no report; tmpfs:
 	 * a report that judged nothing; btrfs: a report that is no JSON;
 	 * xfs-reflink: exit 0 and a report with a judged rule. */
-	snprintf(p, sizeof p, "%s/check.rc", dir);
-	write_file(p, "124\n");
-	snprintf(p, sizeof p, "%s/ext4.rc", dir);
-	write_file(p, "2\n");
-	snprintf(p, sizeof p, "%s/tmpfs.rc", dir);
-	write_file(p, "0\n");
-	snprintf(p, sizeof p, "%s/tmpfs.json", dir);
-	write_file(p, "{\"legs\": [{\"leg\": \"tmpfs\", \"run\": {\"rows\": []}}]}");
-	snprintf(p, sizeof p, "%s/btrfs.rc", dir);
-	write_file(p, "0\n");
-	snprintf(p, sizeof p, "%s/btrfs.json", dir);
-	write_file(p, "{\"legs\": [");
-	snprintf(p, sizeof p, "%s/xfs-reflink.rc", dir);
-	write_file(p, "0\n");
-	snprintf(p, sizeof p, "%s/xfs-reflink.json", dir);
-	write_file(p, "{\"legs\": [{\"leg\": \"xfs-reflink\", \"run\": {\"rows\": [{\"rules\": "
-		      "{\"F1\": {\"result\": \"pass\", \"level\": \"MUST\"}}}]}}]}");
+	tt_text(dir, "check.rc", 0644, "124\n");
+	tt_text(dir, "ext4.rc", 0644, "2\n");
+	tt_text(dir, "tmpfs.rc", 0644, "0\n");
+	tt_text(dir, "tmpfs.json", 0644, "{\"legs\": [{\"leg\": \"tmpfs\", \"run\": {\"rows\": []}}]}");
+	tt_text(dir, "btrfs.rc", 0644, "0\n");
+	tt_text(dir, "btrfs.json", 0644, "{\"legs\": [");
+	tt_text(dir, "xfs-reflink.rc", 0644, "0\n");
+	tt_text(dir, "xfs-reflink.json", 0644,
+		"{\"legs\": [{\"leg\": \"xfs-reflink\", \"run\": {\"rows\": [{\"rules\": "
+		"{\"F1\": {\"result\": \"pass\", \"level\": \"MUST\"}}}]}}]}");
 	const char *legs[] = { "check", "ext4", "tmpfs", "btrfs", "xfs-reflink", "overlay" };
 	kern_read_results(&r, legs, 6, 42);
 	assert_int_equal(r.nlegs, 6);
