@@ -21,10 +21,17 @@ int sf_stage_mkdir(int parent, const char *name)
 		return -errno;
 	/* The caller's umask may take the owner's bits too (umask 0777 makes
 	 * it 0000): root opens it anyway (CAP_DAC_OVERRIDE), anyone else gets
-	 * EACCES.  The owner may always chmod: 0700 while we fill it. */
-	if (fchmodat(parent, name, 0700, 0) < 0) {
+	 * EACCES.  The owner may always chmod it back to 0700.  Only then,
+	 * and without following a symlink swapped in since (glibc 2.32+ does
+	 * AT_SYMLINK_NOFOLLOW through O_PATH; a symlink gets EOPNOTSUPP). */
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -EEXIST; /* not the directory we made */
+	if ((st.st_mode & 0700) != 0700 && fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) < 0) {
 		int e = -errno;
-		unlinkat(parent, name, AT_REMOVEDIR);
+		unlinkat(parent, name, AT_REMOVEDIR); /* ours, and empty */
 		return e;
 	}
 	return 0;

@@ -308,9 +308,9 @@ int cmd_check(int argc, char **argv)
 	if (rc != EXIT_USAGE && !child_interrupted())
 		rc = report(&o, &run, rc);
 out:
-	drop_scratch(&o, &run, scratch);
-	if (child_interrupted())
+	if (child_interrupted()) /* children first: they may still write there */
 		rc = interrupted(scratch, o.keep);
+	drop_scratch(&o, &run, scratch);
 	conform_run_free(&run);
 	fixture_list_free(fx, nfx);
 	free(o.fixtures);

@@ -156,7 +156,8 @@ static void print_dimensions(const unsigned char *hit, int devices)
 int check_can_mknod(const char *dir)
 {
 	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/.mknod-probe", dir);
+	snprintf(p, sizeof p, "%s/.mknod-probe-%ld", dir, (long)getpid());
+	unlink(p); /* one a killed run left */
 	if (mknod(p, S_IFCHR | 0600, makedev(1, 3)) < 0)
 		return 0;
 	unlink(p);

@@ -1,5 +1,6 @@
 /* child.c - starting, waiting for, stopping and reaping the harness's
  * children (see child.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -17,10 +18,18 @@
 #include "cli.h"
 
 #define GRACE_MS 2000
+#define REAP_MS 10000        /* after SIGKILL: a process stuck in the kernel stays */
 
-/* The registry: the process groups of the children not yet reaped. */
-static pid_t *live;
-static size_t nlive, cap;
+/* The registry: every child started and not yet collected by its owner.
+ * An entry reaped by child_stop_all keeps its status for the owner. */
+struct entry {
+	pid_t pid; /* and its process group */
+	int grace_ms;
+	int status;
+	int reaped;
+};
+static struct entry *reg;
+static size_t nreg, cap;
 
 int64_t child_now_ms(void)
 {
@@ -37,57 +46,171 @@ int64_t child_deadline_ms(int64_t ms)
 
 static int reserve(void)
 {
-	if (nlive < cap)
+	if (nreg < cap)
 		return 0;
 	size_t n = cap ? cap * 2 : 16;
-	pid_t *t = realloc(live, n * sizeof *t);
+	struct entry *t = realloc(reg, n * sizeof *t);
 	if (!t)
 		return -ENOMEM;
-	live = t;
+	reg = t;
 	cap = n;
 	return 0;
 }
 
-static int registered(pid_t pid)
+static struct entry *find(pid_t pid)
 {
-	for (size_t i = 0; i < nlive; i++)
-		if (live[i] == pid)
-			return 1;
-	return 0;
+	for (size_t i = 0; i < nreg; i++)
+		if (reg[i].pid == pid)
+			return &reg[i];
+	return NULL;
 }
 
-static void unregister(pid_t pid)
+static void drop(struct entry *e)
 {
-	for (size_t i = 0; i < nlive; i++)
-		if (live[i] == pid) {
-			live[i] = live[--nlive];
-			return;
-		}
+	*e = reg[--nreg];
 }
 
 size_t child_live(void)
 {
-	return nlive;
+	size_t n = 0;
+	for (size_t i = 0; i < nreg; i++)
+		n += !reg[i].reaped;
+	return n;
+}
+
+/* The processes of group pgid other than its leader (from /proc). */
+static unsigned group_others(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	unsigned n = 0;
+	while (d && (de = readdir(d))) {
+		char path[64], buf[512];
+		long pid = strtol(de->d_name, NULL, 10);
+		if (pid <= 0 || pid == pgid)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t k = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (k <= 0)
+			continue;
+		buf[k] = '\0';
+		/* pid (comm) state ppid pgrp: comm may hold spaces and ')'. */
+		const char *p = strrchr(buf, ')');
+		char state;
+		long ppid, pgrp;
+		if (p && sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
+		    state != 'Z')
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The leader exited; WNOWAIT leaves it a zombie, so its id stays the
+ * group's and a kill(-pid) cannot reach a process that took the id. */
+static int leader_exited(pid_t pid)
+{
+	siginfo_t si;
+	si.si_pid = 0;
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD; /* reaped elsewhere: its status is lost */
+	return si.si_pid == pid;
+}
+
+/* Reap e's exited leader, what is left of its group killed first: a
+ * command is finished when it returns. */
+static void reap(struct entry *e, unsigned *stragglers)
+{
+	unsigned n = group_others(e->pid);
+	if (n)
+		kill(-e->pid, SIGKILL);
+	int st = 0;
+	pid_t r;
+	while ((r = waitpid(e->pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	e->status = r == e->pid ? st : CHILD_STATUS_LOST;
+	e->reaped = 1;
+	if (stragglers)
+		*stragglers = n;
+}
+
+/* Stop n entries at once: SIGTERM to every group, one grace period (the
+ * longest of theirs) for every process of each group to end (a shell
+ * leader dies at once; the snapfork it runs needs its time to undo its
+ * mounts), SIGKILL to every group, then a bounded reap. */
+static void stop_entries(struct entry **es, size_t n)
+{
+	int grace = 0;
+	for (size_t i = 0; i < n; i++) {
+		kill(-es[i]->pid, SIGTERM);
+		grace = es[i]->grace_ms > grace ? es[i]->grace_ms : grace;
+	}
+	for (int64_t end = child_now_ms() + grace; child_now_ms() < end;) {
+		size_t left = 0;
+		for (size_t i = 0; i < n; i++)
+			left += !leader_exited(es[i]->pid) || group_others(es[i]->pid);
+		if (!left)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		kill(-es[i]->pid, SIGKILL);
+	for (int64_t end = child_now_ms() + REAP_MS; child_now_ms() < end;) {
+		size_t left = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!es[i]->reaped && leader_exited(es[i]->pid))
+				reap(es[i], NULL);
+			left += !es[i]->reaped;
+		}
+		if (!left)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 void child_stop_all(void)
 {
-	while (nlive > 0) {
-		struct child c = { live[0], 0, -1, 0 };
-		child_stop(&c);
-	}
+	struct entry **es = calloc(nreg ? nreg : 1, sizeof *es);
+	size_t n = 0;
+	for (size_t i = 0; es && i < nreg; i++)
+		if (!reg[i].reaped)
+			es[n++] = &reg[i];
+	if (es)
+		stop_entries(es, n);
+	free(es);
 }
 
-/* In the child: descriptors 0-2 only,
- * privileges dropped when asked, then PR_SET_PDEATHSIG (a credential
- * change clears it: kernel/cred.c, commit_creds) and the getppid() check
- * for a parent that died before prctl ran. */
+/* Keep fd off 0-2 (they are about to be replaced). */
+static int above_stdio(int fd)
+{
+	return fd >= 0 && fd < 3 ? fcntl(fd, F_DUPFD, 3) : fd;
+}
+
+/* In the child: the harness's signal handlers gone (they were blocked
+ * since before fork), descriptors 0-2 only, privileges dropped when
+ * asked, then PR_SET_PDEATHSIG (a credential change clears it:
+ * kernel/cred.c, commit_creds) and the getppid() check for a parent that
+ * died before prctl ran. */
 _Noreturn static void exec_child(const struct child_spec *s, int out, pid_t parent)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		signal(sigs[i], SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
-	int null = open("/dev/null", O_RDWR);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(out >= 0 ? out : null, 1) < 0 ||
-	    dup2(out >= 0 ? out : null, 2) < 0)
+	int null = above_stdio(open("/dev/null", O_RDWR));
+	out = above_stdio(out >= 0 ? out : null);
+	int err = above_stdio(s->err > 0 ? s->err : s->err == CHILD_OUT_NULL ? null : out);
+	if (null < 0 || out < 0 || err < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(err, 2) < 0)
 		_exit(127);
 	/* Descriptors 0-2 only, even one some library opened without
 	 * O_CLOEXEC (close_range: Linux 5.9, glibc 2.34). */
@@ -102,13 +225,6 @@ _Noreturn static void exec_child(const struct child_spec *s, int out, pid_t pare
 	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
 	cli_coverage_flush(); /* exec drops the counts otherwise */
 	execvp(s->argv[0], s->argv);
 	dprintf(2, "cannot run %s: %s\n", s->argv[0], strerror(errno));
@@ -119,17 +235,27 @@ int child_start(struct child *c, const struct child_spec *s)
 {
 	memset(c, 0, sizeof *c);
 	c->out = -1;
+	c->grace_ms = s->grace_ms > 0 ? s->grace_ms : GRACE_MS;
 	int p[2] = { -1, -1 };
 	if (reserve() < 0)
 		return -ENOMEM;
 	if (s->out == CHILD_OUT_PIPE && pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	/* Blocked until the child reset them: a signal in between would run
+	 * our handler in the child. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	pid_t parent = getpid();
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0)
 		exec_child(s, s->out == CHILD_OUT_PIPE ? p[1] : s->out, parent);
 	int e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p[1] >= 0)
 		close(p[1]);
 	if (pid < 0) {
@@ -138,28 +264,27 @@ int child_start(struct child *c, const struct child_spec *s)
 		return -e;
 	}
 	setpgid(pid, pid); /* also here: no window where a kill(-pid) misses it */
-	live[nlive++] = pid;
+	reg[nreg++] = (struct entry){ pid, c->grace_ms, 0, 0 };
 	c->pid = pid;
 	c->out = p[0];
 	return 0;
 }
 
-/* Reap c if it exited: 1 if it did (or was reaped by child_stop_all). */
 int child_reaped(struct child *c)
 {
 	if (c->pid <= 0)
 		return 1;
-	if (!registered(c->pid)) {
-		c->pid = 0;
-		return 1;
+	struct entry *e = find(c->pid);
+	if (e && !e->reaped) {
+		if (!leader_exited(e->pid))
+			return 0;
+		reap(e, &c->stragglers);
 	}
-	pid_t r = waitpid(c->pid, &c->status, WNOHANG);
-	if (r == c->pid || (r < 0 && errno == ECHILD)) {
-		unregister(c->pid);
-		c->pid = 0;
-		return 1;
-	}
-	return 0;
+	c->status = e ? e->status : CHILD_STATUS_LOST;
+	if (e)
+		drop(e);
+	c->pid = 0;
+	return 1;
 }
 
 /* Sleep up to ms, or until a signal came. */
@@ -183,136 +308,25 @@ int child_wait(struct child *c, int64_t deadline)
 	}
 }
 
-/* Append k bytes to the tail, keeping its last len - 1. */
-static void keep_tail(char *tail, size_t len, size_t *have, const char *buf, size_t k)
-{
-	if (k >= len - 1) {
-		memcpy(tail, buf + k - (len - 1), len - 1);
-		*have = len - 1;
-	} else {
-		size_t drop = *have + k > len - 1 ? *have + k - (len - 1) : 0;
-		memmove(tail, tail + drop, *have - drop);
-		memcpy(tail + *have - drop, buf, k);
-		*have = *have - drop + k;
-	}
-	tail[*have] = '\0';
-}
-
-/* Read what the pipe holds now: 0, or 1 at its end. */
-static int read_some(struct child *c, char *tail, size_t len, size_t *have, int block)
-{
-	char buf[4096];
-	for (;;) {
-		ssize_t k = read(c->out, buf, sizeof buf);
-		if (k > 0) {
-			keep_tail(tail, len, have, buf, (size_t)k);
-			if (block)
-				return 0;
-			continue;
-		}
-		if (k < 0 && errno == EINTR)
-			return 0;
-		if (k < 0 && errno == EAGAIN)
-			return 0;
-		close(c->out);
-		c->out = -1;
-		return 1;
-	}
-}
-
-int child_collect(struct child *c, int64_t deadline, char *tail, size_t len, size_t *have)
-{
-	*have = 0;
-	tail[0] = '\0';
-	while (c->out >= 0) {
-		if (child_reaped(c)) {
-			/* What it wrote before it exited; descendants that keep the
-			 * pipe open are not waited for. */
-			fcntl(c->out, F_SETFL, O_NONBLOCK);
-			read_some(c, tail, len, have, 0);
-			break;
-		}
-		if (child_interrupted())
-			return -EINTR;
-		int64_t left = deadline - child_now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd p[2] = { { c->out, POLLIN, 0 }, { child_signal_fd(), POLLIN, 0 } };
-		int r = poll(p, p[1].fd >= 0 ? 2 : 1, (int)(left < 20 ? left : 20));
-		if (r > 0 && p[0].revents)
-			read_some(c, tail, len, have, 1);
-	}
-	return child_wait(c, deadline);
-}
-
 void child_stop(struct child *c)
 {
 	if (c->out >= 0)
 		close(c->out);
 	c->out = -1;
-	if (c->pid <= 0 || !registered(c->pid)) {
+	if (c->pid <= 0)
+		return;
+	struct entry *e = find(c->pid);
+	if (e && !e->reaped)
+		stop_entries(&e, 1);
+	if (e && !e->reaped) { /* stuck in the kernel: child_stop_all tries again */
+		c->status = CHILD_STATUS_LOST;
 		c->pid = 0;
 		return;
 	}
-	/* WNOWAIT leaves the leader a zombie: its id stays the group's, so
-	 * the SIGKILL below cannot reach a process that took the id since. */
-	kill(-c->pid, SIGTERM);
-	siginfo_t si;
-	for (int64_t end = child_now_ms() + GRACE_MS; child_now_ms() < end;) {
-		si.si_pid = 0;
-		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid)
-			break;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	kill(-c->pid, SIGKILL);
-	while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
-		;
-	unregister(c->pid);
-	c->pid = 0;
+	child_reaped(c);
 }
 
 int child_exit_code(const struct child *c)
 {
 	return WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 128 + WTERMSIG(c->status);
-}
-
-int child_run(char *const *argv, const char *log, int64_t deadline)
-{
-	int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : CHILD_OUT_NULL;
-	if (log && fd < 0)
-		return -errno;
-	struct child c;
-	struct child_spec s = { argv, fd, 0, 0, 0 };
-	int r = child_start(&c, &s);
-	if (fd >= 0)
-		close(fd);
-	if (r == 0 && (r = child_wait(&c, deadline)) < 0)
-		child_stop(&c);
-	return r < 0 ? r : child_exit_code(&c);
-}
-
-int child_sh(const char *cmd, const char *log, int64_t deadline)
-{
-	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
-	return child_run(argv, log, deadline);
-}
-
-char *child_sh_quote(const char *s)
-{
-	char *out = malloc(4 * strlen(s) + 3), *o = out;
-	if (!out)
-		return NULL;
-	*o++ = '\'';
-	for (; *s; s++) {
-		if (*s == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return out;
 }

@@ -33,13 +33,23 @@ struct child_spec {
 	int as_user;       /* drop to uid:gid (and no supplementary groups) first */
 	uid_t uid;
 	gid_t gid;
+	int err;           /* stderr: 0 the same as out, CHILD_OUT_NULL, or a descriptor */
+	int grace_ms;      /* SIGTERM to SIGKILL when stopped; 0: 2 s.  A snapfork
+			    * child needs more: it stops its own children and
+			    * unmounts before it exits. */
 };
 
+/* A status that was lost (the child was reaped elsewhere): an exit code of
+ * 255, never a success. */
+#define CHILD_STATUS_LOST (255 << 8)
+
 struct child {
-	pid_t pid;     /* its process group's id too; 0 once reaped */
-	int status;    /* its wait status, once reaped */
-	int out;       /* the read end of its output pipe, or -1 */
-	int timed_out; /* child_stop ended it at its deadline */
+	pid_t pid;       /* its process group's id too; 0 once reaped */
+	int status;      /* its wait status, once reaped (CHILD_STATUS_LOST) */
+	int out;         /* the read end of its output pipe, or -1 */
+	int grace_ms;    /* from its spec */
+	unsigned stragglers; /* processes of its group still running when it
+			      * exited (then killed) */
 };
 
 int64_t child_now_ms(void);
@@ -53,15 +63,17 @@ int child_start(struct child *c, const struct child_spec *s);
 /* Wait for c to exit, up to deadline: 0 (reaped; c->status), -ETIMEDOUT
  * (still running), -EINTR (a signal came: see child_interrupted). */
 int child_wait(struct child *c, int64_t deadline);
-/* 1 if c exited (it is reaped then: c->status), 0 if it runs. */
+/* 1 if c exited (it is reaped then: c->status, and what was left of its
+ * process group is killed: c->stragglers), 0 if it runs. */
 int child_reaped(struct child *c);
 /* For CHILD_OUT_PIPE: read its output until it exits (then what is left
- * in the pipe, without waiting for descendants that still hold it),
- * keeping the last len - 1 bytes in tail (NUL-terminated; *have its
- * length).  Returns as child_wait. */
+ * in the pipe, up to 1 MiB, without waiting for descendants that still
+ * hold it), keeping the last len - 1 bytes in tail (NUL-terminated; *have
+ * its length); the pipe is closed once it exited.  Returns as child_wait. */
 int child_collect(struct child *c, int64_t deadline, char *tail, size_t len, size_t *have);
-/* Stop c: SIGTERM to its group, up to the grace period (2 s), SIGKILL to
- * the group, reap.  Closes c->out.  Safe on a reaped or zeroed child. */
+/* Stop c: SIGTERM to its group, up to its grace period, SIGKILL to the
+ * group, reap (10 s at most: a process stuck in the kernel stays
+ * registered).  Closes c->out.  Safe on a reaped or zeroed child. */
 void child_stop(struct child *c);
 /* exit status, or 128 + the signal that ended it (after a reap). */
 int child_exit_code(const struct child *c);
@@ -84,7 +96,8 @@ int child_interrupted(void);
 /* A descriptor that becomes readable when a signal came, for a poll set
  * of the caller's own; -1 before child_signals_install. */
 int child_signal_fd(void);
-/* Stop every registered child (the exit path of a command). */
+/* Stop every registered child at once: SIGTERM to every group, one grace
+ * period, SIGKILL, reap (the exit path of a command). */
 void child_stop_all(void);
 /* How many children are registered (started and not reaped). */
 size_t child_live(void);

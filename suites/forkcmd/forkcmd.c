@@ -110,7 +110,8 @@ int forkcmd_run(void *arg, const char *src, const char *dst, char *msg, size_t l
 		return FORKCMD_FAILED;
 	unsigned limit = ctx->timeout_s ? ctx->timeout_s : FORKCMD_TIMEOUT_S;
 	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	struct child_spec s = { argv, CHILD_OUT_PIPE, ctx->as_user, ctx->uid, ctx->gid };
+	struct child_spec s = { .argv = argv, .out = CHILD_OUT_PIPE, .as_user = ctx->as_user,
+				.uid = ctx->uid, .gid = ctx->gid };
 	struct child c;
 	int r = child_start(&c, &s);
 	free(cmd);
@@ -134,5 +135,10 @@ int forkcmd_run(void *arg, const char *src, const char *dst, char *msg, size_t l
 			 code, have > 300 ? out + have - 300 : out);
 		return FORKCMD_NOT_RUN;
 	}
-	return verdict(code, out, have, msg, len);
+	r = verdict(code, out, have, msg, len);
+	size_t k = strlen(msg);
+	if (c.stragglers) /* killed when it returned: a fork is done then */
+		snprintf(msg + k, len - k, "%s(left %u processes running when it returned: killed)",
+			 k ? " " : "", c.stragglers);
+	return r;
 }

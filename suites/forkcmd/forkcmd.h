@@ -15,10 +15,11 @@
  * conformance check: a fork that hangs is a finding about the fork (the
  * row fails naming the limit), one that cannot be run at all, or a run
  * that a signal stops, ends the run. */
-#define FORKCMD_FAILED (-1)      /* failed, as a fork may (msg: why) */
-#define FORKCMD_TIMEOUT (-2)     /* past its time limit: its group was killed */
-#define FORKCMD_NOT_RUN (-3)     /* exit 126/127 on its first call: not found, not executable */
-#define FORKCMD_INTERRUPTED (-4) /* SIGINT/SIGTERM/SIGHUP came: it was stopped */
+/* Below any -errno: the reference library's fork function returns those. */
+#define FORKCMD_FAILED (-1)          /* failed, as a fork may (msg: why) */
+#define FORKCMD_TIMEOUT (-100001)    /* past its time limit: its group was killed */
+#define FORKCMD_NOT_RUN (-100002)    /* exit 126/127 on its first call: not found, not executable */
+#define FORKCMD_INTERRUPTED (-100003) /* SIGINT/SIGTERM/SIGHUP came: it was stopped */
 
 /* The default --fork-timeout: generous (the biggest fixture forks in
  * seconds with cp -a); a limit, not a measure. */

@@ -32,21 +32,30 @@ static int locate(const struct kern_opts *o, const char *spec, struct kern_resul
 		}
 		return 0;
 	}
-	char log[4300], dir[4096] = "";
+	/* Its stdout is the unpacked package's directory; what apt-get and
+	 * dpkg say goes to fetch.log.  A package is ~100 MB from the mirror,
+	 * unpacked once. */
+	char log[sizeof r->dir + 16], dir[PATH_MAX] = "";
 	snprintf(log, sizeof log, "%s/fetch.log", r->dir);
 	char *argv[] = { SNAPFORK_SOURCE_DIR "/suites/vm/kernel.sh", "fetch", (char *)spec,
 			 (char *)o->cache, NULL };
-	char out[4300];
-	snprintf(out, sizeof out, "%s/fetch.out", r->dir);
-	/* A kernel package is ~100 MB from the mirror, unpacked once. */
-	int rc = child_run(argv, out, child_deadline_ms(900 * 1000));
-	FILE *f = fopen(out, "r");
-	if (f && fgets(dir, sizeof dir, f))
-		dir[strcspn(dir, "\n")] = '\0';
-	if (f)
-		fclose(f);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct child_spec cs = { .argv = argv, .out = CHILD_OUT_PIPE,
+				 .err = fd >= 0 ? fd : CHILD_OUT_NULL };
+	struct child c;
+	size_t have = 0;
+	int rc = child_start(&c, &cs);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && (rc = child_collect(&c, child_deadline_ms(900 * 1000), dir, sizeof dir,
+					   &have)) < 0)
+		child_stop(&c);
+	if (rc == 0)
+		rc = child_exit_code(&c);
+	dir[strcspn(dir, "\n")] = '\0';
 	if (rc != 0 || !dir[0]) {
-		snprintf(r->error, sizeof r->error, "%s: cannot fetch the package (see %s)", spec, out);
+		snprintf(r->error, sizeof r->error, "%s: cannot fetch the package (%s; see %s)", spec,
+			 rc < 0 ? strerror(-rc) : "kernel.sh failed", log);
 		return -1;
 	}
 	static const char *const want[] = { "boot/vmlinuz-*", "lib/modules/*" };
@@ -65,13 +74,22 @@ static int locate(const struct kern_opts *o, const char *spec, struct kern_resul
 	return 0;
 }
 
-/* One entry of the results tar into dir. */
+/* One entry of the results tar into dir: 1 extracted, 0 "." (the tar of
+ * /results starts with it), -errno.  The guest writes relative names of
+ * regular files and directories only (`tar -cf /dev/vda .`): anything
+ * else (links, devices, absolute or ".." names) is refused, naming it. */
 static int extract_entry(struct archive *a, struct archive *w, struct archive_entry *e,
 			 const char *dir, char *err, size_t len)
 {
 	const char *name = archive_entry_pathname(e);
-	if (!name || name[0] == '/' || strstr(name, ".."))
-		return 0; /* not ours: the guest writes relative names only */
+	mode_t type = archive_entry_filetype(e);
+	if (name && (strcmp(name, ".") == 0 || strcmp(name, "./") == 0))
+		return 0;
+	if (!name || name[0] == '/' || strstr(name, "..") || archive_entry_hardlink(e) ||
+	    (type != AE_IFREG && type != AE_IFDIR)) {
+		snprintf(err, len, "%s: not a result the guest writes", name ? name : "(no name)");
+		return -EPROTO;
+	}
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
 		snprintf(err, len, "%s: a name too long for %s", name, dir);
@@ -96,7 +114,7 @@ static int extract_entry(struct archive *a, struct archive *w, struct archive_en
 			 archive_error_string(r != ARCHIVE_EOF ? a : w));
 		return -EIO;
 	}
-	return 0;
+	return 1;
 }
 
 int kern_results_extract(const char *disk, const char *dir, char *err, size_t len)
@@ -104,6 +122,8 @@ int kern_results_extract(const char *disk, const char *dir, char *err, size_t le
 	struct archive *a = archive_read_new();
 	struct archive *w = archive_write_disk_new();
 	archive_read_support_format_tar(a);
+	/* Names are checked in extract_entry, then made dir/NAME (absolute:
+	 * so no ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS here). */
 	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 						  ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	int r = 0, h, entries = 0;
@@ -116,9 +136,9 @@ int kern_results_extract(const char *disk, const char *dir, char *err, size_t le
 		if (h != ARCHIVE_OK) {
 			snprintf(err, len, "%s: %s", disk, archive_error_string(a));
 			r = -EIO;
-		} else {
-			r = extract_entry(a, w, e, dir, err, len);
+		} else if ((r = extract_entry(a, w, e, dir, err, len)) > 0) {
 			entries++;
+			r = 0;
 		}
 	}
 	if (r == 0 && entries == 0) {

@@ -125,6 +125,12 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 			return cli_usage_error("kernels", "--only takes KERNEL:LEG", o->only);
 		snprintf(o->only_kernel, sizeof o->only_kernel, "%.*s", (int)(colon - o->only), o->only);
 		snprintf(o->only_leg, sizeof o->only_leg, "%s", colon + 1);
+		int known = strcmp(o->only_leg, "check") == 0;
+		for (size_t i = 0; i < matrix_nlegs; i++)
+			known |= strcmp(o->only_leg, matrix_legs[i].name) == 0;
+		if (!known) /* it would run no leg, and pass */
+			return cli_usage_error("kernels", "--only names no leg (check or a matrix leg)",
+					       o->only);
 	}
 	if (check_inputs(o) != 0)
 		return EXIT_USAGE;
@@ -145,7 +151,8 @@ static int defaults(struct kern_opts *o, char store[KERN_MAX][160])
 {
 	o->kernels[o->nkernels++] = "host";
 	char *argv[] = { SNAPFORK_SOURCE_DIR "/suites/vm/kernel.sh", "defaults", NULL };
-	struct child_spec cs = { argv, CHILD_OUT_PIPE, 0, 0, 0 };
+	/* stdout only: a warning on stderr is no kernel name. */
+	struct child_spec cs = { .argv = argv, .out = CHILD_OUT_PIPE, .err = CHILD_OUT_NULL };
 	struct child c;
 	char out[2048];
 	size_t have = 0;
@@ -220,6 +227,8 @@ static void run_one(const struct kern_opts *o, const char *self, const char *wor
 	else
 		kern_run_guest(o, self, spec, r);
 	r->seconds = (double)(child_now_ms() - t0) / 1000;
+	if (!o->job && !r->error[0] && r->nlegs == 0)
+		snprintf(r->error, sizeof r->error, "no leg ran (see %s)", r->dir);
 	if (o->job && !r->error[0] && r->job_rc != 0)
 		snprintf(r->error, sizeof r->error, "the job exited %d (see %s/job.log)", r->job_rc,
 			 r->dir);

@@ -2,10 +2,12 @@
  * each matrix leg with --json and --junit, each under its own limit),
  * run directly on the host kernel; the guest's side is boot.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "kernels.h"
@@ -36,20 +38,40 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 	for (size_t i = 0; i < nlegs; i++) {
 		int check = strcmp(legs[i], "check") == 0;
 		fprintf(out, "mark start %s\n", legs[i]);
+		/* coreutils' timeout puts the leg in a process group of its
+		 * own unless --foreground: then stopping the job would miss it. */
 		fprintf(out,
-			"timeout %u \"$SF\" %s%s%s%s --json \"$D/%s.json\" --junit \"$D/%s.xml\" "
+			"timeout%s %u \"$SF\" %s%s%s%s --json \"$D/%s.json\" --junit \"$D/%s.xml\" "
 			">\"$D/%s.txt\" 2>&1\n",
-			o->leg_timeout, check ? "check" : "matrix", check ? "" : " --legs ",
+			guest ? "" : " --foreground", o->leg_timeout, check ? "check" : "matrix",
+			check ? "" : " --legs ",
 			check ? "" : legs[i], fc, legs[i], legs[i], legs[i]);
 		fprintf(out, "echo $? >\"$D/%s.rc\"\nmark end %s\n", legs[i], legs[i]);
 	}
 	fputs("uname -r >\"$D/uname\"\n", out);
 }
 
-/* Every leg's limit, and a minute for the job around them. */
+/* Every leg's limit and a minute more each (its cleanup after the limit). */
 int64_t kern_job_limit_ms(const struct kern_opts *o, size_t nlegs)
 {
-	return ((int64_t)o->leg_timeout * (int64_t)(nlegs ? nlegs : 1) + 60) * 1000;
+	return ((int64_t)o->leg_timeout + 60) * (int64_t)(nlegs ? nlegs : 1) * 1000;
+}
+
+/* The job under its limit.  Stopping it gives snapfork inside time to
+ * stop its own children and unmount (30 s, not the default 2). */
+static int run_job(char *job, const char *log, int64_t limit_ms)
+{
+	char *argv[] = { "/bin/sh", job, NULL };
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	struct child_spec s = { .argv = argv, .out = fd, .grace_ms = 30000 };
+	struct child c;
+	int r = child_start(&c, &s);
+	close(fd);
+	if (r == 0 && (r = child_wait(&c, child_deadline_ms(limit_ms))) < 0)
+		child_stop(&c);
+	return r < 0 ? r : child_exit_code(&c);
 }
 
 void kern_run_host(const struct kern_opts *o, const char *self, struct kern_result *r)
@@ -78,9 +100,8 @@ void kern_run_host(const struct kern_opts *o, const char *self, struct kern_resu
 	struct utsname u;
 	if (uname(&u) == 0)
 		snprintf(r->uname, sizeof r->uname, "%s", u.release);
-	char *argv[] = { "/bin/sh", job, NULL };
 	int64_t limit = o->job ? (int64_t)o->leg_timeout * 1000 : kern_job_limit_ms(o, n);
-	r->job_rc = child_run(argv, log, child_deadline_ms(limit));
+	r->job_rc = run_job(job, log, limit);
 	if (r->job_rc == -ETIMEDOUT)
 		snprintf(r->error, sizeof r->error, "the job did not finish within %lld s (killed; see %s)",
 			 (long long)(limit / 1000), log);

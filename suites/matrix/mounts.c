@@ -203,13 +203,19 @@ int matrix_make_fs(const char *base, const char *name, const char *fs, const cha
 		snprintf(why, wlen, "mkfs.%s %s failed (see the leg's log)", fs, mkfs_opts);
 		return -1;
 	}
-	if (matrix_sh("mount -o loop '%s' '%s'", image, mnt) != 0) {
-		snprintf(why, wlen, "mounting the %s image failed (see the leg's log)", fs);
+	/* Remembered first: a mount stopped by a signal or its limit may have
+	 * happened (matrix_unmount_all tolerates one that did not). */
+	if (remember(mnt, image) < 0) {
+		snprintf(why, wlen, "more than %d mounts at once", MAX_MOUNTS);
 		unlink(image);
 		return -1;
 	}
+	if (matrix_sh("mount -o loop '%s' '%s'", image, mnt) != 0) {
+		snprintf(why, wlen, "mounting the %s image failed (see the leg's log)", fs);
+		return -1;
+	}
 	chmod(mnt, 0755);
-	return remember(mnt, image);
+	return 0;
 }
 
 int matrix_protect_hardlinks(void)

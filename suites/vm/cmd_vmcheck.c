@@ -79,6 +79,23 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* The first line of `QEMU --version` (a child under a 30 s limit). */
+static int qemu_version(const char *qemu, char *out, size_t len)
+{
+	char *argv[] = { (char *)qemu, "--version", NULL };
+	struct child_spec cs = { .argv = argv, .out = CHILD_OUT_PIPE, .err = CHILD_OUT_NULL };
+	struct child ch;
+	char text[1024];
+	size_t have = 0;
+	int r = child_start(&ch, &cs);
+	if (r == 0 && (r = child_collect(&ch, child_deadline_ms(30000), text, sizeof text, &have)) < 0)
+		child_stop(&ch);
+	if (r < 0 || child_exit_code(&ch) != 0 || !strstr(text, "QEMU"))
+		return -1;
+	snprintf(out, len, "%.*s", (int)strcspn(text, "\n"), text);
+	return 0;
+}
+
 /* The guest (guest.sh's output in the build tree unless given), QEMU. */
 static int find_guest(const struct opts *o, struct vm_cfg *c, struct vm_run *run, char *kpath,
 		      char *ipath, size_t len)
@@ -98,18 +115,12 @@ static int find_guest(const struct opts *o, struct vm_cfg *c, struct vm_run *run
 	c->guest.kernel = kpath;
 	c->guest.initrd = ipath;
 	c->guest.qemu = o->qemu ? o->qemu : "qemu-system-x86_64";
-	char cmd[4400];
-	snprintf(cmd, sizeof cmd, "'%s' --version 2>/dev/null", c->guest.qemu);
-	FILE *p = strchr(c->guest.qemu, '\'') ? NULL : popen(cmd, "r");
-	if (!p || !fgets(run->qemu_version, sizeof run->qemu_version, p) ||
-	    !strstr(run->qemu_version, "QEMU")) {
+	if (qemu_version(c->guest.qemu, run->qemu_version, sizeof run->qemu_version) < 0) {
 		snprintf(run->setup_error, sizeof run->setup_error,
 			 "%s: QEMU not found or not runnable (Debian: apt-get install qemu-system-x86)",
 			 c->guest.qemu);
 		run->qemu_version[0] = '\0';
 	}
-	if (p)
-		pclose(p);
 	run->qemu_version[strcspn(run->qemu_version, "\n")] = '\0';
 	char desc[4300];
 	snprintf(desc, sizeof desc, "%s.txt", kpath);

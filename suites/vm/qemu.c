@@ -84,7 +84,7 @@ static int spawn(struct vm *v, char *const *argv, const char *log)
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	struct child_spec s = { argv, fd, 0, 0, 0 };
+	struct child_spec s = { .argv = argv, .out = fd };
 	int r = child_start(&v->proc, &s);
 	close(fd);
 	return r;

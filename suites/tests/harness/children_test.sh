@@ -65,6 +65,8 @@ interrupt HUP 129 "check --generate" "$SF" check --generate 100000 --seed 1 --fo
 interrupt TERM 143 "check --generate of the library" "$SF" check --generate 100000 --seed 2
 printf 'sleep 120\n' >"$T/sleep.sh"
 interrupt TERM 143 "kernels on the host in a job" "$SF" kernels --kernel host --job "$T/sleep.sh" --work "$TMPDIR"
+interrupt TERM 143 "kernels on the host in a hanging leg" "$SF" kernels --kernel host --legs tmpfs \
+	--fork-cmd "$HANG" --work "$TMPDIR"
 
 # kernels: inputs checked before anything runs.
 printf 'echo hi\n' >"$T/job.sh"

@@ -39,7 +39,7 @@ static int gone(pid_t pid)
 static void start_sh(struct child *c, const char *script)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
-	struct child_spec s = { argv, CHILD_OUT_PIPE, 0, 0, 0 };
+	struct child_spec s = { .argv = argv, .out = CHILD_OUT_PIPE };
 	assert_int_equal(child_start(c, &s), 0);
 }
 
@@ -105,12 +105,13 @@ static void test_only_stdio_inherited(void **state)
 }
 
 /* A background job that keeps the pipe does not hold the collection: it
- * ends when the command exits. */
+ * ends when the command exits, the job is killed with the rest of the
+ * group (and counted), the pipe is closed. */
 static void test_collect_ends_with_the_command(void **state)
 {
 	(void)state;
 	struct child c;
-	start_sh(&c, "echo before; sleep 30 & echo after");
+	start_sh(&c, "echo before; sleep 30 & echo $! >&2; echo after");
 	char out[256];
 	size_t have = 0;
 	int64_t t0 = child_now_ms();
@@ -118,6 +119,28 @@ static void test_collect_ends_with_the_command(void **state)
 	assert_true(child_now_ms() - t0 < 10000);
 	assert_non_null(strstr(out, "after"));
 	assert_int_equal(child_exit_code(&c), 0);
+	assert_int_equal(c.out, -1);
+	assert_int_equal(c.stragglers, 1);
+	pid_t job = (pid_t)atoi(strstr(out, "before\n") + 7);
+	for (int i = 0; i < 200 && !gone(job); i++)
+		usleep(10 * 1000);
+	assert_true(gone(job));
+}
+
+/* A status reaped by child_stop_all reaches the owner; one that is lost
+ * reads as a failure, never as exit 0. */
+static void test_status_is_never_lost_as_success(void **state)
+{
+	(void)state;
+	struct child c;
+	start_sh(&c, "exec sleep 60");
+	child_stop_all();
+	assert_int_equal(child_wait(&c, child_deadline_ms(1000)), 0);
+	assert_int_equal(child_exit_code(&c), 128 + SIGTERM);
+	struct child stray = { .pid = 1, .out = -1 }; /* never ours */
+	assert_int_equal(child_reaped(&stray), 1);
+	assert_int_not_equal(child_exit_code(&stray), 0);
+	close(c.out);
 }
 
 /* The tail keeps the last bytes of a long output. */
@@ -206,6 +229,12 @@ static void test_results_disk_errors(void **state)
 		 dir, disk);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(kern_results_extract(disk, out, err, sizeof err), -EIO);
+	/* A tar with a hardlink (a guest writes none): refused, named. */
+	snprintf(cmd, sizeof cmd, "cd '%s' && ln big hard && tar -cf '%s' big hard && rm hard", dir,
+		 disk);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(kern_results_extract(disk, out, err, sizeof err), -EPROTO);
+	assert_non_null(strstr(err, "hard"));
 	/* The whole tar: extracted. */
 	snprintf(cmd, sizeof cmd, "cp '%s/t.tar' '%s'", dir, disk);
 	assert_int_equal(system(cmd), 0);
@@ -259,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_only_stdio_inherited),
 		cmocka_unit_test(test_collect_ends_with_the_command),
 		cmocka_unit_test(test_collect_keeps_the_tail),
+		cmocka_unit_test(test_status_is_never_lost_as_success),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_results_disk_errors),

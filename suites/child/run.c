@@ -1,0 +1,49 @@
+/* run.c - the common cases of child.h: a command run to its end with its
+ * output in a log, a shell command, and quoting for the shell. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+
+int child_run(char *const *argv, const char *log, int64_t deadline)
+{
+	int fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : CHILD_OUT_NULL;
+	if (log && fd < 0)
+		return -errno;
+	struct child c;
+	struct child_spec s = { .argv = argv, .out = fd };
+	int r = child_start(&c, &s);
+	if (fd >= 0)
+		close(fd);
+	if (r == 0 && (r = child_wait(&c, deadline)) < 0)
+		child_stop(&c);
+	return r < 0 ? r : child_exit_code(&c);
+}
+
+int child_sh(const char *cmd, const char *log, int64_t deadline)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	return child_run(argv, log, deadline);
+}
+
+char *child_sh_quote(const char *s)
+{
+	char *out = malloc(4 * strlen(s) + 3), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
