@@ -25,16 +25,15 @@ int sf_stage_mkdir(int parent, const char *name)
 	 * and without following a symlink swapped in since (glibc 2.32+ does
 	 * AT_SYMLINK_NOFOLLOW through O_PATH; a symlink gets EOPNOTSUPP). */
 	struct stat st;
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -EEXIST; /* not the directory we made */
-	if ((st.st_mode & 0700) != 0700 && fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) < 0) {
-		int e = -errno;
+	int e = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	if (e == 0 && !S_ISDIR(st.st_mode))
+		return -EEXIST; /* not the directory we made: leave it */
+	if (e == 0 && (st.st_mode & 0700) != 0700 &&
+	    fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) < 0)
+		e = -errno;
+	if (e < 0)
 		unlinkat(parent, name, AT_REMOVEDIR); /* ours, and empty */
-		return e;
-	}
-	return 0;
+	return e;
 }
 
 int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 1])

@@ -1,5 +1,5 @@
 /* inject_cli.c - the calls only the snapfork command makes (the matrix's
- * mounts, mkfs through system(3), sysctl files; the check's fork of a
+ * mounts, mkfs through child_sh (suites/child), sysctl files; the check's fork of a
  * command), wrapped like the library's in inject.c.  Linked into
  * test_cli_faults only, with -Wl,--wrap for each. */
 #include <errno.h>
