@@ -43,7 +43,9 @@ static const char usage[] =
 	"\n"
 	"exit status: 0 success, 1 the operation failed, verify found violations\n"
 	"or the report could not be written, 2 usage error (vmcheck: 3 when the\n"
-	"run cannot see: QEMU or the guest missing, a control not detected).\n"
+	"run cannot see: QEMU or the guest missing, a control not detected);\n"
+	"check, matrix, vmcheck, kernels: 128+N when stopped by signal N (every\n"
+	"child killed, scratch removed, mounts undone).\n"
 	"The rules are in CONTRACT.md.\n";
 
 /* Each directory level of a walk holds two fds; let deep trees use the

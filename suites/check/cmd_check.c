@@ -238,8 +238,12 @@ static int interrupted(const char *scratch, int keep)
 /* The reproducer's command line: "snapfork check [--fork-cmd '...']". */
 static void command_line(const struct check_opts *o, char *out, size_t len)
 {
-	snprintf(out, len, "snapfork check%s%s%s%s", o->tmpl ? " --fork-cmd '" : "",
-		 o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "", o->fork_dir ? " --fork-dir ..." : "");
+	char limit[48] = "";
+	if (o->fork_timeout) /* without it a rerun waits 300 s on each hang */
+		snprintf(limit, sizeof limit, " --fork-timeout %u", o->fork_timeout);
+	snprintf(out, len, "snapfork check%s%s%s%s%s", o->tmpl ? " --fork-cmd '" : "",
+		 o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "", limit,
+		 o->fork_dir ? " --fork-dir ..." : "");
 }
 
 static int usage_error(int p)

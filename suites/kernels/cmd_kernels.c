@@ -23,12 +23,19 @@
 
 static const char usage[] =
 	"usage: snapfork kernels [--kernel host|PACKAGE|IMAGE]... [--modules DIR] [--legs LIST]\n"
-	"                        [--fork-cmd TEMPLATE] [--junit FILE] [--json FILE]\n"
+	"                        [--fork-cmd TEMPLATE [--fork-timeout S]] [--junit FILE] [--json FILE]\n"
 	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE]\n"
 	"                        [--mem MIB] [--boot-timeout S] [--leg-timeout S] [--keep]\n"
 	"  The conformance check and the filesystem matrix on each kernel: the host's\n"
 	"  directly, others booted under QEMU (TCG).  Default kernels: host, the oldest\n"
-	"  and newest linux-image-6.1.0-*-amd64 and the newest -rt-amd64 on the mirror.\n";
+	"  and newest linux-image-6.1.0-*-amd64 and the newest -rt-amd64 on the mirror.\n"
+	"  Limits: --boot-timeout (default 180 s) to the kernel's first line; each leg\n"
+	"  (check, each matrix leg, or --job) its own --leg-timeout (default 180 s);\n"
+	"  --fork-timeout goes to check and matrix (default 300 s: set it below the leg's).\n"
+	"  The work directory is kept (and named) when a kernel or leg failed, or --keep.\n"
+	"  Exit 0: every leg of every kernel passed; 1: a MUST rule failed or a kernel\n"
+	"  or leg is an ERROR; 2: usage; 128+N: stopped by signal N (every QEMU and job\n"
+	"  stopped, the work directory removed unless --keep).\n";
 
 static int number(const char *s, unsigned *out)
 {
@@ -61,7 +68,8 @@ static int option(int c, struct kern_opts *o)
 	case 'K': o->keep = 1; return 0;
 	case 'm': return number(optarg, &o->mem_mib) ? cli_usage_error("kernels", "--mem takes MiB", optarg) : 0;
 	case 't': return number(optarg, &o->boot_timeout) ? cli_usage_error("kernels", "--boot-timeout takes seconds", optarg) : 0;
-	case 'T': return number(optarg, &o->leg_timeout) ? cli_usage_error("kernels", "--leg-timeout takes seconds", optarg) : 0;
+	case 'T': return number(optarg, &o->leg_timeout) ? cli_usage_error("kernels", "--leg-timeout takes seconds from 1 to 1000000", optarg) : 0;
+	case 'F': return number(optarg, &o->fork_timeout) ? cli_usage_error("kernels", "--fork-timeout takes seconds from 1 to 1000000", optarg) : 0;
 	case 'h': fputs(usage, stdout); return -1;
 	default: return cli_usage_error("kernels", "unknown option", NULL);
 	}
@@ -77,11 +85,12 @@ static int input(const char *opt, const char *path, int dir)
 	if (fd >= 0)
 		close(fd);
 	if (!e && !dir && !S_ISREG(st.st_mode))
-		e = EINVAL;
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 	if (!e)
 		return 0;
 	char what[64];
-	snprintf(what, sizeof what, "%s: cannot read it", opt);
+	snprintf(what, sizeof what, "%s: cannot read it%s", opt,
+		 e == EINVAL ? " (not a regular file)" : "");
 	cli_error("kernels", path, what, -e);
 	return -1;
 }
@@ -108,6 +117,7 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 		{ "keep", no_argument, NULL, 'K' },          { "mem", required_argument, NULL, 'm' },
 		{ "boot-timeout", required_argument, NULL, 't' },
 		{ "leg-timeout", required_argument, NULL, 'T' },
+		{ "fork-timeout", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	int c, r;
@@ -117,6 +127,8 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 			return r;
 	if (optind != argc)
 		return cli_usage_error("kernels", "unexpected argument", argv[optind]);
+	if (o->fork_timeout && !o->tmpl)
+		return cli_usage_error("kernels", "--fork-timeout goes with --fork-cmd", NULL);
 	if (o->tmpl && !forkcmd_template_ok(o->tmpl))
 		return cli_usage_error("kernels", "--fork-cmd needs {src} and {dst}", o->tmpl);
 	if (o->only) {
@@ -282,8 +294,9 @@ int cmd_kernels(int argc, char **argv)
 			run_one(&o, self, work, i, &r[n++]);
 	child_stop_all();
 	if (!r || child_interrupted()) {
-		fprintf(stderr, "snapfork kernels: stopped by signal %d: every child killed%s\n",
-			child_interrupted(), o.keep ? "" : ", the work directory removed");
+		fprintf(stderr, "snapfork kernels: stopped by signal %d (%s): every child killed%s\n",
+			child_interrupted(), strsignal(child_interrupted()),
+			o.keep ? "" : ", the work directory removed");
 		rc = r ? 128 + child_interrupted() : EXIT_FAIL;
 	} else if (n == 0) {
 		fprintf(stderr, "snapfork kernels: --only %s names no kernel given\n", o.only);
@@ -292,8 +305,11 @@ int cmd_kernels(int argc, char **argv)
 		kern_print_table(r, n);
 		rc = reports(&o, r, n);
 	}
-	if (o.keep)
-		printf("kept: %s\n", work);
+	/* A failure's logs (job.log, LEG.txt, console.log) are what the
+	 * errors point at: kept, like check's failing rows. */
+	if (o.keep || (rc == EXIT_FAIL && !child_interrupted()))
+		printf("kept: %s%s\n", work,
+		       o.keep ? "" : " (a kernel or leg failed: its logs are there; rm -rf it when done)");
 	else
 		judge_remove_tree(work);
 	free(r);

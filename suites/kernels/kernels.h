@@ -37,7 +37,7 @@ struct kern_opts {
 	const char *kernels[KERN_MAX];
 	size_t nkernels;
 	const char *modules, *legs, *tmpl, *junit, *json, *only, *job, *cache, *qemu, *work;
-	unsigned mem_mib, boot_timeout, leg_timeout;
+	unsigned mem_mib, boot_timeout, leg_timeout, fork_timeout;
 	int list, keep, explicit_kernels;
 	char only_kernel[160], only_leg[32];
 };

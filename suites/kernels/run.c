@@ -34,19 +34,34 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 	if (o->tmpl)
 		put_quoted(out, "FORK_CMD", o->tmpl);
 	fprintf(out, "mark() { echo \"SNAPFORK-LEG $*\"%s; }\n", guest ? " >/dev/console" : "");
-	const char *fc = o->tmpl ? " --fork-cmd \"$FORK_CMD\"" : "";
+	/* On the host, what a failing leg keeps (check's rows, the matrix's
+	 * artifacts) stays in the kernel's directory, not in /var/tmp.  A
+	 * guest's /var/tmp dies with it (its trees would overflow the
+	 * results disk). */
+	if (!guest)
+		fputs("export TMPDIR=\"$D/tmp\"\nmkdir -p \"$TMPDIR\"\n", out);
+	char fc[64] = "";
+	if (o->tmpl && o->fork_timeout)
+		snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\" --fork-timeout %u", o->fork_timeout);
+	else if (o->tmpl)
+		snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\"");
 	for (size_t i = 0; i < nlegs; i++) {
-		int check = strcmp(legs[i], "check") == 0;
-		fprintf(out, "mark start %s\n", legs[i]);
+		const char *leg = legs[i];
+		char cmd[200];
+		if (strcmp(leg, "check") == 0)
+			snprintf(cmd, sizeof cmd, "check");
+		else if (guest)
+			snprintf(cmd, sizeof cmd, "matrix --legs %s", leg);
+		else
+			snprintf(cmd, sizeof cmd, "matrix --legs %s --artifacts \"$D/%s-artifacts\"", leg,
+				 leg);
 		/* coreutils' timeout puts the leg in a process group of its
 		 * own unless --foreground: then stopping the job would miss it. */
 		fprintf(out,
-			"timeout%s %u \"$SF\" %s%s%s%s --json \"$D/%s.json\" --junit \"$D/%s.xml\" "
-			">\"$D/%s.txt\" 2>&1\n",
-			guest ? "" : " --foreground", o->leg_timeout, check ? "check" : "matrix",
-			check ? "" : " --legs ",
-			check ? "" : legs[i], fc, legs[i], legs[i], legs[i]);
-		fprintf(out, "echo $? >\"$D/%s.rc\"\nmark end %s\n", legs[i], legs[i]);
+			"mark start %s\ntimeout%s %u \"$SF\" %s%s --json \"$D/%s.json\" --junit "
+			"\"$D/%s.xml\" >\"$D/%s.txt\" 2>&1\necho $? >\"$D/%s.rc\"\nmark end %s\n",
+			leg, guest ? "" : " --foreground", o->leg_timeout, cmd, fc, leg, leg, leg, leg,
+			leg);
 	}
 	fputs("uname -r >\"$D/uname\"\n", out);
 }

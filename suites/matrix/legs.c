@@ -304,8 +304,11 @@ static int has_refusal(const struct leg *leg)
 
 static void set_repro(const struct matrix_opts *o, const struct leg *leg, struct conform_run *run)
 {
-	snprintf(run->repro, sizeof run->repro, "snapfork matrix --legs %s%s%s%s", leg->name,
-		 o->tmpl ? " --fork-cmd '" : "", o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "");
+	char limit[48] = "";
+	if (o->fork_timeout)
+		snprintf(limit, sizeof limit, " --fork-timeout %u", o->fork_timeout);
+	snprintf(run->repro, sizeof run->repro, "snapfork matrix --legs %s%s%s%s%s", leg->name,
+		 o->tmpl ? " --fork-cmd '" : "", o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "", limit);
 	run->repro_fixture = 0;
 }
 

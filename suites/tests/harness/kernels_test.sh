@@ -27,7 +27,20 @@ run_job() { # run_job NAME SCRIPT LEG_TIMEOUT -> exit status, JSON in $T/NAME.js
 		--json "$T/$1.json" --junit "$T/$1.xml" >"$T/$1.txt" 2>&1
 	local rc=$?
 	secs=$((SECONDS - t0))
+	drop_kept "$T/$1.txt"
 	return $rc
+}
+
+# A failing run keeps its work directory (its logs) and names it: check
+# that it holds the logs the errors point at, then remove it.
+drop_kept() { # drop_kept OUTPUT
+	local kept
+	kept=$(sed -n 's/^kept: \([^ ]*\).*/\1/p' "$1")
+	[ -n "$kept" ] || return 0
+	if [ -n "$(find "$kept" -name console.log -o -name job.log | head -1)" ]; then
+		ok "a failing run keeps its logs: $(basename "$kept")"
+	else bad "kept $kept without its logs"; fi
+	rm -rf "$kept"
 }
 
 run_job ok 'echo hello >"$D/hello"; uname -r' 60
@@ -73,6 +86,7 @@ printf 'not a kernel' >"$T/bzImage"
 "$SF" kernels --work "$W" --kernel "$T/bzImage" --modules "$T" --job "$T/ok.sh" --boot-timeout 30 \
 	--json "$T/bad.json" >"$T/bad.txt" 2>&1
 rc=$?
+drop_kept "$T/bad.txt"
 [ $rc -eq 1 ] && jq -e '.kernels[0].error != null' "$T/bad.json" >/dev/null &&
 	ok "a kernel that cannot boot is an ERROR: $(jq -r '.kernels[0].error' "$T/bad.json" | cut -c1-100)" ||
 	bad "bad kernel: exit $rc"
