@@ -1,15 +1,20 @@
-/* cli.c - what every subcommand shares: error lines and byte counts. */
+/* cli.c - what every subcommand shares: error lines, byte counts, report
+ * files. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 int cli_usage_error(const char *cmd, const char *msg, const char *arg)
 {
-	fprintf(stderr, "snapfork%s%s: %s%s%s\n(see snapfork --help)\n", cmd ? " " : "",
-		cmd ? cmd : "", msg, arg ? ": " : "", arg ? arg : "");
+	/* One line, and the command's own help. */
+	fprintf(stderr, "snapfork%s%s: %s%s%s (see snapfork%s%s --help)\n", cmd ? " " : "",
+		cmd ? cmd : "", msg, arg ? ": " : "", arg ? arg : "", cmd ? " " : "", cmd ? cmd : "");
 	return EXIT_USAGE;
 }
 
@@ -41,9 +46,31 @@ int cli_fclose(FILE *f)
 	int r = fflush(f) == 0 ? 0 : -errno;
 	if (r == 0 && ferror(f))
 		r = -EIO;
-	if (fclose(f) != 0 && r == 0)
+	if (f != stdout && fclose(f) != 0 && r == 0)
 		r = -errno;
 	return r;
+}
+
+FILE *cli_report_open(const char *path)
+{
+	return strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
+}
+
+int cli_report_writable(const char *path)
+{
+	struct stat st;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? -EISDIR : access(path, W_OK) < 0 ? -errno : 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* A new file: its directory must take it. */
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+		 slash ? path : ".");
+	return access(dir, W_OK | X_OK) < 0 ? -errno : 0;
 }
 
 #ifdef SNAPFORK_COVERAGE

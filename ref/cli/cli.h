@@ -18,6 +18,13 @@ int cli_usage_error(const char *cmd, const char *msg, const char *arg);
 const char *cli_bytes(uint64_t n, char *buf, unsigned len);
 /* fclose that also reports earlier failed writes: 0 or -errno. */
 int cli_fclose(FILE *f);
+/* A report file: "-" is stdout (closed as a flush), anything else is
+ * made anew.  NULL with errno set. */
+FILE *cli_report_open(const char *path);
+/* 0 if a report can be written at path ("-", an existing writable file,
+ * or a new name in a writable directory), else -errno: checked before a
+ * run, not after it. */
+int cli_report_writable(const char *path);
 /* Write coverage counts now (coverage builds; see cli.c). */
 void cli_coverage_flush(void);
 

@@ -46,7 +46,7 @@ int cli_json_print(FILE *f, json_t *v)
 
 int cli_json_write_file(const char *path, json_t *v)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = cli_report_open(path);
 	if (!f) {
 		int e = errno;
 		json_decref(v);

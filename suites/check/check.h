@@ -15,6 +15,8 @@ struct check_opts {
 	const char *tmpl, *scratch, *fork_dir, *junit, *json;
 	const char **fixtures;
 	size_t nfix;
+	const char **excludes; /* --exclude NAME: bundled fixtures left out */
+	size_t nexcl;
 	int keep;
 	unsigned generate; /* --generate N: N layouts instead of the fixtures */
 	uint64_t seed;     /* --seed S, or drawn */
@@ -25,6 +27,18 @@ struct check_opts {
 	unsigned fork_timeout; /* --fork-timeout S; 0: the default */
 	int devices; /* device nodes can be made here (probed: check_can_mknod) */
 };
+
+/* scratch.c: the scratch given, or a new one in $TMPDIR (default
+ * /var/tmp); 0, or -1 with the error printed. */
+int check_scratch_make(const struct check_opts *o, char *scratch, size_t len);
+/* What the run kept there (failing rows' trees), its apparent and
+ * allocated size, and the command that removes it; nothing when nothing
+ * was kept. */
+void check_scratch_report(const struct check_opts *o, const struct conform_run *run,
+			  const char *scratch);
+/* Remove what nothing keeps (everything after a signal, unless --keep). */
+void check_scratch_drop(const struct check_opts *o, const struct conform_run *run,
+			const char *scratch);
 
 /* 1 if a character device node can be made in dir (mknod needs
  * CAP_MKNOD in the namespace that owns the filesystem): tried, not

@@ -1,12 +1,14 @@
 /* cmd_check.c - snapfork check: the conformance check of a fork
  * implementation (the reference library, or any command) on fixtures. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "child.h"
@@ -18,7 +20,8 @@
 
 static const char usage[] =
 	"usage: snapfork check [--fork-cmd TEMPLATE [--fork-timeout S]] [--scratch DIR] [--fork-dir DIR]\n"
-	"                      [--fixture NAME|FILE.tar]... [--junit FILE] [--json FILE] [--keep]\n"
+	"                      [--fixture NAME|FILE.tar]... [--exclude NAME]... [--junit FILE|-]\n"
+	"                      [--json FILE|-] [--keep]\n"
 	"       snapfork check --generate N [--seed S] [--no-shrink] [--fail-fast] [same options]\n"
 	"       snapfork check --dimensions\n"
 	"  Extract each fixture, fork it (the reference library, or TEMPLATE run with\n"
@@ -27,7 +30,11 @@ static const char usage[] =
 	"  seed S (printed; drawn when not given) instead, each failing rule's first\n"
 	"  layout shrunk to a fixture that reproduces it (--fail-fast: stop at the first\n"
 	"  failing layout).  --dimensions: the layout\n"
-	"  space, as markdown.  --fork-timeout: a fork that runs longer (default 300 s)\n"
+	"  space, as markdown.  --exclude NAME leaves a bundled fixture out (e.g. deep:\n"
+	"  tools that walk by path cannot pass it).\n"
+	"  --junit and --json: a FILE checked before the run, or -\n"
+	"  for stdout (the table goes to stderr then).\n"
+	"  --fork-timeout: a fork that runs longer (default 300 s)\n"
 	"  is killed with its process group and fails its row.  Exit 0: every MUST\n"
 	"  rule holds; 1: one fails; 2: usage or setup error (a fork command that\n"
 	"  cannot be run at all, exit 126/127 on its first call, is one); 128 + N:\n"
@@ -60,6 +67,9 @@ static int option(int c, struct check_opts *o)
 		return 0;
 	case 'f':
 		o->fixtures[o->nfix++] = optarg;
+		return 0;
+	case 'x':
+		o->excludes[o->nexcl++] = optarg;
 		return 0;
 	case 'j':
 		o->junit = optarg;
@@ -118,6 +128,7 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		{ "fail-fast", no_argument, NULL, 'F' },
 		{ "dimensions", no_argument, NULL, 'D' },
 		{ "fork-timeout", required_argument, NULL, 't' },
+		{ "exclude", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -136,6 +147,29 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		return -6;
 	if (o->fork_timeout && !o->tmpl)
 		return -8;
+	if (o->json && o->junit && !strcmp(o->json, "-") && !strcmp(o->junit, "-"))
+		return -9;
+	if (o->nexcl && (o->nfix || o->generate))
+		return -10;
+	return 0;
+}
+
+/* Leave out the bundled fixtures --exclude names; naming one that is not
+ * there is an error (a typo would leave it in). */
+static int exclude(const struct check_opts *o, struct fixture *fx, size_t *n)
+{
+	for (size_t x = 0; x < o->nexcl; x++) {
+		size_t i = 0;
+		while (i < *n && strcmp(fx[i].name, o->excludes[x]) != 0)
+			i++;
+		if (i == *n) {
+			cli_usage_error("check", "--exclude names no bundled fixture", o->excludes[x]);
+			return -1;
+		}
+		fixture_free(&fx[i]);
+		memmove(&fx[i], &fx[i + 1], (*n - i - 1) * sizeof *fx);
+		(*n)--;
+	}
 	return 0;
 }
 
@@ -144,7 +178,7 @@ static int load_fixtures(const struct check_opts *o, struct fixture **fx, size_t
 	char err[1024];
 	if (o->nfix == 0) {
 		if (fixture_list(fx, n, err, sizeof err) == 0)
-			return 0;
+			return exclude(o, *fx, n);
 		fprintf(stderr, "snapfork check: %s\n", err);
 		return -1;
 	}
@@ -174,20 +208,45 @@ static const struct fixture *refusal_base(const struct fixture *fx, size_t n)
 	return raw ? raw : n ? &fx[0] : NULL;
 }
 
-/* The scratch given, or a new one in $TMPDIR (default /var/tmp). */
-static int make_scratch(const struct check_opts *o, char *scratch, size_t len)
+
+/* A report that cannot be written is a usage error before the run, not
+ * the end of a run that cannot be reported. */
+static int reports_writable(const struct check_opts *o)
 {
-	if (o->scratch) {
-		snprintf(scratch, len, "%s", o->scratch);
-		return 0;
+	const char *const opt[2][2] = { { "--junit", o->junit }, { "--json", o->json } };
+	for (int i = 0; i < 2; i++) {
+		int e = opt[i][1] ? cli_report_writable(opt[i][1]) : 0;
+		if (e < 0) {
+			char why[64];
+			snprintf(why, sizeof why, "%s: cannot write the report there", opt[i][0]);
+			cli_error("check", opt[i][1], why, e);
+			return -1;
+		}
 	}
-	const char *t = getenv("TMPDIR");
-	snprintf(scratch, len, "%s/snapfork-check.XXXXXX", t && *t ? t : "/var/tmp");
-	if (mkdtemp(scratch))
-		return 0;
-	cli_error("check", scratch, "cannot create the scratch directory", -errno);
-	scratch[0] = '\0';
-	return -1;
+	return 0;
+}
+
+/* A report on stdout ("-"): what the run prints goes to stderr until the
+ * report is written; the saved stdout, or -1. */
+static int stdout_aside(const struct check_opts *o)
+{
+	if (!(o->json && !strcmp(o->json, "-")) && !(o->junit && !strcmp(o->junit, "-")))
+		return -1;
+	fflush(stdout);
+	int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	if (saved >= 0)
+		dup2(2, 1);
+	return saved;
+}
+
+static void stdout_back(int *saved)
+{
+	if (*saved < 0)
+		return;
+	fflush(stdout);
+	dup2(*saved, 1);
+	close(*saved);
+	*saved = -1;
 }
 
 /* Table, then the report files; the exit status. */
@@ -205,25 +264,6 @@ static int report(const struct check_opts *o, const struct conform_run *run, int
 	return rc;
 }
 
-/* The scratch we made goes, unless a row kept its trees in it; after a
- * signal it goes (unless --keep) whatever was kept, and with --scratch
- * what the rows made in it does. */
-static void drop_scratch(const struct check_opts *o, const struct conform_run *run,
-			 const char *scratch)
-{
-	int sig = child_interrupted();
-	if (!scratch[0] || (sig && o->keep))
-		return;
-	for (size_t i = 0; sig && i < run->n; i++)
-		if (run->rows[i].kept)
-			judge_remove_tree(run->rows[i].kept);
-	if (o->scratch)
-		return;
-	for (size_t i = 0; !sig && i < run->n; i++)
-		if (run->rows[i].kept)
-			return;
-	judge_remove_tree(scratch);
-}
 
 /* After SIGINT/SIGTERM/SIGHUP: every child stopped, 128 + the signal. */
 static int interrupted(const char *scratch, int keep)
@@ -235,15 +275,28 @@ static int interrupted(const char *scratch, int keep)
 	return 128 + child_interrupted();
 }
 
-/* The reproducer's command line: "snapfork check [--fork-cmd '...']". */
+/* Append " OPT VALUE" (VALUE shell-quoted) to out. */
+static void append_opt(char *out, size_t len, const char *opt, const char *value)
+{
+	char *q = value ? child_sh_word(value) : NULL;
+	size_t k = strlen(out);
+	if (q)
+		snprintf(out + k, len - k, " %s %s", opt, q);
+	free(q);
+}
+
+/* The reproducer's command line: every option that shaped the rows
+ * (--fixture is the row's own, added by the table). */
 static void command_line(const struct check_opts *o, char *out, size_t len)
 {
-	char limit[48] = "";
+	char limit[24] = "";
+	snprintf(out, len, "snapfork check");
+	append_opt(out, len, "--fork-cmd", o->tmpl);
 	if (o->fork_timeout) /* without it a rerun waits 300 s on each hang */
-		snprintf(limit, sizeof limit, " --fork-timeout %u", o->fork_timeout);
-	snprintf(out, len, "snapfork check%s%s%s%s%s", o->tmpl ? " --fork-cmd '" : "",
-		 o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "", limit,
-		 o->fork_dir ? " --fork-dir ..." : "");
+		snprintf(limit, sizeof limit, "%u", o->fork_timeout);
+	append_opt(out, len, "--fork-timeout", limit[0] ? limit : NULL);
+	append_opt(out, len, "--scratch", o->scratch);
+	append_opt(out, len, "--fork-dir", o->fork_dir);
 }
 
 static int usage_error(int p)
@@ -255,7 +308,10 @@ static int usage_error(int p)
 					   "--generate and --fixture exclude each other",
 					   "--seed, --no-shrink and --fail-fast go with --generate",
 					   "--fork-timeout needs seconds from 1 to 1000000",
-					   "--fork-timeout goes with --fork-cmd" };
+					   "--fork-timeout goes with --fork-cmd",
+					   "only one of --json and --junit can be - (stdout)",
+					   "--exclude leaves bundled fixtures out: not with --fixture or "
+					   "--generate" };
 	return cli_usage_error("check", why[-p - 1], NULL);
 }
 
@@ -273,23 +329,31 @@ int cmd_check(int argc, char **argv)
 {
 	struct check_opts o = { 0 };
 	o.fixtures = calloc((size_t)argc + 1, sizeof *o.fixtures);
-	int p = o.fixtures ? parse(argc, argv, &o) : -1;
+	o.excludes = calloc((size_t)argc + 1, sizeof *o.excludes);
+	int p = o.fixtures && o.excludes ? parse(argc, argv, &o) : -1;
 	if (p != 0 || o.dimensions) {
 		if (p == 0)
 			layout_dims_markdown(stdout);
 		free(o.fixtures);
+		free(o.excludes);
 		return p >= 0 ? EXIT_OK : usage_error(p);
 	}
 	if (o.generate && !o.seed_given)
 		o.seed = check_random_seed();
+	if (reports_writable(&o) < 0) {
+		free(o.fixtures);
+		free(o.excludes);
+		return EXIT_USAGE;
+	}
 	child_signals_install();
+	int saved_stdout = stdout_aside(&o);
 	char scratch[PATH_MAX] = "", seed[32];
 	struct conform_run run = { 0 };
 	struct fixture *fx = NULL;
 	size_t nfx = 0;
 	int rc = EXIT_USAGE;
 	if ((!o.generate && (load_fixtures(&o, &fx, &nfx) < 0 || nfx == 0)) ||
-	    make_scratch(&o, scratch, sizeof scratch) < 0)
+	    check_scratch_make(&o, scratch, sizeof scratch) < 0)
 		goto out;
 	snprintf(seed, sizeof seed, "%" PRIu64, o.seed);
 	const char *props[] = { "seed", seed, "layouts", "generated", NULL };
@@ -310,13 +374,18 @@ int cmd_check(int argc, char **argv)
 				   &fc,     o.keep,     NULL };
 	rc = o.generate ? check_generate(&o, &c, scratch, &run) : run_fixtures(&c, fx, nfx, &run);
 	if (rc != EXIT_USAGE && !child_interrupted())
+		check_scratch_report(&o, &run, scratch);
+	stdout_back(&saved_stdout);
+	if (rc != EXIT_USAGE && !child_interrupted())
 		rc = report(&o, &run, rc);
 out:
+	stdout_back(&saved_stdout);
 	if (child_interrupted()) /* children first: they may still write there */
 		rc = interrupted(scratch, o.keep);
-	drop_scratch(&o, &run, scratch);
+	check_scratch_drop(&o, &run, scratch);
 	conform_run_free(&run);
 	fixture_list_free(fx, nfx);
 	free(o.fixtures);
+	free(o.excludes);
 	return rc;
 }

@@ -106,15 +106,16 @@ static int run_layouts(const struct check_opts *o, const struct conform_setup *c
 /* The table per rule over every layout, then each failure's details. */
 static void print_summary(const struct conform_run *run)
 {
-	printf("\n%-5s %-6s %6s %6s %6s %6s  %s\n", "rule", "level", "pass", "FAIL", "skip", "n/a",
-	       "title");
+	printf("\n%-5s %-6s %6s %6s %6s %6s %6s  %s\n", "rule", "level", "pass", "FAIL", "warn",
+	       "skip", "n/a", "title");
 	for (int rule = 1; rule <= 13; rule++) {
 		unsigned k[4] = { 0 };
 		for (size_t i = 0; i < run->n; i++)
 			k[run->rows[i].cell[rule]]++;
-		printf("F%-4d %-6s %6u %6u %6u %6u  %s\n", rule,
-		       judge_rule_is_should(rule) ? "SHOULD" : "MUST", k[CONFORM_PASS],
-		       k[CONFORM_FAIL], k[CONFORM_SKIP], k[CONFORM_NA], judge_rule_title(rule));
+		int should = judge_rule_is_should(rule); /* its failures are warnings */
+		printf("F%-4d %-6s %6u %6u %6u %6u %6u  %s\n", rule, should ? "SHOULD" : "MUST",
+		       k[CONFORM_PASS], should ? 0 : k[CONFORM_FAIL], should ? k[CONFORM_FAIL] : 0,
+		       k[CONFORM_SKIP], k[CONFORM_NA], judge_rule_title(rule));
 	}
 	/* Each failing rule's first layouts in full; the rest are in --json. */
 	unsigned shown[14] = { 0 };
@@ -130,8 +131,9 @@ static void print_summary(const struct conform_run *run)
 	}
 	for (int rule = 1; rule <= 13; rule++)
 		if (shown[rule] > 3)
-			printf("\n(F%d: %u more layouts fail it; every one is in --json)\n", rule,
-			       shown[rule] - 3);
+			printf("\n(F%d: %u more layout%s fail%s it; every one is in --json)\n", rule,
+			       shown[rule] - 3, shown[rule] - 3 == 1 ? "" : "s",
+			       shown[rule] - 3 == 1 ? "s" : "");
 }
 
 /* Hit out of the dimensions that can be drawn here; those that cannot
@@ -219,10 +221,12 @@ static void shrink_one(const struct check_opts *o, const struct conform_setup *c
 		    fixture_capture(snap, tar, 0, &meta, err, sizeof err) < 0) {
 			fprintf(stderr, "snapfork check: shrinking gen-%u: %s\n", index, err);
 		} else {
+			char *q = child_sh_word(tar);
 			printf("\nF%d: gen-%u shrunk from %zu to %zu entries (%u forks): %s\n"
 			       "  reproduce with: %s --fixture %s\n",
 			       rule, index, layout_count(&l), layout_count(&small), trials, tar,
-			       repro, tar);
+			       repro, q ? q : tar);
+			free(q);
 		}
 		judge_remove_tree(snap);
 		layout_free(&small);

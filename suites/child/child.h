@@ -87,6 +87,9 @@ int child_sh(const char *cmd, const char *log, int64_t deadline);
 /* s quoted for /bin/sh: 'it'\''s', whatever it holds; malloc'd, NULL
  * when out of memory. */
 char *child_sh_quote(const char *s);
+/* The same, but s as it is when it holds only characters the shell
+ * takes literally (a fixture name, most paths): for printed commands. */
+char *child_sh_word(const char *s);
 
 /* SIGINT, SIGTERM and SIGHUP are recorded from now on (no SA_RESTART: a
  * blocked call returns EINTR).  Idempotent. */

@@ -47,3 +47,12 @@ char *child_sh_quote(const char *s)
 	*o = '\0';
 	return out;
 }
+
+char *child_sh_word(const char *s)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789_./:=@%+,-";
+	if (*s && strspn(s, plain) == strlen(s) && *s != '-')
+		return strdup(s);
+	return child_sh_quote(s);
+}

@@ -29,6 +29,9 @@ struct conform_row {
 	double fork_ms;         /* the first fork's wall time */
 	char *note;             /* what the fork said on success (e.g. its fallback) */
 	char *kept;             /* scratch kept for a failure, or NULL */
+	char *rerun;            /* --fixture's argument that reruns it: a bundled
+				 * fixture's name, a tar's absolute path; NULL for
+				 * a generated layout (its seed reruns it) */
 };
 
 /* What a filesystem leg (snapfork matrix) changes in a run; any hook may
@@ -86,9 +89,10 @@ struct conform_run {
 	const char *fork_desc; /* "reference library" or the template; NULL: unnamed */
 	char kernel[160], fstype[32], mount_options[512], scratch[4096];
 	char capabilities[256];
-	/* The command that reruns a failing row: "snapfork check --fork-cmd
-	 * '...'" gets " --fixture NAME --keep" appended when repro_fixture is
-	 * set; "" prints plain "snapfork check". An array: never NULL. */
+	/* The command that reruns a failing row, every option that shaped it
+	 * shell-quoted: "snapfork check --fork-cmd '...' --scratch ..." gets
+	 * " --fixture ROW->RERUN --keep" appended when repro_fixture is set;
+	 * "" prints plain "snapfork check".  An array: never NULL. */
 	char repro[4096];
 	int repro_fixture;
 	char setup_error[1200]; /* why a fixture could not be set up */

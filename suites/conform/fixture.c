@@ -105,6 +105,7 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 {
 	memset(row, 0, sizeof *row);
 	row->name = strdup(f->name);
+	row->rerun = conform_rerun_arg(f);
 	struct fixture_run *fr = calloc(1, sizeof *fr);
 	char *dir = conform_scratch_dir(c->scratch, f->name, err, len);
 	char *fdir = c->fork_dir ? conform_scratch_dir(c->fork_dir, f->name, err, len) : NULL;

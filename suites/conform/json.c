@@ -18,7 +18,9 @@ static json_t *row_json(const struct conform_row *row)
 		char id[8];
 		snprintf(id, sizeof id, "F%d", rule);
 		json_t *r = json_object();
-		cli_json_set(r, "result", cli_json_str(names[row->cell[rule]]));
+		/* The table's words: a SHOULD rule not met is "warn", not "fail". */
+		int warn = row->cell[rule] == CONFORM_FAIL && judge_rule_is_should(rule);
+		cli_json_set(r, "result", cli_json_str(warn ? "warn" : names[row->cell[rule]]));
 		cli_json_set(r, "level", cli_json_str(judge_rule_is_should(rule) ? "SHOULD" : "MUST"));
 		cli_json_set(r, "detail", cli_json_str(row->detail[rule]));
 		cli_json_set(rules, id, r);

@@ -103,7 +103,7 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 
 int conform_write_junit(const struct conform_run *run, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = cli_report_open(path);
 	if (!f)
 		return -errno;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);

@@ -11,19 +11,26 @@
 
 #include "steps.h"
 
-/* Names in a directory, sorted and joined, to see what a fork left. */
+/* Names in a directory, sorted and joined with ", " (one line in the
+ * report), to see what a fork left. */
 static char *listing(const char *dir)
 {
 	struct judge_tree t;
 	char err[256];
 	char *s = strdup("");
-	if (judge_tree_load(dir, &t, err, sizeof err) < 0)
+	if (!s || judge_tree_load(dir, &t, err, sizeof err) < 0)
 		return s;
-	for (size_t i = 0; i < t.n; i++)
-		if (!strchr(t.e[i].rel, '/'))
-			conform_append(&s, t.e[i].rel);
+	for (size_t i = 0; s && i < t.n; i++) {
+		if (strchr(t.e[i].rel, '/'))
+			continue;
+		char *more = NULL;
+		if (asprintf(&more, "%s%s%s", s, *s ? ", " : "", t.e[i].rel) < 0)
+			more = NULL;
+		free(s);
+		s = more;
+	}
 	judge_tree_free(&t);
-	return s;
+	return s ? s : strdup("");
 }
 
 enum planted { PLANT_FIFO, PLANT_DEVICE };
@@ -62,6 +69,7 @@ static int refusal_row(const struct conform_setup *c, const struct fixture *f,
 	if (asprintf(&row->name, "%s:%s", what == PLANT_FIFO ? "refusal" : "refusal-device",
 		     f->name) < 0)
 		return -ENOMEM;
+	row->rerun = conform_rerun_arg(f); /* its fixture's rows include it */
 	char *dir = conform_scratch_dir(c->scratch, "refusal", err, len);
 	char *fdir = c->fork_dir ? conform_scratch_dir(c->fork_dir, "refusal", err, len) : NULL;
 	if (!dir || (c->fork_dir && !fdir)) {

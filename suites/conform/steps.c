@@ -2,6 +2,7 @@
  * scratch directories, the leg's hooks, turning a judge's result into
  * the row's cells. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,7 @@ void conform_row_free(struct conform_row *row)
 		free(row->detail[i]);
 	free(row->kept);
 	free(row->note);
+	free(row->rerun);
 	memset(row, 0, sizeof *row);
 }
 
@@ -148,4 +150,16 @@ int conform_fork_fatal(int forked, const char *msg, char *err, size_t len)
 		return 0;
 	snprintf(err, len, "%s", msg);
 	return forked == FORKCMD_NOT_RUN ? -ENOEXEC : -EINTR;
+}
+
+char *conform_rerun_arg(const struct fixture *f)
+{
+	if (!f->tar)
+		return NULL;
+	const char *dir = fixture_dir();
+	size_t n = strlen(dir);
+	if (strncmp(f->tar, dir, n) == 0 && f->tar[n] == '/')
+		return strdup(f->name);
+	char real[PATH_MAX];
+	return strdup(realpath(f->tar, real) ? real : f->tar);
 }

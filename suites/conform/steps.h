@@ -32,6 +32,9 @@ int conform_fork(const struct conform_setup *c, const struct fixture *f, const c
 /* A fork's result that ends the run (FORKCMD_NOT_RUN, _INTERRUPTED):
  * -ENOEXEC or -EINTR with msg in err; 0 for any other. */
 int conform_fork_fatal(int forked, const char *msg, char *err, size_t len);
+/* What --fixture needs to rerun f's rows (conform_row.rerun); malloc'd,
+ * or NULL for a layout with no tar. */
+char *conform_rerun_arg(const struct fixture *f);
 /* Remove a scratch directory, first letting the leg release it. */
 void conform_drop(const struct conform_setup *c, const char *dir);
 

@@ -2,8 +2,10 @@
  * failure, warning and skip with what differed or why. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "child.h"
 #include "conform.h"
 
 static const char *cell_text(const struct conform_row *row, int rule)
@@ -28,6 +30,19 @@ void conform_print_detail(FILE *out, const char *detail, int max_lines)
 		fprintf(out, "  %.*s\n", n, d);
 		d += n + (d[n] == '\n');
 	}
+}
+
+/* The command that reruns the row: run->repro, and for check the
+ * fixture (its name, or the tar's absolute path, shell-quoted). */
+static void print_rerun(FILE *out, const struct conform_run *run, const struct conform_row *row)
+{
+	const char *base = run->repro[0] ? run->repro : "snapfork check";
+	char *arg = run->repro_fixture && row->rerun ? child_sh_word(row->rerun) : NULL;
+	if (arg)
+		fprintf(out, "%s: reproduce with: %s --fixture %s --keep\n", row->name, base, arg);
+	else
+		fprintf(out, "%s: reproduce with: %s\n", row->name, base);
+	free(arg);
 }
 
 void conform_print_table(FILE *out, const struct conform_run *run)
@@ -64,19 +79,10 @@ void conform_print_table(FILE *out, const struct conform_run *run)
 			       judge_rule_is_should(rule) ? "SHOULD" : "MUST", judge_rule_title(rule));
 			conform_print_detail(out, row->detail[rule], 8);
 		}
-		if (conform_row_failed(row) || row->kept) {
-			const char *fx =
-				strncmp(row->name, "refusal:", 8) == 0 ? row->name + 8 : row->name;
-			if (row->kept)
-				fprintf(out, "\n%s: snapshot and fork kept in %s\n", row->name,
-				       row->kept);
-			if (conform_row_failed(row))
-				fprintf(out, "%s: reproduce with: %s%s%s%s\n", row->name,
-					run->repro[0] ? run->repro : "snapfork check",
-					run->repro_fixture ? " --fixture " : "",
-					run->repro_fixture ? fx : "",
-					run->repro_fixture ? " --keep" : "");
-		}
+		if (row->kept)
+			fprintf(out, "\n%s: snapshot and fork kept in %s\n", row->name, row->kept);
+		if (conform_row_failed(row))
+			print_rerun(out, run, row);
 	}
 	fprintf(out, "\ncheck: %zu rows, %u pass, %u FAIL, %u skip, %u warning%s (SHOULD) -- %s\n",
 	       run->n, pass, fail, skip, warn, warn == 1 ? "" : "s",

@@ -97,11 +97,12 @@ int kern_junit_copy(FILE *out, const char *in, const char *const *props)
 
 int cmd_junit_merge(int argc, char **argv)
 {
-	if (argc < 3 || !strcmp(argv[1], "--help")) {
+	int help = argc > 1 && !strcmp(argv[1], "--help");
+	if (argc < 3 || help) {
 		fputs("usage: snapfork junit-merge OUT.xml IN.xml...\n"
 		      "  every <testsuite> of each IN into one OUT (e.g. the jobs of a CI matrix)\n",
-		      argc < 3 ? stderr : stdout);
-		return argc < 3 ? EXIT_USAGE : EXIT_OK;
+		      help ? stdout : stderr);
+		return help ? EXIT_OK : EXIT_USAGE;
 	}
 	FILE *f = fopen(argv[1], "w");
 	if (!f) {

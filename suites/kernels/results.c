@@ -51,6 +51,7 @@ static void fold(const json_t *run, struct kern_leg *leg)
 			const char *res = json_string_value(json_object_get(v, "result"));
 			const char *lvl = json_string_value(json_object_get(v, "level"));
 			enum kern_cell c = !res ? KC_NA
+					   : !strcmp(res, "warn") ? KC_WARN
 					   : !strcmp(res, "fail") ? (lvl && !strcmp(lvl, "SHOULD") ? KC_WARN : KC_FAIL)
 					   : !strcmp(res, "pass") ? KC_PASS
 					   : !strcmp(res, "skip") ? KC_SKIP

@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "forkcmd.h"
 #include "matrix.h"
 
@@ -305,10 +306,12 @@ static int has_refusal(const struct leg *leg)
 static void set_repro(const struct matrix_opts *o, const struct leg *leg, struct conform_run *run)
 {
 	char limit[48] = "";
+	char *q = o->tmpl ? child_sh_quote(o->tmpl) : NULL;
 	if (o->fork_timeout)
 		snprintf(limit, sizeof limit, " --fork-timeout %u", o->fork_timeout);
-	snprintf(run->repro, sizeof run->repro, "snapfork matrix --legs %s%s%s%s%s", leg->name,
-		 o->tmpl ? " --fork-cmd '" : "", o->tmpl ? o->tmpl : "", o->tmpl ? "'" : "", limit);
+	snprintf(run->repro, sizeof run->repro, "snapfork matrix --legs %s%s%s%s", leg->name,
+		 q ? " --fork-cmd " : "", q ? q : "", limit);
+	free(q);
 	run->repro_fixture = 0;
 }
 

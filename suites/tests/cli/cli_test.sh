@@ -172,7 +172,8 @@ f12 = [c for n, c in cases.items() if n.startswith("F12")][0]
 assert f4.getElementsByTagName("failure"), "F4 has no <failure>"
 assert not f12.getElementsByTagName("failure") and f12.getElementsByTagName("system-out"), "F12"
 PY
-has "$T/out" "reproduce with: snapfork check --fork-cmd 'cp -a {src} {dst}' --fixture ch-raw --keep" "check prints the command that reproduces a failure"
+has "$T/out" "reproduce with: snapfork check --fork-cmd 'cp -a {src} {dst}' --scratch $T/scr --fixture ch-raw --keep" "check prints the command that reproduces a failure, --scratch included"
+has "$T/out" "kept: 3 rows' trees in $T/scr" "check names what it kept, and its size"
 has "$T/out" "kept in $T/scr" "check keeps the failing trees"
 has "$T/out" "F1 FAIL" "check names the broken rule"
 # A long template (the buffer grows past its first guess).
@@ -188,7 +189,7 @@ SNAPFORK_FIXTURES=$T/fxdir expect 0 "extract a fixture without a mem-file" "$SF"
 mkdir -p "$T/forks"
 expect 0 "check --fork-dir puts the forks elsewhere" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/forks"
 expect 2 "check --junit into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/none/x.xml"
-has "$T/err" "$T/none/x.xml: cannot write JUnit XML (No such file or directory)" "the JUnit error names the file and why"
+has "$T/err" "$T/none/x.xml: --junit: cannot write the report there (No such file or directory)" "the JUnit error names the file and why, before the run"
 expect 2 "check --json onto a full disk (/dev/full)" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --json /dev/full
 has "$T/err" "/dev/full: cannot write JSON (No space left on device)" "a short write is caught at close"
 expect 2 "check --junit onto a full disk" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit /dev/full

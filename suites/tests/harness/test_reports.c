@@ -15,6 +15,7 @@ static void make_run(struct conform_run *run)
 	run->rows = calloc(2, sizeof *run->rows);
 	run->n = 2;
 	run->rows[0].name = strdup("edge");
+	run->rows[0].rerun = strdup("edge");
 	run->rows[0].cell[1] = CONFORM_PASS;
 	run->rows[0].cell[2] = CONFORM_FAIL;
 	run->rows[0].detail[2] = strdup("disk.raw: mode: expected 0640, found 0644");
