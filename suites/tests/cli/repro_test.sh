@@ -9,7 +9,8 @@
 SF=$1 SRC=$2
 . "$(dirname "$0")/../tap.sh" repro
 D=$SRC/suites/doubles
-mkdir -p "$T/my dir" "$T/scr atch"
+export TMPDIR=$T/tmp # the failing rows' kept trees (and the reruns') stay in $T
+mkdir -p "$T/my dir" "$T/scr atch" "$TMPDIR"
 cp "$SRC/fixtures/data/qemu-raw.tar" "$T/my dir/it's raw.tar"
 
 # Rules failing in row ROW of a check's JSON, e.g. "F4".
