@@ -74,9 +74,9 @@ void check_scratch_report(const struct check_opts *o, const struct conform_run *
 	apparent = allocated = 0;
 	nftw(scratch, add_size, 16, FTW_PHYS);
 	char a[32], b[32];
-	printf("\nkept: %zu row%s' trees in %s (%s apparent, %s on disk); remove with:\n"
+	printf("\nkept: %zu %s trees in %s (%s apparent, %s on disk); remove with:\n"
 	       "  rm -rf",
-	       kept, kept == 1 ? "" : "s", scratch, cli_bytes(apparent, a, sizeof a),
+	       kept, kept == 1 ? "row's" : "rows'", scratch, cli_bytes(apparent, a, sizeof a),
 	       cli_bytes(allocated, b, sizeof b));
 	/* Only what this run made: a --scratch of the user's may hold more. */
 	for (size_t i = 0; i < run->n; i++) {

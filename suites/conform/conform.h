@@ -27,6 +27,8 @@ struct conform_row {
 	enum conform_cell cell[14]; /* index = rule number, 1..13 */
 	char *detail[14];       /* violations (FAIL) or the reason (SKIP) */
 	double fork_ms;         /* the first fork's wall time */
+	int fork_failed;        /* the fork failed where the contract allows it:
+				 * F1 says how; the rules needing DST are skips */
 	char *note;             /* what the fork said on success (e.g. its fallback) */
 	char *kept;             /* scratch kept for a failure, or NULL */
 	char *rerun;            /* --fixture's argument that reruns it: a bundled

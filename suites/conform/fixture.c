@@ -72,11 +72,12 @@ static void mapping_rules(const struct conform_setup *c, const struct fixture *f
  * need the snapshot's state before and after, the mappings, deletion. */
 static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 			 struct fixture_run *fr, const struct judge_state *before,
-			 struct conform_row *row)
+			 const struct conform_beside *beside, struct conform_row *row)
 {
 	struct judge_result res = { 0 };
 	struct judge_state after;
-	char verr[512], msg[1024] = "";
+	char verr[512], msg[2048] = "";
+	conform_beside_judge(beside, fr->fork, 1, &res); /* before fork2 joins it */
 	int link_refused = conform_hooks_of(c)->link_refused;
 	struct judge_verify_opts vo = { .mem_copied = link_refused };
 	if (judge_verify(fr->snap, fr->fork, &vo, &res, verr, sizeof verr) < 0)
@@ -98,6 +99,30 @@ static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 	mapping_rules(c, f, fr, &res, second);
 	conform_fill_row(row, &res);
 	judge_result_free(&res);
+}
+
+/* The fork failed where the contract allows the snapshot: one finding
+ * (F1), and what a failed fork must still hold: SRC untouched (F6), no
+ * DST and nothing left beside it (F13). */
+static void failed_rules(const struct conform_setup *c, const struct fixture *f,
+			 struct fixture_run *fr, const struct judge_state *before,
+			 const struct conform_beside *beside, const char *msg,
+			 struct conform_row *row)
+{
+	struct judge_result res = { 0 };
+	struct judge_state after;
+	char verr[512];
+	conform_fork_failed(row, msg);
+	conform_beside_judge(beside, fr->fork, 0, &res);
+	if (judge_state_take(fr->snap, &after, verr, sizeof verr) == 0) {
+		judge_state_compare(before, &after, &res);
+		judge_state_free(&after);
+	} else {
+		judge_fail(&res, 6, fr->snap, "cannot read the snapshot after the fork: %s", verr);
+	}
+	conform_fill_row(row, &res);
+	judge_result_free(&res);
+	conform_unprepare(c, f, fr->snap);
 }
 
 int conform_fixture(const struct conform_setup *c, const struct fixture *f,
@@ -126,25 +151,26 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 	struct judge_state before;
 	if ((r = judge_state_take(fr->snap, &before, err, len)) < 0)
 		goto out;
-	char msg[1024] = "";
+	char msg[2048] = "";
+	struct conform_beside beside;
+	conform_beside_take(fdir ? fdir : dir, &beside);
 	double t0 = conform_now_ms();
 	int forked = conform_fork(c, f, fr->snap, fr->fork, msg, sizeof msg);
 	row->fork_ms = conform_now_ms() - t0;
 	if ((r = conform_fork_fatal(forked, msg, err, len)) < 0) {
 		judge_state_free(&before);
+		conform_beside_free(&beside);
 		goto out;
 	}
 	if (forked != 0) {
-		char line[1200];
-		snprintf(line, sizeof line, "the fork failed: %s", msg);
-		conform_fork_failed(row, line);
-		conform_unprepare(c, f, fr->snap);
+		failed_rules(c, f, fr, &before, &beside, msg, row);
 	} else {
 		if (msg[0])
 			row->note = strdup(msg);
-		forked_rules(c, f, fr, &before, row);
+		forked_rules(c, f, fr, &before, &beside, row);
 	}
 	judge_state_free(&before);
+	conform_beside_free(&beside);
 out:
 	if (fr) {
 		judge_expect_free(&fr->x);

@@ -66,13 +66,18 @@ void conform_fill_row(struct conform_row *row, const struct judge_result *res)
 	}
 }
 
-int conform_fork_failed(struct conform_row *row, const char *msg)
+void conform_fork_failed(struct conform_row *row, const char *msg)
 {
-	for (int rule = 1; rule <= 12; rule++) {
-		row->cell[rule] = CONFORM_FAIL;
-		conform_append(&row->detail[rule], msg);
+	row->fork_failed = 1;
+	row->cell[1] = CONFORM_FAIL;
+	conform_append(&row->detail[1], "the fork failed:");
+	conform_append(&row->detail[1], msg);
+	for (int rule = 2; rule <= 12; rule++) {
+		if (rule == 6)
+			continue; /* SRC is there to judge */
+		row->cell[rule] = CONFORM_SKIP;
+		conform_append(&row->detail[rule], "not judged: the fork failed (F1)");
 	}
-	return 0;
 }
 
 int conform_row_failed(const struct conform_row *row)

@@ -15,8 +15,23 @@ char *conform_scratch_dir(const char *parent, const char *name, char *err, size_
 void conform_append(char **s, const char *line);
 /* A judge's result as the row's cells and details. */
 void conform_fill_row(struct conform_row *row, const struct judge_result *res);
-/* The fork itself failed: every rule it should have met fails with msg. */
-int conform_fork_failed(struct conform_row *row, const char *msg);
+/* The fork failed on a layout the contract allows: one finding, F1's
+ * (there is no DST to hold SRC's entries), with msg; the rules that need
+ * the fork's output are not judged (skip, saying so).  F6 and F13 are
+ * the caller's to judge. */
+void conform_fork_failed(struct conform_row *row, const char *msg);
+
+/* The names in DST's parent before a fork (beside.c), to judge F13 after
+ * it: a failed fork leaves them as they were, a successful one adds DST
+ * and nothing else. */
+struct conform_beside {
+	char **name; /* sorted */
+	size_t n;
+};
+int conform_beside_take(const char *parent, struct conform_beside *b);
+void conform_beside_judge(const struct conform_beside *before, const char *dst, int forked,
+			  struct judge_result *res);
+void conform_beside_free(struct conform_beside *b);
 
 /* The leg's hooks (never NULL) and the defaults where it sets none. */
 const struct conform_hooks *conform_hooks_of(const struct conform_setup *c);

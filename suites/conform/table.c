@@ -72,13 +72,21 @@ void conform_print_table(FILE *out, const struct conform_run *run)
 	/* Then every FAIL, warning and skip with what differed or why. */
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];
+		char unjudged[64] = "";
 		for (int rule = 1; rule <= 13; rule++) {
 			if (row->cell[rule] != CONFORM_FAIL && row->cell[rule] != CONFORM_SKIP)
 				continue;
+			if (row->fork_failed && row->cell[rule] == CONFORM_SKIP) {
+				size_t k = strlen(unjudged); /* one line for them all, below */
+				snprintf(unjudged + k, sizeof unjudged - k, " F%d", rule);
+				continue;
+			}
 			fprintf(out, "\n%s F%d %s (%s %s):\n", row->name, rule, cell_text(row, rule),
 			       judge_rule_is_should(rule) ? "SHOULD" : "MUST", judge_rule_title(rule));
 			conform_print_detail(out, row->detail[rule], 8);
 		}
+		if (unjudged[0])
+			fprintf(out, "\n%s: not judged, as the fork failed:%s\n", row->name, unjudged);
 		if (row->kept)
 			fprintf(out, "\n%s: snapshot and fork kept in %s\n", row->name, row->kept);
 		if (conform_row_failed(row))

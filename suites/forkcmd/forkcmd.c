@@ -44,9 +44,42 @@ char *forkcmd_expand(const char *tmpl, const char *src, const char *dst)
 	return out;
 }
 
+/* The last lines of out (at most TAIL_LINES), in order, into msg; a line
+ * longer than TAIL_COLS keeps its start and its end with " ... " between:
+ * a path past PATH_MAX fills the middle, while the tool's name and the
+ * errno text, what a reader needs, sit at the ends. */
+#define TAIL_LINES 6
+#define OUT_TAIL (64u << 10) /* deep's paths run past PATH_MAX: whole lines */
+#define TAIL_COLS 220
+static void tail_lines(const char *out, char *msg, size_t len)
+{
+	const char *start = out + strlen(out);
+	for (int lines = 0; start > out && lines < TAIL_LINES; lines++) {
+		start--; /* past the newline that ends the line before */
+		while (start > out && start[-1] != '\n')
+			start--;
+	}
+	size_t k = 0;
+	msg[0] = '\0';
+	for (const char *p = start; *p && k + 1 < len;) {
+		size_t n = strcspn(p, "\n");
+		if (n > TAIL_COLS)
+			k += (size_t)snprintf(msg + k, len - k, "%.*s ... %.*s", TAIL_COLS - 80, p, 75,
+					      p + n - 75);
+		else
+			k += (size_t)snprintf(msg + k, len - k, "%.*s", (int)n, p);
+		if (k >= len)
+			break;
+		p += n;
+		if (*p == '\n' && p[1] && k + 1 < len)
+			msg[k++] = '\n', msg[k] = '\0';
+		p += *p == '\n';
+	}
+}
+
 /* The command's verdict in msg: on success what it said last (e.g. the
- * fallback it took), else its exit status and the tail of its output. */
-static int verdict(int code, char *out, size_t have, char *msg, size_t len)
+ * fallback it took), else its exit status and its last output lines. */
+static int verdict(int code, const char *out, char *msg, size_t len)
 {
 	if (code == 0) {
 		const char *last = strrchr(out, '\n');
@@ -54,10 +87,9 @@ static int verdict(int code, char *out, size_t have, char *msg, size_t len)
 		snprintf(msg, len, "%s", fb ? fb : last ? last + 1 : out);
 		return 0;
 	}
-	for (char *p = out; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	snprintf(msg, len, "exit %d: %s", code, have > 300 ? out + have - 300 : out);
+	int k = snprintf(msg, len, "exit %d%s", code, out[0] ? "; its output ended:\n" : ", no output");
+	if (k > 0 && (size_t)k < len)
+		tail_lines(out, msg + k, len - (size_t)k);
 	return FORKCMD_FAILED;
 }
 
@@ -90,14 +122,35 @@ static int stopped(int r, unsigned limit, const char *out, size_t have, char *ms
 			 strsignal(child_interrupted()));
 		return FORKCMD_INTERRUPTED;
 	}
-	snprintf(msg, len,
-		 "did not finish within %u s (--fork-timeout): its process group was killed; "
-		 "its output ended: %s",
-		 limit, have == 0 ? "(nothing)" : have > 300 ? out + have - 300 : out);
-	for (char *p = msg; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
+	int k = snprintf(msg, len,
+			 "did not finish within %u s (--fork-timeout): its process group was "
+			 "killed; %s",
+			 limit, have == 0 ? "it wrote nothing" : "its output ended:\n");
+	if (have > 0 && k > 0 && (size_t)k < len)
+		tail_lines(out, msg + k, len - (size_t)k);
 	return FORKCMD_TIMEOUT;
+}
+
+/* The verdict on a command that exited by itself. */
+static int ended(struct forkcmd *ctx, struct child *c, const char *out, size_t have, char *msg,
+		 size_t len)
+{
+	int code = child_exit_code(c);
+	if (ctx->calls++ == 0 && (code == 126 || code == 127)) {
+		int k = snprintf(msg, len,
+				 "the fork command cannot be run (exit %d: not found or not "
+				 "executable?)%s",
+				 code, have ? "; its output ended:\n" : "");
+		if (have > 0 && k > 0 && (size_t)k < len)
+			tail_lines(out, msg + k, len - (size_t)k);
+		return FORKCMD_NOT_RUN;
+	}
+	int r = verdict(code, out, msg, len);
+	size_t k = strlen(msg);
+	if (c->stragglers) /* killed when it returned: a fork is done then */
+		snprintf(msg + k, len - k, "%s(left %u processes running when it returned: killed)",
+			 k ? " " : "", c->stragglers);
+	return r;
 }
 
 /* With as_user set, the command runs as that user (the matrix's
@@ -119,26 +172,18 @@ int forkcmd_run(void *arg, const char *src, const char *dst, char *msg, size_t l
 		snprintf(msg, len, "cannot run the fork command: %s", strerror(-r));
 		return FORKCMD_FAILED;
 	}
-	char out[4096];
+	char *out = malloc(OUT_TAIL);
+	if (!out) {
+		child_stop(&c);
+		snprintf(msg, len, "cannot run the fork command: %s", strerror(ENOMEM));
+		return FORKCMD_FAILED;
+	}
 	size_t have = 0;
-	r = child_collect(&c, child_deadline_ms((int64_t)limit * 1000), out, sizeof out, &have);
+	r = child_collect(&c, child_deadline_ms((int64_t)limit * 1000), out, OUT_TAIL, &have);
 	while (have > 0 && out[have - 1] == '\n')
 		out[--have] = '\0';
-	if (r < 0) {
-		child_stop(&c);
-		return stopped(r, limit, out, have, msg, len);
-	}
-	int code = child_exit_code(&c);
-	if (ctx->calls++ == 0 && (code == 126 || code == 127)) {
-		snprintf(msg, len, "the fork command cannot be run (exit %d: not found or not "
-				   "executable?): %s",
-			 code, have > 300 ? out + have - 300 : out);
-		return FORKCMD_NOT_RUN;
-	}
-	r = verdict(code, out, have, msg, len);
-	size_t k = strlen(msg);
-	if (c.stragglers) /* killed when it returned: a fork is done then */
-		snprintf(msg + k, len - k, "%s(left %u processes running when it returned: killed)",
-			 k ? " " : "", c.stragglers);
+	r = r < 0 ? (child_stop(&c), stopped(r, limit, out, have, msg, len))
+		  : ended(ctx, &c, out, have, msg, len);
+	free(out);
 	return r;
 }

@@ -22,7 +22,7 @@ static const struct {
 	[10] = { "memoryless yields no mem-file", 0 },
 	[11] = { "across filesystems the mem-file is copied, holes kept", 0 },
 	[12] = { "forks share the mem-file's page cache", 1 },
-	[13] = { "a failed fork leaves nothing behind", 0 },
+	[13] = { "a fork adds DST to its parent and nothing else", 0 },
 };
 
 int judge_rule_is_should(int rule)

@@ -198,7 +198,8 @@ expect 2 "check with an extra argument" "$SF" check --fixture qemu-stopped extra
 # What a failing command prints reaches JUnit escaped, control bytes replaced.
 expect 1 "check a fork command that fails noisily" "$SF" check --fixture qemu-stopped --scratch "$T/scr" \
 	--junit "$T/noisy.xml" --fork-cmd "printf 'a>b\\001c\\td\\n'; exit 3; {src} {dst}"
-has "$T/out" "exit 3: a>b" "the command's exit status and output are the row's detail"
+has "$T/out" "exit 3; its output ended:" "the command's exit status is the row's detail"
+has "$T/out" "  a>b" "and its output, line by line"
 python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/noisy.xml" && grep -q "a&gt;b?c$(printf '\t')d" "$T/noisy.xml" \
 	&& ok "JUnit escapes > and replaces control bytes" || bad "JUnit escaping of command output: $(grep -o 'a.b.c' "$T/noisy.xml" | head -1)"
 # A fixture that cannot be set up is an error of the run, named.

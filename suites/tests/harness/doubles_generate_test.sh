@@ -58,6 +58,7 @@ root-mode|200|F2
 size32|200|F2
 cp-all|40|F1
 no-link|40|F4
+beside|40|F13
 follow|40|F1
 modes|40|F2
 touch-src|40|F6

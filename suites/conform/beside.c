@@ -1,0 +1,103 @@
+/* beside.c - F13: what a fork leaves in DST's parent.  A failed fork
+ * leaves it as it was (no DST, no staging debris); a successful one adds
+ * DST and nothing else (no staging left, no lock or log file beside it).
+ * Judged from the names alone: the parent is a scratch directory of the
+ * check, so any other change there is the fork's. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "steps.h"
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void conform_beside_free(struct conform_beside *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->name[i]);
+	free(b->name);
+	memset(b, 0, sizeof *b);
+}
+
+/* The names in dir, sorted; 0 or -errno (an unreadable parent judges
+ * nothing). */
+static int names_of(const char *dir, struct conform_beside *b)
+{
+	memset(b, 0, sizeof *b);
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	size_t cap = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (b->n == cap) {
+			char **more = realloc(b->name, (cap = cap ? 2 * cap : 16) * sizeof *more);
+			if (!more)
+				break;
+			b->name = more;
+		}
+		if (!(b->name[b->n] = strdup(e->d_name)))
+			break;
+		b->n++;
+	}
+	closedir(d);
+	qsort(b->name, b->n, sizeof *b->name, by_name);
+	return 0;
+}
+
+int conform_beside_take(const char *parent, struct conform_beside *b)
+{
+	return names_of(parent, b);
+}
+
+/* Append to *s the names of a missing from b, joined with ", ". */
+static void missing(const struct conform_beside *a, const struct conform_beside *b,
+		    const char *skip, char *s, size_t len)
+{
+	size_t k = 0;
+	s[0] = '\0';
+	for (size_t i = 0; i < a->n && k < len; i++) {
+		if ((skip && !strcmp(a->name[i], skip)) ||
+		    bsearch(&a->name[i], b->name, b->n, sizeof *b->name, by_name))
+			continue;
+		k += (size_t)snprintf(s + k, len - k, "%s%s", k ? ", " : "", a->name[i]);
+	}
+}
+
+void conform_beside_judge(const struct conform_beside *before, const char *dst, int forked,
+			  struct judge_result *res)
+{
+	const char *slash = strrchr(dst, '/');
+	const char *base = slash ? slash + 1 : dst;
+	char parent[4096];
+	snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - dst) : 1, slash ? dst : ".");
+	struct conform_beside after;
+	struct stat st;
+	res->checked |= 1u << 13;
+	if (!forked && lstat(dst, &st) == 0)
+		judge_fail(res, 13, dst, "DST exists after a failed fork");
+	if (forked && lstat(dst, &st) < 0)
+		judge_fail(res, 13, dst, "the fork returned success but DST does not exist");
+	int r = names_of(parent, &after);
+	if (r < 0) {
+		judge_fail(res, 13, parent, "cannot list DST's parent after the fork: %s",
+			   strerror(-r));
+		return;
+	}
+	char added[1024], gone[1024];
+	missing(&after, before, forked ? base : NULL, added, sizeof added);
+	missing(before, &after, NULL, gone, sizeof gone);
+	if (added[0])
+		judge_fail(res, 13, parent, "%s left beside DST: %s",
+			   forked ? "a successful fork" : "a failed fork", added);
+	if (gone[0])
+		judge_fail(res, 13, parent, "the fork removed from DST's parent: %s", gone);
+	conform_beside_free(&after);
+}
