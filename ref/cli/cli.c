@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <getopt.h>
+
 #include "cli.h"
 
 int cli_usage_error(const char *cmd, const char *msg, const char *arg)
@@ -16,6 +18,16 @@ int cli_usage_error(const char *cmd, const char *msg, const char *arg)
 	fprintf(stderr, "snapfork%s%s: %s%s%s (see snapfork%s%s --help)\n", cmd ? " " : "",
 		cmd ? cmd : "", msg, arg ? ": " : "", arg ? arg : "", cmd ? " " : "", cmd ? cmd : "");
 	return EXIT_USAGE;
+}
+
+int cli_bad_option(const char *cmd, int c, char *const argv[])
+{
+	/* opterr is 0 (main.c): this is the one line; the element getopt
+	 * stopped at is argv[optind - 1]. */
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	if (c == ':')
+		return cli_usage_error(cmd, "option needs an argument", arg);
+	return cli_usage_error(cmd, "unknown option", arg);
 }
 
 void cli_error(const char *cmd, const char *path, const char *reason, int err)

@@ -14,6 +14,10 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 void cli_error(const char *cmd, const char *path, const char *reason, int err);
 /* A usage error: message plus a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *msg, const char *arg);
+/* getopt_long returned c ('?' or ':': every optstring starts with ':',
+ * opterr is 0): one line naming the option and the command's help;
+ * returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char *const argv[]);
 /* Human form of a byte count, e.g. "1.0 GiB". */
 const char *cli_bytes(uint64_t n, char *buf, unsigned len);
 /* fclose that also reports earlier failed writes: 0 or -errno. */

@@ -11,7 +11,22 @@
 
 static const char usage[] =
 	"usage: snapfork fork [--json] [--no-link] [--method auto|reflink|range|rw]\n"
-	"                     [--skip REL]... [--fsync] [--materialize] SRC DST\n";
+	"                     [--skip REL]... [--fsync] [--materialize] SRC DST\n"
+	"  Fork the snapshot directory SRC into DST, which must not exist: hardlink the\n"
+	"  raw mem-file, copy everything else with its holes, leave out what CONTRACT.md\n"
+	"  skips (logs/, sockets, *.lz4.tmp, *.zst.tmp), refuse FIFOs and devices.  The\n"
+	"  fork is built beside DST and renamed into place: complete or not at all.\n"
+	"  Prints how the mem-file got there (via link, or the fallback and its errno).\n"
+	"  --json           the report as JSON on stdout\n"
+	"  --no-link        copy the mem-file instead of hardlinking it\n"
+	"  --method M       how files are copied: auto (reflink, then copy_file_range,\n"
+	"                   then read/write, per file; the default) or only that one\n"
+	"  --skip REL       also leave out SRC/REL and all below it (repeatable)\n"
+	"  --fsync          flush every file and directory before DST appears\n"
+	"  --materialize    for a compressed-only snapshot, first decompress the\n"
+	"                   mem-file INTO SRC (SRC is changed: one decompression for\n"
+	"                   all later forks, which then link it)\n"
+	"  Exit 0: forked; 1: the fork failed (DST not made); 2: usage.\n";
 
 /* Options into opt (skip: argv's strings, in a list sized for argc);
  * 0 to fork, -1 after --help, else the exit status of a usage error. */
@@ -31,7 +46,7 @@ static int parse(int argc, char **argv, struct snapfork_options *opt, const char
 	size_t nskip = 0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			*json = 1;
@@ -57,7 +72,7 @@ static int parse(int argc, char **argv, struct snapfork_options *opt, const char
 			fputs(usage, stdout);
 			return -1;
 		default:
-			return cli_usage_error("fork", "bad option", NULL);
+			return cli_bad_option("fork", c, argv);
 		}
 	}
 	if (argc - optind != 2)

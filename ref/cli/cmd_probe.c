@@ -47,14 +47,20 @@ int cmd_probe(int argc, char **argv)
 						  { NULL, 0, NULL, 0 } };
 	int json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
 		else if (c == 'h') {
-			printf("usage: snapfork probe [--json] DIR\n");
+			fputs("usage: snapfork probe [--json] DIR\n"
+			      "  What the filesystem under DIR can do for a fork, found by trying\n"
+			      "  it in a scratch directory there (removed after): hardlinks and\n"
+			      "  their limit, reflinks, SEEK_HOLE, copy_file_range.\n"
+			      "  --json  the same as JSON on stdout\n"
+			      "  Exit 0: probed; 1: DIR cannot be probed; 2: usage.\n",
+			      stdout);
 			return EXIT_OK;
 		} else
-			return cli_usage_error("probe", "bad option", NULL);
+			return cli_bad_option("probe", c, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("probe", "need DIR", NULL);

@@ -71,18 +71,26 @@ int cmd_verify(int argc, char **argv)
 	if (!skip)
 		return EXIT_FAIL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json = 1;
 		} else if (c == 's') {
 			skip[nskip++] = optarg;
 		} else if (c == 'h') {
-			printf("usage: snapfork verify [--json] [--skip REL]... SRC DST\n");
+			fputs("usage: snapfork verify [--json] [--skip REL]... SRC DST\n"
+			      "  Judge the existing fork DST against its snapshot SRC: F1-F5 and\n"
+			      "  F9-F11 of CONTRACT.md, each violation with its rule, path, expected\n"
+			      "  and found.  Nothing is changed.\n"
+			      "  --json      the violations as JSON on stdout\n"
+			      "  --skip REL  SRC/REL was left out on purpose (fork --skip)\n"
+			      "  Exit 0: no violation; 1: violations, or a tree cannot be read;\n"
+			      "  2: usage.\n",
+			      stdout);
 			free(skip);
 			return EXIT_OK;
 		} else {
 			free(skip);
-			return cli_usage_error("verify", "bad option", NULL);
+			return cli_bad_option("verify", c, argv);
 		}
 	}
 	if (argc - optind != 2) {

@@ -1,5 +1,6 @@
 /* main.c - snapfork: fork, verify, probe and unshare VM snapshot directories. */
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -11,39 +12,31 @@ static const char usage[] =
 	"\n"
 	"Fork a paused VM's snapshot directory the right way, and check forks.\n"
 	"\n"
-	"commands:\n"
-	"  fork [--json] [--no-link] [--method auto|reflink|range|rw]\n"
-	"       [--skip REL]... [--fsync] [--materialize] SRC DST\n"
-	"                      fork snapshot SRC into the new directory DST\n"
-	"  verify [--json] [--skip REL]... SRC DST\n"
-	"                      check an existing fork against its snapshot\n"
-	"  check [--fork-cmd TEMPLATE] [--scratch DIR] [--fork-dir DIR]\n"
-	"        [--fixture NAME|FILE.tar]... [--junit FILE] [--json FILE] [--keep]\n"
-	"                      conformance check of a fork implementation (default:\n"
-	"                      the reference library) on the bundled fixtures\n"
-	"  matrix [--legs LIST] [--fork-cmd TEMPLATE] [--junit FILE] [--artifacts DIR]\n"
-	"                      as root: check on fresh ext4, xfs, btrfs, tmpfs, overlayfs\n"
-	"                      and under each forced fallback\n"
-	"  vmcheck [--fork-cmd TEMPLATE] [--forks N] [--kernel PATH --initrd PATH]\n"
-	"          [--mem MIB] [--rounds LIST] [--junit FILE] [--json FILE] [--keep]\n"
-	"                      QEMU restores forks of a real guest's snapshot, several\n"
+	"commands (snapfork COMMAND --help describes each of its options):\n"
+	"  fork SRC DST        fork snapshot SRC into the new directory DST: link the\n"
+	"                      mem-file, copy the rest with its holes, publish at once\n"
+	"  verify SRC DST      judge an existing fork against its snapshot\n"
+	"  check               conformance check of a fork implementation (the library,\n"
+	"                      or --fork-cmd TEMPLATE) on the bundled fixtures, or on\n"
+	"                      --generate N layouts drawn from --seed S (--dimensions:\n"
+	"                      what they are drawn from)\n"
+	"  matrix              as root: the check on fresh ext4, xfs, btrfs, tmpfs and\n"
+	"                      overlayfs, and under each forced fallback\n"
+	"  vmcheck             QEMU restores forks of a real guest's snapshot, several\n"
 	"                      at once; the rules and negative controls\n"
-	"  kernels [--kernel host|PACKAGE|IMAGE]... [--legs LIST] [--list] [--only K:LEG]\n"
-	"                      the check and the matrix on other kernels under QEMU\n"
-	"  junit-merge OUT IN...  every testsuite of the INs in one JUnit file\n"
-	"  probe [--json] DIR  what the filesystem under DIR can do, by trying it\n"
+	"  kernels             the check and the matrix on other kernels under QEMU\n"
+	"  probe DIR           what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
-	"  fixture list        the bundled fixture snapshots\n"
-	"  fixture extract NAME|FILE.tar DIR\n"
-	"                      unpack a fixture safely (holes, modes, sockets)\n"
-	"  fixture capture [--anonymize] DIR FILE.tar\n"
-	"                      turn a snapshot directory into a fixture\n"
+	"  fixture list|extract|capture\n"
+	"                      the bundled fixture snapshots; unpack one; make your own\n"
+	"  junit-merge OUT IN...  every testsuite of the INs in one JUnit file\n"
 	"\n"
 	"  --help, --version\n"
 	"\n"
-	"exit status: 0 success, 1 the operation failed, verify found violations\n"
-	"or the report could not be written, 2 usage error (vmcheck: 3 when the\n"
-	"run cannot see: QEMU or the guest missing, a control not detected);\n"
+	"exit status: 0 success; 1 the operation failed, a MUST rule failed, verify\n"
+	"found violations, or standard output could not be written; 2 usage or setup\n"
+	"error (a --json or --junit file that cannot be written is one; vmcheck: 3\n"
+	"when the run cannot see: QEMU or the guest missing, a control not detected);\n"
 	"check, matrix, vmcheck, kernels: 128+N when stopped by signal N (every\n"
 	"child killed, scratch removed, mounts undone).\n"
 	"The rules are in CONTRACT.md.\n";
@@ -81,6 +74,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	raise_nofile();
+	opterr = 0; /* each command says what is wrong in one line (cli_bad_option) */
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)
 			continue;

@@ -24,21 +24,32 @@ static const char usage[] =
 	"                      [--json FILE|-] [--keep]\n"
 	"       snapfork check --generate N [--seed S] [--no-shrink] [--fail-fast] [same options]\n"
 	"       snapfork check --dimensions\n"
-	"  Extract each fixture, fork it (the reference library, or TEMPLATE run with\n"
-	"  /bin/sh -c, {src} and {dst} replaced by shell-quoted absolute paths) and\n"
-	"  check every rule of CONTRACT.md.  --generate: N snapshot layouts drawn from\n"
-	"  seed S (printed; drawn when not given) instead, each failing rule's first\n"
-	"  layout shrunk to a fixture that reproduces it (--fail-fast: stop at the first\n"
-	"  failing layout).  --dimensions: the layout\n"
-	"  space, as markdown.  --exclude NAME leaves a bundled fixture out (e.g. deep:\n"
-	"  tools that walk by path cannot pass it).\n"
-	"  --junit and --json: a FILE checked before the run, or -\n"
-	"  for stdout (the table goes to stderr then).\n"
-	"  --fork-timeout: a fork that runs longer (default 300 s)\n"
-	"  is killed with its process group and fails its row.  Exit 0: every MUST\n"
-	"  rule holds; 1: one fails; 2: usage or setup error (a fork command that\n"
-	"  cannot be run at all, exit 126/127 on its first call, is one); 128 + N:\n"
-	"  stopped by signal N, children killed and scratch removed (unless --keep).\n";
+	"  Extract each bundled fixture, fork it twice with the implementation under\n"
+	"  test and judge every rule of CONTRACT.md; then refusal rows (a FIFO, and as\n"
+	"  root a device node, planted: the fork must fail and leave nothing).\n"
+	"  --fork-cmd T      the fork implementation: T run by /bin/sh -c with {src}\n"
+	"                    and {dst} replaced by shell-quoted absolute paths (default:\n"
+	"                    the reference library, in process)\n"
+	"  --fork-timeout S  a fork running longer is killed with its process group and\n"
+	"                    fails its row (default 300)\n"
+	"  --scratch DIR     where snapshots are extracted and forked (default $TMPDIR,\n"
+	"                    else /var/tmp); a failing row keeps its trees there\n"
+	"  --fork-dir DIR    forks go there instead, e.g. another filesystem (F11)\n"
+	"  --fixture X       only this bundled fixture, or a FILE.tar (fixture capture);\n"
+	"                    repeatable\n"
+	"  --exclude NAME    leave a bundled fixture out (e.g. deep: tools that walk by\n"
+	"                    path cannot pass it); repeatable\n"
+	"  --junit FILE, --json FILE  reports, checked before the run; - is stdout (the\n"
+	"                    table goes to stderr then)\n"
+	"  --keep            keep every row's trees, not only failing ones\n"
+	"  --generate N      N snapshot layouts drawn from a seed instead of fixtures\n"
+	"  --seed S          the seed (default: drawn, and printed first)\n"
+	"  --no-shrink       do not shrink each failing rule's first layout to a fixture\n"
+	"  --fail-fast       stop at the first failing layout\n"
+	"  --dimensions      print the layout space generation draws from, as markdown\n"
+	"  Exit 0: every MUST rule holds; 1: one fails; 2: usage or setup error (a fork\n"
+	"  command that cannot run at all, exit 126/127 on its first call, is one);\n"
+	"  128 + N: stopped by signal N, children killed, scratch removed (unless --keep).\n";
 
 /* A number for --generate or --seed; -1 if it is none. */
 static int number(const char *s, uint64_t max, uint64_t *out)
@@ -112,6 +123,8 @@ static int option(int c, struct check_opts *o)
 	}
 }
 
+#define USAGE_SAID (-100) /* parse's error, already printed */
+
 static int parse(int argc, char **argv, struct check_opts *o)
 {
 	static const struct option longopts[] = {
@@ -134,8 +147,11 @@ static int parse(int argc, char **argv, struct check_opts *o)
 	};
 	int c, r;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-		if ((r = option(c, o)) != 0)
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1)
+		if (c == '?' || c == ':') {
+			cli_bad_option("check", c, argv);
+			return USAGE_SAID;
+		} else if ((r = option(c, o)) != 0)
 			return r;
 	if (optind != argc)
 		return -1;
@@ -336,7 +352,7 @@ int cmd_check(int argc, char **argv)
 			layout_dims_markdown(stdout);
 		free(o.fixtures);
 		free(o.excludes);
-		return p >= 0 ? EXIT_OK : usage_error(p);
+		return p >= 0 ? EXIT_OK : p == USAGE_SAID ? EXIT_USAGE : usage_error(p);
 	}
 	if (o.generate && !o.seed_given)
 		o.seed = check_random_seed();

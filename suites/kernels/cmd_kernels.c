@@ -24,15 +24,29 @@
 static const char usage[] =
 	"usage: snapfork kernels [--kernel host|PACKAGE|IMAGE]... [--modules DIR] [--legs LIST]\n"
 	"                        [--fork-cmd TEMPLATE [--fork-timeout S]] [--junit FILE] [--json FILE]\n"
-	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE]\n"
+	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE] [--work DIR]\n"
 	"                        [--mem MIB] [--boot-timeout S] [--leg-timeout S] [--keep]\n"
 	"  The conformance check and the filesystem matrix on each kernel: the host's\n"
-	"  directly, others booted under QEMU (TCG).  Default kernels: host, the oldest\n"
-	"  and newest linux-image-6.1.0-*-amd64 and the newest -rt-amd64 on the mirror.\n"
-	"  Limits: --boot-timeout (default 180 s) to the kernel's first line; each leg\n"
-	"  (check, each matrix leg, or --job) its own --leg-timeout (default 180 s);\n"
-	"  --fork-timeout goes to check and matrix (default 300 s: set it below the leg's).\n"
-	"  The work directory is kept (and named) when a kernel or leg failed, or --keep.\n"
+	"  directly, others booted under QEMU (TCG), one leg at a time.\n"
+	"  --kernel K        host, a Debian package (linux-image-..., fetched with\n"
+	"                    apt-get download), or your own bzImage (with --modules);\n"
+	"                    repeatable.  Default: host, the oldest and newest\n"
+	"                    linux-image-6.1.0-*-amd64 and the newest -rt-amd64\n"
+	"  --modules DIR     the lib/modules tree of your own IMAGE\n"
+	"  --legs LIST       check, and matrix legs (snapfork matrix --help); default all\n"
+	"  --fork-cmd T      the fork implementation, as for check (default: the library)\n"
+	"  --fork-timeout S  for check and matrix (default 300: set it below the leg's)\n"
+	"  --junit FILE, --json FILE  reports, one suite per kernel and leg; - is stdout\n"
+	"  --list            print the kernel x leg jobs (with --json: for a CI matrix)\n"
+	"  --only K:LEG      run one of those jobs\n"
+	"  --job FILE        run your script on each kernel instead (its exit status is\n"
+	"                    the row; $D holds its results)\n"
+	"  --work DIR        where kernels, guests and results go (default /var/tmp)\n"
+	"  --mem MIB         each guest's RAM (default 3072: the guest holds the scratch)\n"
+	"  --boot-timeout S  limit to the kernel's first console line (default 180)\n"
+	"  --leg-timeout S   limit to each leg or job (default 180)\n"
+	"  --keep            keep the work directory (kept and named anyway when a kernel\n"
+	"                    or leg failed)\n"
 	"  Exit 0: every leg of every kernel passed; 1: a MUST rule failed or a kernel\n"
 	"  or leg is an ERROR; 2: usage; 128+N: stopped by signal N (every QEMU and job\n"
 	"  stopped, the work directory removed unless --keep).\n";
@@ -122,8 +136,8 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 	};
 	int c, r;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-		if ((r = option(c, o)) != 0)
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1)
+		if ((r = c == '?' || c == ':' ? cli_bad_option("kernels", c, argv) : option(c, o)))
 			return r;
 	if (optind != argc)
 		return cli_usage_error("kernels", "unexpected argument", argv[optind]);

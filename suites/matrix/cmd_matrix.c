@@ -22,12 +22,19 @@ static const char usage[] =
 	"                       [--fork-timeout S] [--artifacts DIR]\n"
 	"  As root: make each leg's filesystems on fresh loop images or mounts, run the\n"
 	"  conformance check there, print legs x rules, always unmount and detach.\n"
-	"  Legs: ext4 xfs-reflink xfs-noreflink btrfs tmpfs overlay xdev immutable\n"
-	"        protected-hardlinks link-limit enospc (LIST: comma-separated; default all)\n"
-	"  A failed leg's log and trees go to --artifacts DIR (default: artifacts/ in the\n"
-	"  matrix's scratch under /var/tmp, kept only when a leg fails).  A fork that\n"
-	"  runs past --fork-timeout (default 300 s) is killed and fails its row.\n"
-	"  Stopped by signal N: children killed, everything undone, exit 128 + N.\n";
+	"  --legs LIST       comma-separated, of: ext4 xfs-reflink xfs-noreflink btrfs\n"
+	"                    tmpfs overlay (filesystems); xdev immutable\n"
+	"                    protected-hardlinks link-limit enospc (forced fallbacks);\n"
+	"                    default all\n"
+	"  --fork-cmd T      the fork implementation, as for check (default: the library)\n"
+	"  --fork-timeout S  a fork running longer is killed and fails its row (300)\n"
+	"  --junit FILE, --json FILE  reports, one suite per leg (checked before the run)\n"
+	"  --artifacts DIR   where a failed leg's log and trees go (default: artifacts/\n"
+	"                    in the matrix's scratch under /var/tmp, kept only when a leg\n"
+	"                    fails)\n"
+	"  Exit 0: every leg passed; 1: a MUST rule failed in one; 2: usage or setup\n"
+	"  error (not root, a tool missing); 128+N: stopped by signal N, children\n"
+	"  killed, everything undone.\n";
 
 static int parse(int argc, char **argv, struct matrix_opts *o)
 {
@@ -43,7 +50,7 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			o->legs = optarg;
@@ -72,7 +79,7 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 			fputs(usage, stdout);
 			return -1;
 		default:
-			return cli_usage_error("matrix", "bad option", NULL);
+			return cli_bad_option("matrix", c, argv);
 		}
 	}
 	if (optind != argc)

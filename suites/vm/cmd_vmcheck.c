@@ -28,7 +28,25 @@ struct opts {
 static const char usage[] =
 	"usage: snapfork vmcheck [--fork-cmd TEMPLATE] [--forks N] [--kernel PATH --initrd PATH]\n"
 	"                        [--mem MIB] [--rounds link,copy,compressed] [--work DIR]\n"
-	"                        [--fork-dir DIR] [--qemu PATH] [--junit FILE] [--json FILE] [--keep]\n";
+	"                        [--fork-dir DIR] [--qemu PATH] [--junit FILE] [--json FILE] [--keep]\n"
+	"  QEMU (TCG) boots a small guest whose RAM is a snapshot's mem-file, the\n"
+	"  snapshot is forked several times, and every fork is restored and run at\n"
+	"  once: each resumes where the template stopped, keeps its own memory, and\n"
+	"  survives the snapshot's deletion (suites/vm/README.md: the rules).\n"
+	"  Negative controls (sabotaged forks) must be caught, or the run exits 3.\n"
+	"  --fork-cmd T    the fork implementation ({src} {dst}; default: the library)\n"
+	"  --forks N       forks restored at once per round (1-8, default 2)\n"
+	"  --kernel, --initrd  the guest (default: the one suites/run made)\n"
+	"  --mem MIB       guest RAM, the mem-file's size (default 256)\n"
+	"  --rounds LIST   of link, copy (forks on another filesystem), compressed\n"
+	"                  (only memory.zst); default all\n"
+	"  --work DIR      where snapshots and forks go (default /var/tmp)\n"
+	"  --fork-dir DIR  another filesystem for the copy round (default /dev/shm)\n"
+	"  --qemu PATH     the QEMU binary (default qemu-system-x86_64)\n"
+	"  --junit FILE, --json FILE  reports (checked before the run)\n"
+	"  --keep          keep the work directory\n"
+	"  Exit 0: every rule holds; 1: one fails; 2: usage; 3: the run cannot see\n"
+	"  (QEMU or the guest missing, a control not caught); 128+N: signal N.\n";
 
 static int parse(int argc, char **argv, struct opts *o)
 {
@@ -44,7 +62,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	int c;
 	char *end;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->tmpl = optarg; break;
 		case 'k': o->kernel = optarg; break;
@@ -67,7 +85,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'h': fputs(usage, stdout); return -1;
-		default: return cli_usage_error("vmcheck", "unknown option", NULL);
+		default: return cli_bad_option("vmcheck", c, argv);
 		}
 	}
 	if (optind != argc)

@@ -287,5 +287,43 @@ expect 0 "extract the anonymized capture" "$SF" fixture extract "$T/anon.tar" "$
 cmp -s "$T/fx/overlay.raw" "$T/fx3/overlay.raw" && bad "anonymized capture kept the bytes" || ok "anonymized capture replaced the bytes"
 expect 1 "capture a missing dir" "$SF" fixture capture "$T/none" "$T/x.tar"
 has "$T/err" "$T/none" "capture error names the directory"
+expect 1 "capture onto an existing tar" "$SF" fixture capture "$T/fx" "$T/cap.tar"
+has "$T/err" "$T/cap.tar: exists; --force overwrites it" "capture refuses to overwrite, naming --force"
+expect 0 "capture --force" "$SF" fixture capture --force "$T/fx" "$T/cap.tar"
+# Names: UTF-8 ones as UTF-8 (GNU tar reads the tar without a warning),
+# others kept as bytes (one hdrcharset entry each); both come back.
+mkdir "$T/names" && echo a >"$T/names/oké" && echo b >"$T/names/plain"
+"$SF" fixture capture "$T/names" "$T/names.tar" >/dev/null && tar tf "$T/names.tar" >/dev/null 2>"$T/tarerr" &&
+	[ ! -s "$T/tarerr" ] && ok "GNU tar reads a capture with UTF-8 names cleanly" || bad "GNU tar: $(head -2 "$T/tarerr")"
+echo c >"$T/names/$(printf 'raw\377')"
+"$SF" fixture capture --force "$T/names" "$T/names.tar" >/dev/null && "$SF" fixture extract "$T/names.tar" "$T/names2" >/dev/null &&
+	[ "$(ls "$T/names" | od -c)" = "$(ls "$T/names2" | od -c)" ] && ok "names as bytes come back as they were" || bad "capture of odd names"
+# fixture list: the name column as wide as the longest name (firecracker-cycles).
+[ "$("$SF" fixture list | sed '$d' | awk '{ print index($0, " " $2 " ") }' | sort -u | wc -l)" = 1 ] &&
+	ok "fixture list keeps its columns" || bad "fixture list columns shift"
+
+# Every command's --help exits 0 and describes each option its usage names
+# (a line of its own starting with the option); a mistake is one line that
+# names the command's own help.
+for cmd in fork verify probe check matrix vmcheck kernels "fixture"; do
+	# shellcheck disable=SC2086
+	"$SF" $cmd --help >"$T/help" 2>&1 || bad "$cmd --help exits $?"
+	missing=
+	for opt in $(sed -n '/^usage:/,/^  [^ ]/p' "$T/help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		grep -Eq -- "^ +(--[a-z-]+( [A-Z:.|]+)?, )*$opt\b" "$T/help" || missing="$missing $opt"
+	done
+	[ -z "$missing" ] && ok "$cmd --help describes every option" || bad "$cmd --help does not describe:$missing"
+	# shellcheck disable=SC2086
+	"$SF" $cmd --no-such-option >/dev/null 2>"$T/err"
+	[ "$(wc -l <"$T/err")" = 1 ] && grep -q "see snapfork $cmd.*--help" "$T/err" &&
+		ok "$cmd: a bad option is one line naming its help" || bad "$cmd --no-such-option: $(cat "$T/err")"
+done
+"$SF" check --seed >/dev/null 2>"$T/err"
+has "$T/err" "^snapfork check: option needs an argument: --seed (see snapfork check --help)$" "a missing argument is named"
+for word in --generate --seed --dimensions fork verify check matrix vmcheck kernels probe unshare fixture junit-merge; do
+	"$SF" --help | grep -q -- "$word" || bad "snapfork --help does not name $word"
+done
+"$SF" --help | grep -q "snapfork COMMAND --help" && ok "the top-level help points at each command's" || bad "top-level help"
+"$SF" fork --help | grep -q "INTO SRC" && ok "fork --help says --materialize writes into SRC" || bad "--materialize help"
 
 finish
