@@ -210,18 +210,25 @@ static int load_fixtures(const struct check_opts *o, struct fixture **fx, size_t
 
 /* The refusal rows need a snapshot with a memory, best one kept in
  * snapshots/ (the node is planted there, deep in the tree): the first
- * such raw one, else the first raw one, else the first. */
+ * such raw one, else the first raw one, else the first not refused. */
 static const struct fixture *refusal_base(const struct fixture *fx, size_t n)
 {
 	const struct fixture *raw = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!fx[i].kind || strcmp(fx[i].kind, "raw") != 0)
+		if (!fx[i].kind || strcmp(fx[i].kind, "raw") != 0 || fx[i].refused)
 			continue;
 		if (fx[i].mem_file && strncmp(fx[i].mem_file, "snapshots/", 10) == 0)
 			return &fx[i];
 		raw = raw ? raw : &fx[i];
 	}
-	return raw ? raw : n ? &fx[0] : NULL;
+	if (raw)
+		return raw;
+	/* A fixture that is refused already is its own refusal row: planting
+	 * in it again would show that row twice. */
+	for (size_t i = 0; i < n; i++)
+		if (!fx[i].refused)
+			return &fx[i];
+	return NULL;
 }
 
 

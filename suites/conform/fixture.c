@@ -55,7 +55,7 @@ static void mapping_rules(const struct conform_setup *c, const struct fixture *f
 			      second_ok ? fr->mem_fork2 : NULL, res);
 	if (fr->x.kind == JUDGE_RAW && second_ok) {
 		if (fr->same_fs && !conform_hooks_of(c)->link_refused)
-			judge_page_cache(fr->mem_fork, fr->mem_fork2, res);
+			judge_page_cache(fr->mem_fork, fr->mem_fork2, fr->x.raw_rel, res);
 		else
 			res->checked |= 1u << 12,
 				judge_skip(res, 12, "%s",
@@ -80,8 +80,11 @@ static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 	conform_beside_judge(beside, fr->fork, 1, &res); /* before fork2 joins it */
 	int link_refused = conform_hooks_of(c)->link_refused;
 	struct judge_verify_opts vo = { .mem_copied = link_refused };
-	if (judge_verify(fr->snap, fr->fork, &vo, &res, verr, sizeof verr) < 0)
-		judge_fail(&res, 1, fr->fork, "cannot read the fork: %s", verr);
+	if (judge_verify(fr->snap, fr->fork, &vo, &res, verr, sizeof verr) < 0) {
+		size_t n = strlen(fr->fork); /* the reason names the path: once */
+		int named = strncmp(verr, fr->fork, n) == 0 && verr[n] == ':';
+		judge_fail(&res, 1, fr->fork, "cannot read the fork: %s", named ? verr + n + 2 : verr);
+	}
 	struct stat m;
 	if (fr->x.kind == JUDGE_RAW && fr->same_fs && !link_refused &&
 	    lstat(fr->mem_snap, &m) == 0 && m.st_nlink != fr->nlink_before + 1)

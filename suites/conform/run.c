@@ -33,6 +33,21 @@ int conform_fork_ref(void *ctx, const char *src, const char *dst, char *msg, siz
 	return r;
 }
 
+/* The mount's options, then the superblock's that it does not repeat
+ * ("rw,relatime" and "rw,discard" give "rw,relatime,discard"). */
+static void merge_options(const char *mnt, const char *super, char *out, size_t len)
+{
+	size_t k = (size_t)snprintf(out, len, "%s", mnt);
+	for (const char *p = super; *p && k < len; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		size_t n = strcspn(p, ",");
+		int seen = 0;
+		for (const char *q = mnt; *q && !seen; q += strcspn(q, ",") + (q[strcspn(q, ",")] == ','))
+			seen = strcspn(q, ",") == n && strncmp(q, p, n) == 0;
+		if (!seen)
+			k += (size_t)snprintf(out + k, len - k, ",%.*s", (int)n, p);
+	}
+}
+
 /* The mount holding path: options from /proc/self/mountinfo (the
  * longest mount point that is a prefix of the path). */
 static void mount_options(const char *path, char *out, size_t len)
@@ -52,7 +67,7 @@ static void mount_options(const char *path, char *out, size_t len)
 			     (strncmp(real, mnt, n) == 0 && (real[n] == '/' || real[n] == '\0'));
 		if (prefix && n >= strlen(best)) {
 			snprintf(best, sizeof best, "%s", mnt);
-			snprintf(out, len, "%s,%s", opts, super);
+			merge_options(opts, super, out, len);
 		}
 	}
 	if (f)

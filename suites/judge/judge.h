@@ -131,8 +131,10 @@ int judge_delete_snapshot(const char *snap_dir, const char *fork_mem, struct jud
 /* F12 (SHOULD): pages read through fork_mem are resident in a mapping of
  * other_mem (mincore).  Skipped, with the reason, where the kernel makes
  * it unobservable (pages that POSIX_FADV_DONTNEED cannot drop, as on
- * tmpfs). */
-int judge_page_cache(const char *fork_mem, const char *other_mem, struct judge_result *res);
+ * tmpfs).  A violation names rel (the mem-file relative to the fork, as
+ * the other rules do), or fork_mem when rel is NULL. */
+int judge_page_cache(const char *fork_mem, const char *other_mem, const char *rel,
+		     struct judge_result *res);
 
 /* Remove a tree (directories made writable first); 0 or -errno. */
 int judge_remove_tree(const char *path);

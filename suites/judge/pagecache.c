@@ -23,7 +23,8 @@ static size_t resident(char *map, const struct pages *p)
 	return n;
 }
 
-int judge_page_cache(const char *fork_mem, const char *other_mem, struct judge_result *res)
+int judge_page_cache(const char *fork_mem, const char *other_mem, const char *rel,
+		     struct judge_result *res)
 {
 	res->checked |= 1u << 12;
 	int a = open(fork_mem, O_RDONLY), b = open(other_mem, O_RDONLY);
@@ -63,7 +64,7 @@ int judge_page_cache(const char *fork_mem, const char *other_mem, struct judge_r
 		free(buf);
 		size_t after = resident(map, &p);
 		if (after < p.n)
-			judge_fail(res, 12, fork_mem,
+			judge_fail(res, 12, rel ? rel : fork_mem,
 				   "%zu of %zu pages read through this fork were not in the other "
 				   "fork's page cache: separate inodes (a copy or a reflink)",
 				   p.n - after, p.n);

@@ -298,6 +298,14 @@ mkdir "$T/names" && echo a >"$T/names/oké" && echo b >"$T/names/plain"
 echo c >"$T/names/$(printf 'raw\377')"
 "$SF" fixture capture --force "$T/names" "$T/names.tar" >/dev/null && "$SF" fixture extract "$T/names.tar" "$T/names2" >/dev/null &&
 	[ "$(ls "$T/names" | od -c)" = "$(ls "$T/names2" | od -c)" ] && ok "names as bytes come back as they were" || bad "capture of odd names"
+# A refused fixture (a shrunk F13 failure) is its own refusal row, once.
+"$SF" fixture extract qemu-stopped "$T/refd" >/dev/null && mkfifo "$T/refd/pipe" &&
+	"$SF" fixture capture "$T/refd" "$T/refd.tar" >/dev/null &&
+	jq '.refused = true' "$T/refd.json" >"$T/refd.j" && mv "$T/refd.j" "$T/refd.json"
+expect 0 "check a refused fixture" "$SF" check --fixture "$T/refd.tar" --scratch "$T/scr"
+[ "$(grep -c '^refusal' "$T/out")" = 1 ] && ok "a refused fixture shows one refusal row" || bad "refusal rows: $(grep '^refusal' "$T/out")"
+opts=$(grep -m1 '^  on Linux' "$T/out" | sed 's/^[^(]*(//; s/).*//')
+[ -n "$opts" ] && [ -z "$(tr , '\n' <<<"$opts" | sort | uniq -d)" ] && ok "mount options named once each: $opts" || bad "mount options: $opts"
 # fixture list: the name column as wide as the longest name (firecracker-cycles).
 [ "$("$SF" fixture list | sed '$d' | awk '{ print index($0, " " $2 " ") }' | sort -u | wc -l)" = 1 ] &&
 	ok "fixture list keeps its columns" || bad "fixture list columns shift"

@@ -179,7 +179,7 @@ static void test_F12_page_cache_is_shared(void **state)
 {
 	struct two_forks *t = *state;
 	struct judge_result res = { 0 };
-	judge_page_cache(t->mem1, t->mem2, &res);
+	judge_page_cache(t->mem1, t->mem2, NULL, &res);
 	if (res.skipped & (1u << 12))
 		print_message("note: F12 not observable here: %s\n", res.skip_reason[12]);
 	assert_int_equal(res.failed, 0);
