@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <getopt.h>
 
 #include "cli.h"
@@ -83,6 +84,45 @@ int cli_report_writable(const char *path)
 	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
 		 slash ? path : ".");
 	return access(dir, W_OK | X_OK) < 0 ? -errno : 0;
+}
+
+int cli_reports_writable(const char *cmd, const char *junit, const char *json)
+{
+	const char *const opt[2][2] = { { "--junit", junit }, { "--json", json } };
+	if (junit && json && !strcmp(junit, "-") && !strcmp(json, "-"))
+		return cli_usage_error(cmd, "only one of --json and --junit can be - (stdout)", NULL),
+		       -1;
+	for (int i = 0; i < 2; i++) {
+		int e = opt[i][1] ? cli_report_writable(opt[i][1]) : 0;
+		if (e < 0) {
+			char why[64];
+			snprintf(why, sizeof why, "%s: cannot write the report there", opt[i][0]);
+			cli_error(cmd, opt[i][1], why, e);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cli_stdout_aside(const char *junit, const char *json)
+{
+	if (!(json && !strcmp(json, "-")) && !(junit && !strcmp(junit, "-")))
+		return -1;
+	fflush(stdout);
+	int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	if (saved >= 0)
+		dup2(2, 1);
+	return saved;
+}
+
+void cli_stdout_back(int *saved)
+{
+	if (*saved < 0)
+		return;
+	fflush(stdout);
+	dup2(*saved, 1);
+	close(*saved);
+	*saved = -1;
 }
 
 #ifdef SNAPFORK_COVERAGE

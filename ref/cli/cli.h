@@ -29,6 +29,15 @@ FILE *cli_report_open(const char *path);
  * or a new name in a writable directory), else -errno: checked before a
  * run, not after it. */
 int cli_report_writable(const char *path);
+/* --junit and --json of cmd (either may be NULL) checked before a run: 0,
+ * or -1 after one line naming the option, the path and why (the caller
+ * exits EXIT_USAGE).  Both "-" is refused. */
+int cli_reports_writable(const char *cmd, const char *junit, const char *json);
+/* A report on stdout ("-" as junit or json): what the run prints goes to
+ * stderr until the report is written.  The saved stdout, or -1;
+ * cli_stdout_back restores it (before the report is written). */
+int cli_stdout_aside(const char *junit, const char *json);
+void cli_stdout_back(int *saved);
 /* Write coverage counts now (coverage builds; see cli.c). */
 void cli_coverage_flush(void);
 

@@ -232,46 +232,6 @@ static const struct fixture *refusal_base(const struct fixture *fx, size_t n)
 }
 
 
-/* A report that cannot be written is a usage error before the run, not
- * the end of a run that cannot be reported. */
-static int reports_writable(const struct check_opts *o)
-{
-	const char *const opt[2][2] = { { "--junit", o->junit }, { "--json", o->json } };
-	for (int i = 0; i < 2; i++) {
-		int e = opt[i][1] ? cli_report_writable(opt[i][1]) : 0;
-		if (e < 0) {
-			char why[64];
-			snprintf(why, sizeof why, "%s: cannot write the report there", opt[i][0]);
-			cli_error("check", opt[i][1], why, e);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* A report on stdout ("-"): what the run prints goes to stderr until the
- * report is written; the saved stdout, or -1. */
-static int stdout_aside(const struct check_opts *o)
-{
-	if (!(o->json && !strcmp(o->json, "-")) && !(o->junit && !strcmp(o->junit, "-")))
-		return -1;
-	fflush(stdout);
-	int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
-	if (saved >= 0)
-		dup2(2, 1);
-	return saved;
-}
-
-static void stdout_back(int *saved)
-{
-	if (*saved < 0)
-		return;
-	fflush(stdout);
-	dup2(*saved, 1);
-	close(*saved);
-	*saved = -1;
-}
-
 /* Table, then the report files; the exit status. */
 static int report(const struct check_opts *o, const struct conform_run *run, int rc)
 {
@@ -363,13 +323,13 @@ int cmd_check(int argc, char **argv)
 	}
 	if (o.generate && !o.seed_given)
 		o.seed = check_random_seed();
-	if (reports_writable(&o) < 0) {
+	if (cli_reports_writable("check", o.junit, o.json) < 0) {
 		free(o.fixtures);
 		free(o.excludes);
 		return EXIT_USAGE;
 	}
 	child_signals_install();
-	int saved_stdout = stdout_aside(&o);
+	int saved_stdout = cli_stdout_aside(o.junit, o.json);
 	char scratch[PATH_MAX] = "", seed[32];
 	struct conform_run run = { 0 };
 	struct fixture *fx = NULL;
@@ -398,11 +358,11 @@ int cmd_check(int argc, char **argv)
 	rc = o.generate ? check_generate(&o, &c, scratch, &run) : run_fixtures(&c, fx, nfx, &run);
 	if (rc != EXIT_USAGE && !child_interrupted())
 		check_scratch_report(&o, &run, scratch);
-	stdout_back(&saved_stdout);
+	cli_stdout_back(&saved_stdout);
 	if (rc != EXIT_USAGE && !child_interrupted())
 		rc = report(&o, &run, rc);
 out:
-	stdout_back(&saved_stdout);
+	cli_stdout_back(&saved_stdout);
 	if (child_interrupted()) /* children first: they may still write there */
 		rc = interrupted(scratch, o.keep);
 	check_scratch_drop(&o, &run, scratch);

@@ -267,11 +267,11 @@ static int reports(const struct kern_opts *o, const struct kern_result *r, size_
 	int rc = kern_failed(r, n) ? EXIT_FAIL : EXIT_OK, w;
 	if (o->junit && (w = kern_write_junit(o->junit, r, n)) < 0) {
 		cli_error("kernels", o->junit, "cannot write JUnit XML", w);
-		rc = EXIT_FAIL;
+		rc = EXIT_USAGE;
 	}
 	if (o->json && (w = kern_write_json(o->json, r, n)) < 0) {
 		cli_error("kernels", o->json, "cannot write JSON", w);
-		rc = EXIT_FAIL;
+		rc = EXIT_USAGE;
 	}
 	return rc;
 }
@@ -284,6 +284,8 @@ int cmd_kernels(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : rc;
+	if (cli_reports_writable("kernels", o.junit, o.json) < 0)
+		return EXIT_USAGE;
 	if (!o.explicit_kernels && defaults(&o, store) < 0)
 		return EXIT_FAIL;
 	if (o.list)
@@ -301,6 +303,7 @@ int cmd_kernels(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	child_signals_install();
+	int saved_stdout = cli_stdout_aside(o.junit, o.json);
 	struct kern_result *r = calloc(o.nkernels, sizeof *r);
 	size_t n = 0;
 	for (size_t i = 0; r && i < o.nkernels && !child_interrupted(); i++)
@@ -317,6 +320,7 @@ int cmd_kernels(int argc, char **argv)
 		rc = EXIT_USAGE;
 	} else {
 		kern_print_table(r, n);
+		cli_stdout_back(&saved_stdout);
 		rc = reports(&o, r, n);
 	}
 	/* A failure's logs (job.log, LEG.txt, console.log) are what the

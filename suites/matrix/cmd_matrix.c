@@ -162,6 +162,8 @@ int cmd_matrix(int argc, char **argv)
 	int p = parse(argc, argv, &o);
 	if (p != 0)
 		return p < 0 ? EXIT_OK : p;
+	if (cli_reports_writable("matrix", o.junit, o.json) < 0)
+		return EXIT_USAGE;
 	const struct leg *chosen[16];
 	size_t nchosen = choose(o.legs, chosen);
 	if (nchosen == 0)
@@ -189,6 +191,7 @@ int cmd_matrix(int argc, char **argv)
 	snprintf(work, sizeof work, "%s/work", base);
 	mkdir(work, 0755);
 	matrix_guard();
+	int saved_stdout = cli_stdout_aside(o.junit, o.json);
 	struct leg_result *lr = calloc(nchosen, sizeof *lr);
 	int rc = lr ? run_legs(&o, chosen, nchosen, fx, nfx, work, lr) : EXIT_USAGE;
 	if (child_interrupted()) {
@@ -206,6 +209,7 @@ int cmd_matrix(int argc, char **argv)
 		return 128 + child_interrupted();
 	}
 	matrix_print_summary(lr, nchosen);
+	cli_stdout_back(&saved_stdout);
 	int w;
 	if (o.junit && (w = matrix_write_junit(o.junit, lr, nchosen)) < 0) {
 		cli_error("matrix", o.junit, "cannot write JUnit XML", w);

@@ -158,7 +158,7 @@ void matrix_save_artifacts(const struct matrix_opts *o, const struct leg_result 
 
 int matrix_write_junit(const char *path, const struct leg_result *lr, size_t n)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = cli_report_open(path); /* "-" is stdout */
 	if (!f)
 		return -errno;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);

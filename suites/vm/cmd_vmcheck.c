@@ -290,11 +290,11 @@ static int reports(const struct opts *o, struct vm_run *run, int rc)
 	int w;
 	if (o->junit && (w = vm_write_junit(run, o->junit)) < 0) {
 		cli_error("vmcheck", o->junit, "cannot write JUnit XML", w);
-		rc = rc ? rc : EXIT_FAIL;
+		rc = EXIT_USAGE;
 	}
 	if (o->json && (w = vm_write_json(run, o->json)) < 0) {
 		cli_error("vmcheck", o->json, "cannot write JSON", w);
-		rc = rc ? rc : EXIT_FAIL;
+		rc = EXIT_USAGE;
 	}
 	return rc;
 }
@@ -334,6 +334,8 @@ int cmd_vmcheck(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : rc;
+	if (cli_reports_writable("vmcheck", o.junit, o.json) < 0)
+		return EXIT_USAGE;
 	struct vm_run *run = calloc(1, sizeof *run);
 	struct forkcmd fc = { o.tmpl, 0, 0, 0, 0, 0 };
 	char kpath[4096], ipath[4096], work[4096] = "";
@@ -343,6 +345,7 @@ int cmd_vmcheck(int argc, char **argv)
 	if (!run)
 		return EXIT_FAIL;
 	child_signals_install();
+	int saved_stdout = cli_stdout_aside(o.junit, o.json);
 	run->fork_desc = o.tmpl ? o.tmpl : "reference library (libsnapfork " SNAPFORK_VERSION ")";
 	if (uname(&u) == 0)
 		snprintf(run->kernel, sizeof run->kernel, "%s %s", u.sysname, u.release);
@@ -365,6 +368,7 @@ int cmd_vmcheck(int argc, char **argv)
 		vm_print_table(stdout, run);
 		rc = verdict(run);
 	}
+	cli_stdout_back(&saved_stdout);
 	rc = reports(&o, run, rc);
 	if (work[0] && !o.keep)
 		judge_remove_tree(work);

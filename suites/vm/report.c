@@ -113,7 +113,7 @@ static void testcase(FILE *f, const struct vm_row *row, int r)
 
 int vm_write_junit(const struct vm_run *run, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = cli_report_open(path); /* "-" is stdout */
 	if (!f)
 		return -errno;
 	unsigned tests = 0, failures = 0, skipped = 0;

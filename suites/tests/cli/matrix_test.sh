@@ -30,13 +30,24 @@ grep -q 'name="kernel"' "$T/m.xml" && grep -q 'name="mkfs_options"' "$T/m.xml" &
 ls /var/tmp | grep -q '^snapfork-matrix\.' && bad "matrix scratch left in /var/tmp" || ok "matrix scratch removed"
 
 # A failing leg leaves what it takes to reproduce it.
-"$SF" matrix --legs tmpfs --fork-cmd "$DOUBLES/broken-no-link.sh {src} {dst}" --artifacts "$T/art" >"$T/out" 2>"$T/err"
+# --json - is stdout: the table goes to stderr then.
+"$SF" matrix --legs tmpfs --fork-cmd "$DOUBLES/broken-no-link.sh {src} {dst}" --artifacts "$T/art" --json - >"$T/m.json" 2>"$T/out"
 rc=$?
 [ $rc -eq 1 ] && ok "a broken fork fails the matrix (exit 1)" || bad "broken fork: exit $rc"
+jq -e '.ok == false' "$T/m.json" >/dev/null && ok "--json - writes the report to stdout" || bad "--json -: $(head -c 300 "$T/m.json")"
 grep -q '^tmpfs .* FAIL ' "$T/out" && ok "the table shows FAIL" || bad "no FAIL in the table"
 grep -q "snapfork matrix --legs tmpfs --fork-cmd '$DOUBLES/broken-no-link.sh {src} {dst}'" "$T/out" && ok "it prints the command that reruns the leg" || bad "repro line"
 [ -s "$T/art/tmpfs.log" ] && ls "$T/art"/tmpfs-*.tar >/dev/null 2>&1 && ok "the leg's log and a tar of the kept trees are saved" || bad "artifacts: $(ls "$T/art" 2>&1)"
 [ "$(findmnt -rn -o TARGET | sort)" = "$before_mounts" ] && ok "nothing left mounted after a failure" || bad "mounts left after failure"
+
+expect_usage() { # a report that cannot be written: exit 2 before anything is made
+	"$SF" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "cannot write the report there" "$T/err" && ok "$1 $2 $3: exit 2 at once" || bad "$*: exit $rc: $(cat "$T/err")"
+}
+expect_usage matrix --junit /nonexistent/x.xml
+expect_usage vmcheck --json /nonexistent/x.json
+expect_usage kernels --junit /nonexistent/x.xml
 
 # A leg that cannot be set up is an error, not a skip.
 env PATH=/usr/bin:/bin "$SF" matrix --legs btrfs --artifacts "$T/art2" >"$T/out" 2>"$T/err"

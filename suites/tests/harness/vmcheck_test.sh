@@ -53,7 +53,7 @@ has "$T/lib.txt" "timings: templates boot" "phase timings printed"
 while IFS='|' read -r double round want; do
 	[ -n "$double" ] || continue
 	"$SF" vmcheck --work "$W" --rounds "$round" --fork-cmd "$D/broken-$double.sh {src} {dst}" \
-		--json "$T/d.json" >"$T/d.txt" 2>&1
+		--json - >"$T/d.json" 2>"$T/d.txt" # - is stdout: the table on stderr
 	rc=$?
 	got=$(row_fails "$T/d.json" "$round")
 	detected=$(jq '[.rows[] | select(.control_fails) | .detected] | all' "$T/d.json")
