@@ -85,6 +85,14 @@ static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 		int named = strncmp(verr, fr->fork, n) == 0 && verr[n] == ':';
 		judge_fail(&res, 1, fr->fork, "cannot read the fork: %s", named ? verr + n + 2 : verr);
 	}
+	/* F11: a copied mem-file is a fallback, and a fallback is reported
+	 * (CONTRACT.md, Reporting: "fallback: " in what the fork printed). */
+	if (fr->x.kind == JUDGE_RAW && (res.checked & 1u << 11) &&
+	    !(row->note && strstr(row->note, "fallback: ")))
+		judge_fail(&res, 11, fr->x.raw_rel,
+			   "the mem-file was copied (%s), but the fork reported no fallback: "
+			   "CONTRACT.md asks for 'fallback: WHAT (WHY)' in its output",
+			   fr->same_fs ? "the link was refused" : "another filesystem");
 	struct stat m;
 	if (fr->x.kind == JUDGE_RAW && fr->same_fs && !link_refused &&
 	    lstat(fr->mem_snap, &m) == 0 && m.st_nlink != fr->nlink_before + 1)

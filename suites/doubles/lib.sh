@@ -32,14 +32,25 @@ drop_skipped() {
 	find "$1" -type f \( -name '*.lz4.tmp' -o -name '*.zst.tmp' \) -delete
 }
 
-# Replace the copy of the raw mem-file in $1 by a hardlink to the snapshot's.
+# Replace the copy of the raw mem-file in $1 by a hardlink to the
+# snapshot's.  Where the link is refused (another filesystem, an immutable
+# mem-file, protected_hardlinks, the link limit: CONTRACT.md's "link
+# refused" class) the sparse copy stays and the fallback is reported, as
+# the contract's Reporting section asks; any other failure fails the fork.
 link_mem() {
-	local mem
+	local mem err
 	mem=$(mem_file)
-	if [ -n "$mem" ]; then
-		rm -f "$1/$mem"
-		ln "$SRC/$mem" "$1/$mem"
+	[ -n "$mem" ] || return 0
+	if err=$(ln "$SRC/$mem" "$1/$mem.link" 2>&1); then
+		rm -f "$1/$mem" # (mv refuses two names of one inode)
+		mv "$1/$mem.link" "$1/$mem"
+		return 0
 	fi
+	case $err in
+	*"cross-device"* | *"Too many links"* | *"not permitted"* | *"Permission denied"* | *"not supported"*)
+		echo "fallback: copy (link refused: ${err##*: })" ;;
+	*) echo "$err" >&2; return 1 ;;
+	esac
 }
 
 publish() {

@@ -20,7 +20,7 @@ static const struct {
 	[8] = { "deleting the snapshot keeps the fork's memory", 0 },
 	[9] = { "compressed-only yields a restorable memory", 0 },
 	[10] = { "memoryless yields no mem-file", 0 },
-	[11] = { "across filesystems the mem-file is copied, holes kept", 0 },
+	[11] = { "a mem-file copied, holes kept, the fallback reported", 0 },
 	[12] = { "forks share the mem-file's page cache", 1 },
 	[13] = { "a fork adds DST to its parent and nothing else", 0 },
 };

@@ -37,6 +37,11 @@ rc=$?
 jq -e '.ok == false' "$T/m.json" >/dev/null && ok "--json - writes the report to stdout" || bad "--json -: $(head -c 300 "$T/m.json")"
 grep -q '^tmpfs .* FAIL ' "$T/out" && ok "the table shows FAIL" || bad "no FAIL in the table"
 grep -q "snapfork matrix --legs tmpfs --fork-cmd '$DOUBLES/broken-no-link.sh {src} {dst}'" "$T/out" && ok "it prints the command that reruns the leg" || bad "repro line"
+# The printed rerun reruns the leg to the same verdict.
+rerun=$(grep -A1 "rerun just this leg with:" "$T/out" | tail -1 | sed 's/^  snapfork /"$SF" /')
+eval "$rerun --artifacts \"\$T/art3\"" >"$T/rerun.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q '^tmpfs .* FAIL ' "$T/rerun.out" && ok "the printed rerun fails the leg again (exit 1)" || bad "rerun ($rerun): exit $rc"
 [ -s "$T/art/tmpfs.log" ] && ls "$T/art"/tmpfs-*.tar >/dev/null 2>&1 && ok "the leg's log and a tar of the kept trees are saved" || bad "artifacts: $(ls "$T/art" 2>&1)"
 [ "$(findmnt -rn -o TARGET | sort)" = "$before_mounts" ] && ok "nothing left mounted after a failure" || bad "mounts left after failure"
 

@@ -89,4 +89,22 @@ size32|large|F2
 beside|edge|F13
 LIST
 
+# Across filesystems (forks on /dev/shm): the correct doubles copy the
+# mem-file and report the fallback; one that keeps quiet fails F11.
+if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$T")" ]; then
+	X=$(mktemp -d /dev/shm/snapfork-doubles-xdev.XXXXXX)
+	for double in cp-ln tar-ln; do
+		check "$double" qemu-raw ch-raw --fork-dir="$X" && grep -q "fallback: copy" "$T/out.json" &&
+			ok "$double across filesystems: copies and reports the fallback" ||
+			bad "$double across filesystems: $(failed_rules "$T/out.json")"
+	done
+	check broken-silent-fallback qemu-raw --fork-dir="$X"
+	rc=$? got=$(failed_rules "$T/out.json")
+	[ $rc -eq 1 ] && [ "$got" = F11 ] && ok "broken-silent-fallback caught by F11 across filesystems" ||
+		bad "broken-silent-fallback: exit $rc, failed [$got], expected [F11]"
+	rm -rf "$X"
+else
+	echo "skip: /dev/shm is missing or on the scratch's filesystem: the cross-filesystem doubles not run"
+fi
+
 finish
