@@ -285,7 +285,7 @@ static void t_matrix_setup(void **state)
 	matrix_left_nothing(before);
 	junit[4] = "/nonexistent/m.xml";
 	run(PLAN(INJ_MOUNT, EPERM), cmd_matrix, junit, &o);
-	expect(&o, EXIT_USAGE, "/nonexistent/m.xml: cannot write JUnit XML (No such file");
+	expect(&o, EXIT_USAGE, "/nonexistent/m.xml: --junit: cannot write the report there (No such file");
 	matrix_left_nothing(before);
 	run_env("SNAPFORK_FIXTURES=/nonexistent", NULL, cmd_matrix, legs, &o);
 	expect(&o, EXIT_USAGE, "/nonexistent: cannot read the fixture directory");
