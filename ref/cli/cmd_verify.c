@@ -12,7 +12,7 @@
 static json_t *rules_json(const struct judge_result *res)
 {
 	json_t *rules = json_array();
-	for (int rule = 1; rule <= 13; rule++) {
+	for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 		if (!(res->checked & (1u << rule)))
 			continue;
 		char id[8];
@@ -50,7 +50,7 @@ static void print_text(const char *src, const char *dst, const struct judge_resu
 {
 	for (size_t i = 0; i < res->n; i++)
 		printf("%s FAIL %s: %s\n", res->v[i].rule, res->v[i].path, res->v[i].what);
-	for (int rule = 1; rule <= 13; rule++)
+	for (int rule = 1; rule <= JUDGE_RULES; rule++)
 		if (res->checked & (1u << rule))
 			printf("F%-2d %-6s %-4s %s\n", rule,
 			       judge_rule_is_should(rule) ? "SHOULD" : "MUST",
@@ -113,7 +113,7 @@ int cmd_verify(int argc, char **argv)
 	else
 		print_text(src, dst, &res);
 	int failed = 0;
-	for (int rule = 1; rule <= 13; rule++)
+	for (int rule = 1; rule <= JUDGE_RULES; rule++)
 		if ((res.failed & (1u << rule)) && !judge_rule_is_should(rule))
 			failed = 1;
 	judge_result_free(&res);

@@ -351,10 +351,10 @@ int cmd_check(int argc, char **argv)
 		       seed);
 	printf("snapfork check: %s\n  on %s, %s (%s), %s\n\n", run.fork_desc, run.kernel,
 	       run.fstype, run.mount_options, run.capabilities);
-	struct forkcmd fc = { o.tmpl, 0, 0, 0, o.fork_timeout, 0 };
+	struct forkcmd fc = { .tmpl = o.tmpl, .timeout_s = o.fork_timeout };
 	o.devices = check_can_mknod(scratch);
 	struct conform_setup c = { scratch, o.fork_dir, o.tmpl ? forkcmd_run : conform_fork_ref,
-				   &fc,     o.keep,     NULL };
+				   &fc,     o.keep,     NULL, o.tmpl ? forkcmd_left : NULL };
 	rc = o.generate ? check_generate(&o, &c, scratch, &run) : run_fixtures(&c, fx, nfx, &run);
 	if (rc != EXIT_USAGE && !child_interrupted())
 		check_scratch_report(&o, &run, scratch);

@@ -28,7 +28,7 @@ static double now_s(void)
 
 /* Per rule: the first layout that failed it (shrunk later), or -1. */
 struct failures {
-	long first[14];
+	long first[JUDGE_RULES + 1];
 	unsigned count;
 };
 
@@ -37,7 +37,7 @@ struct failures {
 static void note_row(struct failures *fl, struct conform_row *row, unsigned i, int keep)
 {
 	int first = 0;
-	for (int rule = 1; rule <= 13; rule++)
+	for (int rule = 1; rule <= JUDGE_RULES; rule++)
 		if (row->cell[rule] == CONFORM_FAIL && !judge_rule_is_should(rule) &&
 		    fl->first[rule] < 0) {
 			fl->first[rule] = (long)i;
@@ -108,7 +108,7 @@ static void print_summary(const struct conform_run *run)
 {
 	printf("\n%-5s %-6s %6s %6s %6s %6s %6s  %s\n", "rule", "level", "pass", "FAIL", "warn",
 	       "skip", "n/a", "title");
-	for (int rule = 1; rule <= 13; rule++) {
+	for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 		unsigned k[4] = { 0 };
 		for (size_t i = 0; i < run->n; i++)
 			k[run->rows[i].cell[rule]]++;
@@ -118,10 +118,10 @@ static void print_summary(const struct conform_run *run)
 		       k[CONFORM_SKIP], k[CONFORM_NA], judge_rule_title(rule));
 	}
 	/* Each failing rule's first layouts in full; the rest are in --json. */
-	unsigned shown[14] = { 0 };
+	unsigned shown[JUDGE_RULES + 1] = { 0 };
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];
-		for (int rule = 1; rule <= 13; rule++) {
+		for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 			if (row->cell[rule] != CONFORM_FAIL || shown[rule]++ >= 3)
 				continue;
 			printf("\n%s F%d %s:\n", row->name, rule,
@@ -129,7 +129,7 @@ static void print_summary(const struct conform_run *run)
 			conform_print_detail(stdout, row->detail[rule], 4);
 		}
 	}
-	for (int rule = 1; rule <= 13; rule++)
+	for (int rule = 1; rule <= JUDGE_RULES; rule++)
 		if (shown[rule] > 3)
 			printf("\n(F%d: %u more layout%s fail%s it; every one is in --json)\n", rule,
 			       shown[rule] - 3, shown[rule] - 3 == 1 ? "" : "s",
@@ -176,7 +176,7 @@ int check_generate(const struct check_opts *o, const struct conform_setup *c, co
 {
 	unsigned char *hit = calloc(layout_ndims(), 1);
 	struct failures fl = { .count = 0 };
-	for (int rule = 0; rule < 14; rule++)
+	for (int rule = 0; rule <= JUDGE_RULES; rule++)
 		fl.first[rule] = -1;
 	if (!hit)
 		return EXIT_USAGE;
@@ -239,7 +239,7 @@ static void shrink_failures(const struct check_opts *o, const struct conform_set
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s/shrunk", scratch);
-	for (int rule = 1; rule <= 13; rule++) {
+	for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 		if (fl->first[rule] < 0 || child_interrupted())
 			continue;
 		/* One layout may fail several rules: shrink it once per rule. */

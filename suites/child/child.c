@@ -25,6 +25,7 @@
 struct entry {
 	pid_t pid; /* and its process group */
 	int grace_ms;
+	int settle_ms; /* see child_spec */
 	int status;
 	int reaped;
 };
@@ -63,6 +64,11 @@ static struct entry *find(pid_t pid)
 		if (reg[i].pid == pid)
 			return &reg[i];
 	return NULL;
+}
+
+int child_registered(pid_t pid)
+{
+	return find(pid) != NULL;
 }
 
 static void drop(struct entry *e)
@@ -122,10 +128,12 @@ static int leader_exited(pid_t pid)
 }
 
 /* Reap e's exited leader, what is left of its group killed first: a
- * command is finished when it returns. */
-static void reap(struct entry *e, unsigned *stragglers)
+ * command is finished when it returns.  With settle_ms (c given) the
+ * leader goes first, so its children become ours (child_subreaper), and
+ * left.c names, waits for and kills what it left. */
+static void reap(struct entry *e, struct child *c)
 {
-	unsigned n = group_others(e->pid);
+	unsigned n = e->settle_ms > 0 && c ? 0 : group_others(e->pid);
 	if (n)
 		kill(-e->pid, SIGKILL);
 	int st = 0;
@@ -134,8 +142,10 @@ static void reap(struct entry *e, unsigned *stragglers)
 		;
 	e->status = r == e->pid ? st : CHILD_STATUS_LOST;
 	e->reaped = 1;
-	if (stragglers)
-		*stragglers = n;
+	if (c && e->settle_ms > 0)
+		n = (unsigned)child_left_settle(e->settle_ms, c->left, sizeof c->left);
+	if (c)
+		c->stragglers = n;
 }
 
 /* Stop n entries at once: SIGTERM to every group, one grace period (the
@@ -172,6 +182,8 @@ static void stop_entries(struct entry **es, size_t n)
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+	char what[256]; /* and what escaped the groups (a setsid'd job), when */
+	child_left_settle(0, what, sizeof what); /* we are its subreaper */
 }
 
 void child_stop_all(void)
@@ -264,7 +276,7 @@ int child_start(struct child *c, const struct child_spec *s)
 		return -e;
 	}
 	setpgid(pid, pid); /* also here: no window where a kill(-pid) misses it */
-	reg[nreg++] = (struct entry){ pid, c->grace_ms, 0, 0 };
+	reg[nreg++] = (struct entry){ pid, c->grace_ms, s->settle_ms, 0, 0 };
 	c->pid = pid;
 	c->out = p[0];
 	return 0;
@@ -278,7 +290,7 @@ int child_reaped(struct child *c)
 	if (e && !e->reaped) {
 		if (!leader_exited(e->pid))
 			return 0;
-		reap(e, &c->stragglers);
+		reap(e, c);
 	}
 	c->status = e ? e->status : CHILD_STATUS_LOST;
 	if (e)

@@ -37,6 +37,11 @@ struct child_spec {
 	int grace_ms;      /* SIGTERM to SIGKILL when stopped; 0: 2 s.  A snapfork
 			    * child needs more: it stops its own children and
 			    * unmounts before it exits. */
+	int settle_ms;     /* > 0: a command that must be finished when it returns
+			    * (a fork): what it left running is named in
+			    * child.left, given this long to end by itself, then
+			    * killed (left.c; needs child_subreaper()).  0: what
+			    * is left of its group is killed at once. */
 };
 
 /* A status that was lost (the child was reaped elsewhere): an exit code of
@@ -48,8 +53,10 @@ struct child {
 	int status;      /* its wait status, once reaped (CHILD_STATUS_LOST) */
 	int out;         /* the read end of its output pipe, or -1 */
 	int grace_ms;    /* from its spec */
-	unsigned stragglers; /* processes of its group still running when it
-			      * exited (then killed) */
+	unsigned stragglers; /* processes still running when it exited (then
+			      * killed): of its group, or with settle_ms every
+			      * descendant, wherever it went */
+	char left[1024];     /* with settle_ms: "pid N: COMMAND LINE; ..." */
 };
 
 int64_t child_now_ms(void);
@@ -75,6 +82,16 @@ int child_collect(struct child *c, int64_t deadline, char *tail, size_t len, siz
  * group, reap (10 s at most: a process stuck in the kernel stays
  * registered).  Closes c->out.  Safe on a reaped or zeroed child. */
 void child_stop(struct child *c);
+/* Make this process a subreaper (PR_SET_CHILD_SUBREAPER): orphans of its
+ * children's descendants become its children, so settle_ms sees them.
+ * Once per process; 0 or -errno. */
+int child_subreaper(void);
+/* 1 if pid is a registered child (started here, not yet collected). */
+int child_registered(pid_t pid);
+/* What returned commands left: this process's unregistered children and
+ * their descendants, named in what ("pid N: CMDLINE; ..."), given up to
+ * settle_ms to end, then killed and reaped.  Their count (left.c). */
+size_t child_left_settle(int settle_ms, char *what, size_t len);
 /* exit status, or 128 + the signal that ended it (after a reap). */
 int child_exit_code(const struct child *c);
 /* Run argv to its end with output appended to log (NULL: /dev/null),

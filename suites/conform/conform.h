@@ -24,8 +24,8 @@ enum conform_cell { CONFORM_NA = 0, CONFORM_PASS, CONFORM_FAIL, CONFORM_SKIP };
 
 struct conform_row {
 	char *name;             /* the fixture, or "refusal:<fixture>" */
-	enum conform_cell cell[14]; /* index = rule number, 1..13 */
-	char *detail[14];       /* violations (FAIL) or the reason (SKIP) */
+	enum conform_cell cell[JUDGE_RULES + 1]; /* index = rule number, 1..JUDGE_RULES */
+	char *detail[JUDGE_RULES + 1];       /* violations (FAIL) or the reason (SKIP) */
 	double fork_ms;         /* the first fork's wall time */
 	int fork_failed;        /* the fork failed where the contract allows it:
 				 * F1 says how; the rules needing DST are skips */
@@ -65,6 +65,10 @@ struct conform_setup {
 	void *ctx;
 	int keep; /* keep scratch even when everything passed */
 	const struct conform_hooks *hooks; /* NULL: none */
+	/* What the last fork left running when it returned ("pid N: ..."),
+	 * or NULL: F14.  NULL function: the fork runs in process and cannot
+	 * leave anything (F14 does not apply). */
+	const char *(*left)(void *ctx);
 };
 
 /* Extract f, fork it twice, check F1-F12.  Returns 0 when the checks ran

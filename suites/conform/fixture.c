@@ -20,6 +20,7 @@ struct fixture_run {
 	struct judge_tree tree;
 	nlink_t nlink_before;
 	int same_fs;
+	char left[1100]; /* what the first fork left running (conform_fork_left) */
 };
 
 /* The contract's view of the snapshot: which mem-file, which kind. */
@@ -78,6 +79,7 @@ static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 	struct judge_state after;
 	char verr[512], msg[2048] = "";
 	conform_beside_judge(beside, fr->fork, 1, &res); /* before fork2 joins it */
+	conform_judge_left(fr->left, fr->fork, &res);
 	int link_refused = conform_hooks_of(c)->link_refused;
 	struct judge_verify_opts vo = { .mem_copied = link_refused };
 	if (judge_verify(fr->snap, fr->fork, &vo, &res, verr, sizeof verr) < 0) {
@@ -99,6 +101,9 @@ static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 		judge_fail(&res, 4, fr->x.raw_rel, "st_nlink: expected %llu after the fork, found %llu",
 			   (unsigned long long)fr->nlink_before + 1, (unsigned long long)m.st_nlink);
 	int second = conform_fork(c, f, fr->snap, fr->fork2, msg, sizeof msg) == 0;
+	char left2[1100];
+	conform_fork_left(c, left2, sizeof left2);
+	conform_judge_left(left2, fr->fork2, &res);
 	if (!second)
 		judge_fail(&res, 1, fr->fork2, "a second fork of the snapshot failed: %s", msg);
 	if (judge_state_take(fr->snap, &after, verr, sizeof verr) == 0) {
@@ -125,6 +130,7 @@ static void failed_rules(const struct conform_setup *c, const struct fixture *f,
 	char verr[512];
 	conform_fork_failed(row, msg);
 	conform_beside_judge(beside, fr->fork, 0, &res);
+	conform_judge_left(fr->left, fr->fork, &res);
 	if (judge_state_take(fr->snap, &after, verr, sizeof verr) == 0) {
 		judge_state_compare(before, &after, &res);
 		judge_state_free(&after);
@@ -168,6 +174,7 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 	double t0 = conform_now_ms();
 	int forked = conform_fork(c, f, fr->snap, fr->fork, msg, sizeof msg);
 	row->fork_ms = conform_now_ms() - t0;
+	conform_fork_left(c, fr->left, sizeof fr->left);
 	if ((r = conform_fork_fatal(forked, msg, err, len)) < 0) {
 		judge_state_free(&before);
 		conform_beside_free(&beside);

@@ -13,7 +13,7 @@ static json_t *row_json(const struct conform_row *row)
 	cli_json_set(o, "fork_us", json_integer((json_int_t)(row->fork_ms * 1000)));
 	cli_json_set(o, "kept", cli_json_str(row->kept));
 	cli_json_set(o, "fork_said", cli_json_str(row->note)); /* e.g. its fallback */
-	for (int rule = 1; rule <= 13; rule++) {
+	for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 		if (row->cell[rule] == CONFORM_NA)
 			continue;
 		char id[8];

@@ -44,7 +44,7 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 {
 	unsigned tests = 0, failures = 0, skipped = 0;
 	for (size_t i = 0; i < run->n; i++)
-		for (int rule = 1; rule <= 13; rule++) {
+		for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 			enum conform_cell c = run->rows[i].cell[rule];
 			tests += c != CONFORM_NA;
 			failures += c == CONFORM_FAIL && !judge_rule_is_should(rule);
@@ -67,7 +67,7 @@ void conform_junit_suite(FILE *f, const struct conform_run *run, const char *sui
 	fputs("    </properties>\n", f);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];
-		for (int rule = 1; rule <= 13; rule++) {
+		for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 			if (row->cell[rule] == CONFORM_NA)
 				continue;
 			fputs("    <testcase classname=\"", f);

@@ -83,6 +83,9 @@ static int refusal_row(const struct conform_setup *c, const struct fixture *f,
 		else if ((r = conform_fork_fatal(forked, msg, err, len)) == 0)
 			row->note = strdup(msg); /* why it failed, as it had to */
 		row->fork_ms = conform_now_ms() - t0;
+		char left[1100];
+		conform_fork_left(c, left, sizeof left);
+		conform_judge_left(left, fork, &res);
 		if (r < 0) {
 			judge_result_free(&res);
 			judge_state_free(&before);

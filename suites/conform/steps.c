@@ -46,7 +46,7 @@ void conform_append(char **s, const char *line)
 /* Turn a result into the row's cells. */
 void conform_fill_row(struct conform_row *row, const struct judge_result *res)
 {
-	for (int rule = 1; rule <= 13; rule++) {
+	for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 		unsigned bit = 1u << rule;
 		if (res->failed & bit)
 			row->cell[rule] = CONFORM_FAIL;
@@ -61,7 +61,7 @@ void conform_fill_row(struct conform_row *row, const struct judge_result *res)
 		int rule = atoi(res->v[i].rule + 1);
 		char line[1200];
 		snprintf(line, sizeof line, "%s: %s", res->v[i].path, res->v[i].what);
-		if (rule > 0 && rule <= 13)
+		if (rule > 0 && rule <= JUDGE_RULES)
 			conform_append(&row->detail[rule], line);
 	}
 }
@@ -82,7 +82,7 @@ void conform_fork_failed(struct conform_row *row, const char *msg)
 
 int conform_row_failed(const struct conform_row *row)
 {
-	for (int rule = 1; rule <= 13; rule++)
+	for (int rule = 1; rule <= JUDGE_RULES; rule++)
 		if (row->cell[rule] == CONFORM_FAIL && !judge_rule_is_should(rule))
 			return 1;
 	return 0;
@@ -131,7 +131,7 @@ void conform_drop(const struct conform_setup *c, const char *dir)
 void conform_row_free(struct conform_row *row)
 {
 	free(row->name);
-	for (int i = 0; i < 14; i++)
+	for (int i = 0; i <= JUDGE_RULES; i++)
 		free(row->detail[i]);
 	free(row->kept);
 	free(row->note);
@@ -147,6 +147,24 @@ int conform_fork(const struct conform_setup *c, const struct fixture *f, const c
 	if (f->umask >= 0)
 		umask(old);
 	return r;
+}
+
+void conform_fork_left(const struct conform_setup *c, char *left, size_t len)
+{
+	const char *l = c->left ? c->left(c->ctx) : NULL;
+	snprintf(left, len, "%s", c->left ? l ? l : "" : "-");
+}
+
+void conform_judge_left(const char *left, const char *dst, struct judge_result *res)
+{
+	if (!strcmp(left, "-"))
+		return; /* in process: nothing it could leave */
+	res->checked |= 1u << 14;
+	if (left[0])
+		judge_fail(res, 14, dst,
+			   "still running when the fork returned (given %.1f s to end, then "
+			   "killed): %s",
+			   FORKCMD_SETTLE_MS / 1000.0, left);
 }
 
 int conform_fork_fatal(int forked, const char *msg, char *err, size_t len)

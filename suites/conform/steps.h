@@ -44,6 +44,11 @@ void conform_unprepare(const struct conform_setup *c, const struct fixture *f, c
  * (the generated layouts' umask dimension). */
 int conform_fork(const struct conform_setup *c, const struct fixture *f, const char *src,
 		 const char *dst, char *msg, size_t len);
+/* Right after a fork: what it left running (c->left) into left, "" for
+ * nothing, "-" when c cannot tell (a fork in process). */
+void conform_fork_left(const struct conform_setup *c, char *left, size_t len);
+/* F14 from that: a fork is finished when it returns. */
+void conform_judge_left(const char *left, const char *dst, struct judge_result *res);
 /* A fork's result that ends the run (FORKCMD_NOT_RUN, _INTERRUPTED):
  * -ENOEXEC or -EINTR with msg in err; 0 for any other. */
 int conform_fork_fatal(int forked, const char *msg, char *err, size_t len);

@@ -52,14 +52,14 @@ void conform_print_table(FILE *out, const struct conform_run *run)
 		if ((int)strlen(run->rows[i].name) > w)
 			w = (int)strlen(run->rows[i].name);
 	fprintf(out, "%-*s", w, "fixture");
-	for (int rule = 1; rule <= 13; rule++)
+	for (int rule = 1; rule <= JUDGE_RULES; rule++)
 		fprintf(out, " F%-4d", rule);
 	fprintf(out, " fork\n");
 	unsigned pass = 0, fail = 0, skip = 0, warn = 0;
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];
 		fprintf(out, "%-*s", w, row->name);
-		for (int rule = 1; rule <= 13; rule++) {
+		for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 			const char *t = cell_text(row, rule);
 			fprintf(out, " %-5s", t);
 			pass += row->cell[rule] == CONFORM_PASS;
@@ -73,7 +73,7 @@ void conform_print_table(FILE *out, const struct conform_run *run)
 	for (size_t i = 0; i < run->n; i++) {
 		const struct conform_row *row = &run->rows[i];
 		char unjudged[64] = "";
-		for (int rule = 1; rule <= 13; rule++) {
+		for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 			if (row->cell[rule] != CONFORM_FAIL && row->cell[rule] != CONFORM_SKIP)
 				continue;
 			if (row->fork_failed && row->cell[rule] == CONFORM_SKIP) {

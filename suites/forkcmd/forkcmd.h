@@ -21,6 +21,11 @@
 #define FORKCMD_NOT_RUN (-100002)    /* exit 126/127 on its first call: not found, not executable */
 #define FORKCMD_INTERRUPTED (-100003) /* SIGINT/SIGTERM/SIGHUP came: it was stopped */
 
+/* How long what a fork command left running gets to end by itself before
+ * it is killed (child_spec.settle_ms): a job that returns early and
+ * writes on is seen by the rules judged after it. */
+#define FORKCMD_SETTLE_MS 3000
+
 /* The default --fork-timeout: generous (the biggest fixture forks in
  * seconds with cp -a); a limit, not a measure. */
 #define FORKCMD_TIMEOUT_S 300u
@@ -32,6 +37,7 @@ struct forkcmd {
 	int as_user;        /* run as uid:gid instead of ourselves */
 	unsigned timeout_s; /* per call; 0: FORKCMD_TIMEOUT_S */
 	unsigned calls;     /* calls so far (the first decides FORKCMD_NOT_RUN) */
+	char left[1024];    /* the last call: what it left running ("" none) */
 };
 
 /* A conform_fork_fn: ctx is a struct forkcmd.  0 when the command exits 0
@@ -40,6 +46,11 @@ struct forkcmd {
  * the codes above.  The command runs in a process group of its own with
  * descriptors 0-2 only (suites/child). */
 int forkcmd_run(void *ctx, const char *src, const char *dst, char *msg, size_t len);
+
+/* What the last forkcmd_run of ctx left running when it returned
+ * ("pid N: CMDLINE; ..."), or NULL: the command's processes are followed
+ * wherever they go (a subreaper, suites/child/left.c). */
+const char *forkcmd_left(void *ctx);
 
 /* The template with {src} and {dst} replaced by shell-quoted src and dst;
  * malloc'd, NULL when out of memory. */

@@ -56,9 +56,12 @@ void judge_expect_free(struct judge_expect *x);
 /* The contract's skip rule for one entry, given its relative path. */
 int judge_skipped_by_contract(const char *rel, mode_t mode);
 
+/* The rules of CONTRACT.md are F1..F{JUDGE_RULES}. */
+#define JUDGE_RULES 14
+
 /* Violations, each citing its rule. */
 struct judge_violation {
-	char rule[8]; /* "F1".."F13" */
+	char rule[8]; /* "F1".."F14" */
 	char *path;
 	char *what; /* expected vs found, in words */
 };
@@ -68,7 +71,7 @@ struct judge_result {
 	unsigned checked; /* bit i set: rule Fi was checked */
 	unsigned failed;  /* bit i set: rule Fi failed */
 	unsigned skipped; /* bit i set: rule Fi applied but could not be observed */
-	char *skip_reason[14];
+	char *skip_reason[JUDGE_RULES + 1];
 };
 void judge_fail(struct judge_result *r, int rule, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -23,16 +23,17 @@ static const struct {
 	[11] = { "a mem-file copied, holes kept, the fallback reported", 0 },
 	[12] = { "forks share the mem-file's page cache", 1 },
 	[13] = { "a fork adds DST to its parent and nothing else", 0 },
+	[14] = { "a fork is finished when it returns", 0 },
 };
 
 int judge_rule_is_should(int rule)
 {
-	return rule > 0 && rule <= 13 && rules[rule].should;
+	return rule > 0 && rule <= JUDGE_RULES && rules[rule].should;
 }
 
 const char *judge_rule_title(int rule)
 {
-	return rule > 0 && rule <= 13 ? rules[rule].title : "unknown rule";
+	return rule > 0 && rule <= JUDGE_RULES ? rules[rule].title : "unknown rule";
 }
 
 void judge_fail(struct judge_result *r, int rule, const char *path, const char *fmt, ...)
@@ -65,7 +66,7 @@ void judge_fail(struct judge_result *r, int rule, const char *path, const char *
 void judge_skip(struct judge_result *r, int rule, const char *fmt, ...)
 {
 	r->skipped |= 1u << rule;
-	if (rule < 0 || rule > 13 || r->skip_reason[rule])
+	if (rule < 0 || rule > JUDGE_RULES || r->skip_reason[rule])
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -76,7 +77,7 @@ void judge_skip(struct judge_result *r, int rule, const char *fmt, ...)
 
 void judge_result_free(struct judge_result *r)
 {
-	for (int i = 0; i < 14; i++)
+	for (int i = 0; i <= JUDGE_RULES; i++)
 		free(r->skip_reason[i]);
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].path);

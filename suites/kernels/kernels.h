@@ -10,9 +10,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "judge.h"
+
 enum kern_cell { KC_NA = 0, KC_PASS, KC_FAIL, KC_WARN, KC_SKIP };
 
-#define KERN_RULES 14 /* index = rule number, 1..13 */
+#define KERN_RULES (JUDGE_RULES + 1) /* index = rule number, 1..JUDGE_RULES */
 #define KERN_MAX_LEGS 16
 #define KERN_MAX 12
 

@@ -272,8 +272,11 @@ static int set_condition(const struct matrix_opts *o, const struct leg *leg, str
 		/* The fork runs as an unprivileged user: the reference one as
 		 * this very binary's `fork`, a --fork-cmd as given. */
 		snprintf(ls->self_tmpl, sizeof ls->self_tmpl, "'%s' fork {src} {dst}", o->self);
-		ls->fc = (struct forkcmd){ o->tmpl ? o->tmpl : ls->self_tmpl, MATRIX_NOBODY,
-					   MATRIX_NOBODY, 1, o->fork_timeout, 0 };
+		ls->fc = (struct forkcmd){ .tmpl = o->tmpl ? o->tmpl : ls->self_tmpl,
+					   .uid = MATRIX_NOBODY,
+					   .gid = MATRIX_NOBODY,
+					   .as_user = 1,
+					   .timeout_s = o->fork_timeout };
 		chmod(ls->scratch, 0755);
 		break;
 	case LEG_LINKLIMIT: {
@@ -329,7 +332,7 @@ int matrix_run_leg(const struct matrix_opts *o, const struct leg *leg, struct fi
 	set_repro(o, leg, &lr->run);
 	ls->ctx = (struct leg_ctx){ ls->mnt, 0, 0 };
 	ls->hooks.ctx = &ls->ctx;
-	ls->fc = (struct forkcmd){ o->tmpl, 0, 0, 0, o->fork_timeout, 0 };
+	ls->fc = (struct forkcmd){ .tmpl = o->tmpl, .timeout_s = o->fork_timeout };
 	int r = -1;
 	if (make_leg_fs(leg, dir, ls, lr) < 0 || set_condition(o, leg, ls, lr) < 0)
 		goto out;
@@ -343,7 +346,8 @@ int matrix_run_leg(const struct matrix_opts *o, const struct leg *leg, struct fi
 				   ls->fc.tmpl || ls->fc.as_user ? forkcmd_run : conform_fork_ref,
 				   &ls->fc,
 				   0,
-				   &ls->hooks };
+				   &ls->hooks,
+				   ls->fc.tmpl || ls->fc.as_user ? forkcmd_left : NULL };
 	snprintf(lr->fork_desc, sizeof lr->fork_desc, "%s",
 		 ls->fc.tmpl ? ls->fc.tmpl : "reference library");
 	lr->run.fork_desc = lr->fork_desc;

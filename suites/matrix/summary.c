@@ -86,7 +86,7 @@ static void fallbacks(const struct conform_run *run, char *out, size_t len)
 void matrix_print_summary(const struct leg_result *lr, size_t n)
 {
 	printf("\n%-20s", "leg");
-	for (int rule = 1; rule <= 13; rule++)
+	for (int rule = 1; rule <= JUDGE_RULES; rule++)
 		printf(" F%-4d", rule);
 	printf(" %-9s %s\n", "fork", "fallback seen");
 	unsigned counts[3] = { 0 };
@@ -96,7 +96,7 @@ void matrix_print_summary(const struct leg_result *lr, size_t n)
 			printf(" ERROR: %s\n", lr[i].error);
 			continue;
 		}
-		for (int rule = 1; rule <= 13; rule++)
+		for (int rule = 1; rule <= JUDGE_RULES; rule++)
 			printf(" %-5s", cell_of(&lr[i], rule, counts));
 		char fb[256];
 		fallbacks(&lr[i].run, fb, sizeof fb);
@@ -114,7 +114,7 @@ void matrix_print_summary(const struct leg_result *lr, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t r = 0; r < lr[i].run.n; r++) {
 			const struct conform_row *row = &lr[i].run.rows[r];
-			for (int rule = 1; rule <= 13; rule++) {
+			for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 				if (row->cell[rule] != CONFORM_SKIP && row->cell[rule] != CONFORM_FAIL)
 					continue;
 				const char *d = row->detail[rule] ? row->detail[rule] : "";

@@ -337,7 +337,7 @@ int cmd_vmcheck(int argc, char **argv)
 	if (cli_reports_writable("vmcheck", o.junit, o.json) < 0)
 		return EXIT_USAGE;
 	struct vm_run *run = calloc(1, sizeof *run);
-	struct forkcmd fc = { o.tmpl, 0, 0, 0, 0, 0 };
+	struct forkcmd fc = { .tmpl = o.tmpl };
 	char kpath[4096], ipath[4096], work[4096] = "";
 	struct vm_cfg c = { { NULL, NULL, NULL, o.mem }, o.forks, work, NULL,
 			    o.tmpl ? forkcmd_run : conform_fork_ref, &fc, o.keep, 120000, 15000 };

@@ -59,6 +59,7 @@ size32|200|F2
 cp-all|40|F1
 no-link|40|F4
 beside|40|F13
+detached|40|F14
 follow|40|F1
 modes|40|F2
 touch-src|40|F6

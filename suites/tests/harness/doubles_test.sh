@@ -87,6 +87,7 @@ link-nlink|edge|F3
 root-mode|edge|F2
 size32|large|F2
 beside|edge|F13
+detached|edge|F1 F6 F14
 LIST
 
 # Across filesystems (forks on /dev/shm): the correct doubles copy the

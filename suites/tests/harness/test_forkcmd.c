@@ -14,14 +14,17 @@
 #include "testtree.h"
 
 /* Run script as a fork command (its {src} and {dst} unused): its verdict. */
+static struct forkcmd last; /* the last run's runner: what it left */
+
 static int run(const char *script, char *msg, size_t len)
 {
 	char *dir = tt_scratch("forkcmd"), tmpl[4096];
-	snprintf(tmpl, sizeof tmpl, "%s; : {src} {dst}", script);
+	snprintf(tmpl, sizeof tmpl, "%s\n: {src} {dst}", script);
 	struct forkcmd fc = { .tmpl = tmpl, .calls = 1, .timeout_s = 30 };
 	char dst[PATH_MAX];
 	snprintf(dst, sizeof dst, "%s/fork", dir);
 	int r = forkcmd_run(&fc, dir, dst, msg, len);
+	last = fc;
 	tt_rm_rf(dir);
 	free(dir);
 	return r;
@@ -71,12 +74,58 @@ static void test_fallback_line_reported(void **state)
 	assert_string_equal(msg, "linked");
 }
 
+/* Gone: no such process, or a zombie. */
+static int gone(int pid)
+{
+	char p[64], st[512];
+	snprintf(p, sizeof p, "/proc/%d/stat", pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return 1;
+	size_t n = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[n] = '\0';
+	const char *paren = strrchr(st, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
+/* F14's evidence: whatever a command leaves running, in a session of its
+ * own with every descriptor closed, or behind a double fork, is named
+ * (pid, command line) and killed after the settle time. */
+static void test_leftovers_named_and_killed(void **state)
+{
+	(void)state;
+	char msg[2048];
+	static const char *const scripts[] = {
+		"setsid sleep 31 </dev/null >/dev/null 2>&1 &",
+		"(sh -c 'sleep 32' </dev/null >/dev/null 2>&1 &) ; exit 0",
+		"sleep 33 &",
+	};
+	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++) {
+		assert_int_equal(run(scripts[i], msg, sizeof msg), 0);
+		const char *left = forkcmd_left(&last);
+		assert_non_null(left);
+		char want[16];
+		snprintf(want, sizeof want, "sleep 3%zu", i + 1);
+		assert_non_null(strstr(left, want));
+		int pid = 0;
+		assert_int_equal(sscanf(left, "pid %d:", &pid), 1);
+		assert_true(gone(pid));
+	}
+	assert_int_equal(run("true", msg, sizeof msg), 0);
+	assert_null(forkcmd_left(&last));
+	/* A job that ends within the settle time is still named. */
+	assert_int_equal(run("(sleep 0.3; true) </dev/null >/dev/null 2>&1 &", msg, sizeof msg), 0);
+	assert_non_null(forkcmd_left(&last));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_last_lines_in_order),
 		cmocka_unit_test(test_long_line_keeps_both_ends),
 		cmocka_unit_test(test_fallback_line_reported),
+		cmocka_unit_test(test_leftovers_named_and_killed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

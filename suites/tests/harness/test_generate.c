@@ -131,7 +131,7 @@ static void test_refused_layouts_leave_nothing(void **state)
 {
 	(void)state;
 	char *dir = tt_scratch("gen-refusal");
-	struct conform_setup c = { dir, NULL, conform_fork_ref, NULL, 0, NULL };
+	struct conform_setup c = { .scratch = dir, .fork = conform_fork_ref };
 	unsigned found = 0;
 	for (unsigned i = 0; i < 400 && found < 3; i++) {
 		struct layout l;
@@ -187,7 +187,7 @@ static void test_planted_bug_shrinks_and_reproduces(void **state)
 {
 	(void)state;
 	char *dir = tt_scratch("gen-shrink");
-	struct conform_setup c = { dir, NULL, fork_planted, NULL, 0, NULL };
+	struct conform_setup c = { .scratch = dir, .fork = fork_planted };
 	struct layout l, small;
 	struct conform_row row;
 	char err[512];
@@ -222,7 +222,7 @@ static void test_planted_bug_shrinks_and_reproduces(void **state)
 	if (row.kept)
 		tt_rm_rf(row.kept);
 	conform_row_free(&row);
-	struct conform_setup ref = { dir, NULL, conform_fork_ref, NULL, 0, NULL };
+	struct conform_setup ref = { .scratch = dir, .fork = conform_fork_ref };
 	assert_int_equal(conform_fixture(&ref, &f, &row, err, sizeof err), 0);
 	assert_false(conform_row_failed(&row));
 	conform_row_free(&row);

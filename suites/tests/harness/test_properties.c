@@ -33,13 +33,13 @@ static void test_F1_to_F12_on_fixture(void **state)
 {
 	const struct fixture *f = *state;
 	char *scratch = tt_scratch("props");
-	struct conform_setup c = { scratch, NULL, fork_ref, NULL, 0, NULL };
+	struct conform_setup c = { .scratch = scratch, .fork = fork_ref };
 	struct conform_row row;
 	char err[1024];
 	if (conform_fixture(&c, f, &row, err, sizeof err) < 0)
 		fail_msg("%s: setup: %s", f->name, err);
 	int failed = 0;
-	for (int rule = 1; rule <= 13; rule++) {
+	for (int rule = 1; rule <= JUDGE_RULES; rule++) {
 		const char *d = row.detail[rule] ? row.detail[rule] : "";
 		if (row.cell[rule] == CONFORM_FAIL && !judge_rule_is_should(rule)) {
 			print_error("%s F%d: %s\n", f->name, rule, d);
@@ -64,7 +64,7 @@ static void test_F13_refusal_leaves_nothing(void **state)
 	char err[1024];
 	assert_int_equal(fixture_resolve("ch-raw", &f, err, sizeof err), 0);
 	char *scratch = tt_scratch("props");
-	struct conform_setup c = { scratch, NULL, fork_ref, NULL, 0, NULL };
+	struct conform_setup c = { .scratch = scratch, .fork = fork_ref };
 	struct conform_row row;
 	assert_int_equal(conform_refusal(&c, &f, &row, err, sizeof err), 0);
 	if (row.cell[13] != CONFORM_PASS || row.cell[6] != CONFORM_PASS)
