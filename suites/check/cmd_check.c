@@ -353,8 +353,12 @@ int cmd_check(int argc, char **argv)
 	       run.fstype, run.mount_options, run.capabilities);
 	struct forkcmd fc = { .tmpl = o.tmpl, .timeout_s = o.fork_timeout };
 	o.devices = check_can_mknod(scratch);
-	struct conform_setup c = { scratch, o.fork_dir, o.tmpl ? forkcmd_run : conform_fork_ref,
-				   &fc,     o.keep,     NULL, o.tmpl ? forkcmd_left : NULL };
+	struct conform_setup c = { .scratch = scratch,
+				   .fork_dir = o.fork_dir,
+				   .fork = o.tmpl ? forkcmd_run : conform_fork_ref,
+				   .ctx = &fc,
+				   .keep = o.keep,
+				   .left = o.tmpl ? forkcmd_left : NULL };
 	rc = o.generate ? check_generate(&o, &c, scratch, &run) : run_fixtures(&c, fx, nfx, &run);
 	if (rc != EXIT_USAGE && !child_interrupted())
 		check_scratch_report(&o, &run, scratch);

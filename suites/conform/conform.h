@@ -69,7 +69,20 @@ struct conform_setup {
 	 * or NULL: F14.  NULL function: the fork runs in process and cannot
 	 * leave anything (F14 does not apply). */
 	const char *(*left)(void *ctx);
+	const struct conform_place *place; /* where SRC and DST live; NULL: DIR/snap, DIR/fork */
 };
+
+/* A place for a row's snapshot and forks (place.c): SRC is
+ * DIR/src_dir/snap, DST is FORKDIR/dst_dir/fork, each passed through
+ * symlink src_link (dst_link) to the first component of its dir when set.
+ * The run's fixture rows run once more under each of conform_places, on
+ * the refusal rows' fixture, as rows named "NAME:FIXTURE". */
+struct conform_place {
+	const char *name;
+	const char *src_dir, *src_link, *dst_dir, *dst_link;
+};
+extern const struct conform_place conform_places[];
+extern const size_t conform_nplaces;
 
 /* Extract f, fork it twice, check F1-F12.  Returns 0 when the checks ran
  * (results in row), -errno when the fixture could not be set up (err). */

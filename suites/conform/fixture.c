@@ -146,7 +146,9 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 			struct conform_row *row, char *err, size_t len)
 {
 	memset(row, 0, sizeof *row);
-	row->name = strdup(f->name);
+	if (c->place ? asprintf(&row->name, "%s:%s", c->place->name, f->name) < 0
+		     : !(row->name = strdup(f->name)))
+		row->name = NULL;
 	row->rerun = conform_rerun_arg(f);
 	struct fixture_run *fr = calloc(1, sizeof *fr);
 	char *dir = conform_scratch_dir(c->scratch, f->name, err, len);
@@ -156,10 +158,9 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 		r = -ENOMEM;
 		goto out;
 	}
-	snprintf(fr->snap, sizeof fr->snap, "%s/snap", dir);
-	snprintf(fr->fork, sizeof fr->fork, "%s/fork", fdir ? fdir : dir);
-	snprintf(fr->fork2, sizeof fr->fork2, "%s/fork2", fdir ? fdir : dir);
-	if ((r = conform_extract(c, f, dir, fr->snap, err, len)) < 0 ||
+	if ((r = conform_place_paths(c->place, dir, fdir ? fdir : dir, fr->snap, fr->fork,
+				     fr->fork2, sizeof fr->snap, err, len)) < 0 ||
+	    (r = conform_extract(c, f, dir, fr->snap, err, len)) < 0 ||
 	    (r = conform_prepare(c, f, fr->snap, err, len)) < 0 || (r = read_snapshot(fr, err, len)) < 0)
 		goto out;
 	struct stat a, b;
@@ -170,7 +171,9 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 		goto out;
 	char msg[2048] = "";
 	struct conform_beside beside;
-	conform_beside_take(fdir ? fdir : dir, &beside);
+	char parent[sizeof fr->fork];
+	snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(fr->fork, '/') - fr->fork), fr->fork);
+	conform_beside_take(parent, &beside);
 	double t0 = conform_now_ms();
 	int forked = conform_fork(c, f, fr->snap, fr->fork, msg, sizeof msg);
 	row->fork_ms = conform_now_ms() - t0;

@@ -91,14 +91,34 @@ void conform_describe(struct conform_run *run, const char *scratch)
 	}
 }
 
-/* Row i: a fixture's, then the refusal rows: a FIFO planted, and (unless
- * the leg plants its own failure) a device node. */
-static int row_of(const struct conform_setup *c, const struct fixture *f, size_t i, size_t n,
-		  struct conform_row *row, char *err, size_t len)
+/* Row i: a fixture's; then the refusal base under each place (unless a
+ * leg extracts snapshots its own way); then the refusal rows: a FIFO
+ * planted, and (unless the leg plants its own failure) a device node. */
+struct plan {
+	size_t n, places, total;
+	int device;
+};
+
+static const char *row_prefix(const struct plan *p, size_t i)
 {
-	if (i < n && !f->refused)
+	if (i < p->n)
+		return "";
+	if (i < p->n + p->places)
+		return conform_places[i - p->n].name;
+	return i == p->n + p->places ? "refusal" : "refusal-device";
+}
+
+static int row_of(const struct conform_setup *c, const struct plan *p, const struct fixture *f,
+		  size_t i, struct conform_row *row, char *err, size_t len)
+{
+	if (i < p->n && !f->refused)
 		return conform_fixture(c, f, row, err, len);
-	if (i <= n)
+	if (i >= p->n && i < p->n + p->places) {
+		struct conform_setup pc = *c;
+		pc.place = &conform_places[i - p->n];
+		return conform_fixture(&pc, f, row, err, len);
+	}
+	if (i <= p->n + p->places)
 		return conform_refusal(c, f, row, err, len);
 	return conform_refusal_device(c, f, row, err, len);
 }
@@ -106,22 +126,27 @@ static int row_of(const struct conform_setup *c, const struct fixture *f, size_t
 int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
 			 const struct fixture *fx, size_t n, const struct fixture *refusal)
 {
-	int device = refusal && !(c->hooks && c->hooks->plant);
-	size_t total = n + (refusal != NULL) + (size_t)device;
-	run->rows = calloc(total, sizeof *run->rows);
+	struct plan p = { n, 0, 0, refusal && !(c->hooks && c->hooks->plant) };
+	/* Not where a leg prepares its snapshots its own way (extracted into
+	 * an overlay, a mem-file made immutable, links to the limit). */
+	const struct conform_hooks *h = c->hooks;
+	if (refusal && n > 0 && !refusal->refused && !(h && (h->extract || h->prepare || h->plant)))
+		p.places = conform_nplaces;
+	p.total = n + p.places + (refusal != NULL) + (size_t)p.device;
+	run->rows = calloc(p.total, sizeof *run->rows);
 	if (!run->rows)
 		return -1;
 	char err[1024];
-	for (size_t i = 0; i < total; i++) {
+	for (size_t i = 0; i < p.total; i++) {
 		const struct fixture *f = i < n ? &fx[i] : refusal;
-		fprintf(stderr, "check: %s%s ...\n",
-			i < n ? "" : i == n ? "refusal:" : "refusal-device:", f->name);
+		const char *pre = row_prefix(&p, i);
+		fprintf(stderr, "check: %s%s%s ...\n", pre, *pre ? ":" : "", f->name);
 		if (child_interrupted()) { /* the command stops its children and says so */
 			snprintf(run->setup_error, sizeof run->setup_error,
 				 "stopped by signal %d before %s", child_interrupted(), f->name);
 			return -1;
 		}
-		int r = row_of(c, f, i, n, &run->rows[i], err, sizeof err);
+		int r = row_of(c, &p, f, i, &run->rows[i], err, sizeof err);
 		run->n = i + 1;
 		if (r < 0) {
 			if (r != -EINTR) /* the command says it was stopped */

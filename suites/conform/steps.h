@@ -55,6 +55,11 @@ int conform_fork_fatal(int forked, const char *msg, char *err, size_t len);
 /* What --fixture needs to rerun f's rows (conform_row.rerun); malloc'd,
  * or NULL for a layout with no tar. */
 char *conform_rerun_arg(const struct fixture *f);
+/* A row's SRC and DST paths (and the second fork's) under p, its
+ * directories and symlinks made below dir (SRC) and fdir (DST); p NULL:
+ * dir/snap, fdir/fork, fdir/fork2.  0 or -errno (err). */
+int conform_place_paths(const struct conform_place *p, const char *dir, const char *fdir,
+			char *snap, char *fork, char *fork2, size_t len, char *err, size_t elen);
 /* Remove a scratch directory, first letting the leg release it. */
 void conform_drop(const struct conform_setup *c, const char *dir);
 

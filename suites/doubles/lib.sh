@@ -7,8 +7,9 @@ STAGE="$DST.double.$$"
 trap 'rm -rf "$STAGE"' EXIT
 
 # CONTRACT.md: a FIFO or device outside the skipped logs/ is refused.
+# Relative to SRC: find's -path takes a glob, and SRC may hold * ? [ \.
 refuse_special() {
-	if find "$SRC" -path "$SRC/logs" -prune -o \( -type p -o -type b -o -type c \) -print | grep -q .; then
+	if (cd "$SRC" && find . -path ./logs -prune -o \( -type p -o -type b -o -type c \) -print) | grep -q .; then
 		echo "refusing: $SRC holds a FIFO or device" >&2
 		exit 1
 	fi

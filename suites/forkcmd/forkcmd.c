@@ -93,21 +93,28 @@ static int verdict(int code, const char *out, char *msg, size_t len)
 	return FORKCMD_FAILED;
 }
 
-/* The paths made absolute: the command may run elsewhere, or as another
- * user.  DST does not exist yet, so its parent is resolved. */
+/* path made absolute, its symlinks kept: a manager passes the paths it
+ * has, symlinked ancestors and all, and the command may run elsewhere. */
+static int absolute(const char *path, char *out, size_t len)
+{
+	char cwd[PATH_MAX] = "";
+	if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+		return -errno;
+	int k = snprintf(out, len, "%s%s%s", cwd, cwd[0] ? "/" : "", path);
+	return k < 0 || (size_t)k >= len ? -ENAMETOOLONG : 0;
+}
+
 static char *command_for(const struct forkcmd *ctx, const char *src, const char *dst, char *msg,
 			 size_t len)
 {
-	char asrc[PATH_MAX], adst_dir[PATH_MAX], adst[PATH_MAX + NAME_MAX + 2];
-	const char *slash = strrchr(dst, '/');
-	char *parent = strndup(dst, slash ? (size_t)(slash - dst) : 0);
-	if (!realpath(src, asrc) || !realpath(parent && *parent ? parent : ".", adst_dir)) {
-		free(parent);
-		snprintf(msg, len, "cannot resolve %s or %s: %s", src, dst, strerror(errno));
+	char asrc[2 * PATH_MAX], adst[2 * PATH_MAX];
+	int r = absolute(src, asrc, sizeof asrc);
+	if (r == 0)
+		r = absolute(dst, adst, sizeof adst);
+	if (r < 0) {
+		snprintf(msg, len, "cannot make %s or %s absolute: %s", src, dst, strerror(-r));
 		return NULL;
 	}
-	free(parent);
-	snprintf(adst, sizeof adst, "%s/%s", adst_dir, slash ? slash + 1 : dst);
 	char *cmd = forkcmd_expand(ctx->tmpl, asrc, adst);
 	if (!cmd)
 		snprintf(msg, len, "cannot run the fork command: %s", strerror(ENOMEM));

@@ -341,13 +341,13 @@ int matrix_run_leg(const struct matrix_opts *o, const struct leg *leg, struct fi
 	struct fixture *fx;
 	size_t n;
 	pick_fixtures(leg, all, nall, &fx, &n);
-	struct conform_setup c = { ls->scratch,
-				   ls->fork_at,
-				   ls->fc.tmpl || ls->fc.as_user ? forkcmd_run : conform_fork_ref,
-				   &ls->fc,
-				   0,
-				   &ls->hooks,
-				   ls->fc.tmpl || ls->fc.as_user ? forkcmd_left : NULL };
+	int cmd = ls->fc.tmpl || ls->fc.as_user;
+	struct conform_setup c = { .scratch = ls->scratch,
+				   .fork_dir = ls->fork_at,
+				   .fork = cmd ? forkcmd_run : conform_fork_ref,
+				   .ctx = &ls->fc,
+				   .hooks = &ls->hooks,
+				   .left = cmd ? forkcmd_left : NULL };
 	snprintf(lr->fork_desc, sizeof lr->fork_desc, "%s",
 		 ls->fc.tmpl ? ls->fc.tmpl : "reference library");
 	lr->run.fork_desc = lr->fork_desc;

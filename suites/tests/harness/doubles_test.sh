@@ -88,6 +88,7 @@ root-mode|edge|F2
 size32|large|F2
 beside|edge|F13
 detached|edge|F1 F6 F14
+unquoted|qemu-raw|F4
 LIST
 
 # Across filesystems (forks on /dev/shm): the correct doubles copy the
