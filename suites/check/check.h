@@ -25,6 +25,7 @@ struct check_opts {
 	int fail_fast; /* --fail-fast: stop at the first failing layout */
 	int dimensions; /* --dimensions: print the layout space and exit */
 	unsigned fork_timeout; /* --fork-timeout S; 0: the default */
+	unsigned concurrency;  /* --concurrency K; 0: CONFORM_K */
 	int devices; /* device nodes can be made here (probed: check_can_mknod) */
 };
 

@@ -42,6 +42,8 @@ static const char usage[] =
 	"  --junit FILE, --json FILE  reports, checked before the run; - is stdout (the\n"
 	"                    table goes to stderr then)\n"
 	"  --keep            keep every row's trees, not only failing ones\n"
+	"  --concurrency K   forks at once in each fixture's concurrent row (default 4);\n"
+	"                    two forks also race into one DST (exactly one may win)\n"
 	"  --generate N      N snapshot layouts drawn from a seed instead of fixtures\n"
 	"  --seed S          the seed (default: drawn, and printed first)\n"
 	"  --no-shrink       do not shrink each failing rule's first layout to a fixture\n"
@@ -78,6 +80,11 @@ static int option(int c, struct check_opts *o)
 		return 0;
 	case 'f':
 		o->fixtures[o->nfix++] = optarg;
+		return 0;
+	case 'K':
+		if (number(optarg, CONFORM_MAX_K, &v) < 0 || v < 2)
+			return -11;
+		o->concurrency = (unsigned)v;
 		return 0;
 	case 'x':
 		o->excludes[o->nexcl++] = optarg;
@@ -142,6 +149,7 @@ static int parse(int argc, char **argv, struct check_opts *o)
 		{ "dimensions", no_argument, NULL, 'D' },
 		{ "fork-timeout", required_argument, NULL, 't' },
 		{ "exclude", required_argument, NULL, 'x' },
+		{ "concurrency", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -280,6 +288,10 @@ static void command_line(const struct check_opts *o, char *out, size_t len)
 	append_opt(out, len, "--fork-timeout", limit[0] ? limit : NULL);
 	append_opt(out, len, "--scratch", o->scratch);
 	append_opt(out, len, "--fork-dir", o->fork_dir);
+	char k[16] = "";
+	if (o->concurrency)
+		snprintf(k, sizeof k, "%u", o->concurrency);
+	append_opt(out, len, "--concurrency", k[0] ? k : NULL);
 }
 
 static int usage_error(int p)
@@ -294,7 +306,8 @@ static int usage_error(int p)
 					   "--fork-timeout goes with --fork-cmd",
 					   "only one of --json and --junit can be - (stdout)",
 					   "--exclude leaves bundled fixtures out: not with --fixture or "
-					   "--generate" };
+					   "--generate",
+					   "--concurrency takes 2 to 16 forks at once" };
 	return cli_usage_error("check", why[-p - 1], NULL);
 }
 
@@ -358,7 +371,8 @@ int cmd_check(int argc, char **argv)
 				   .fork = o.tmpl ? forkcmd_run : conform_fork_ref,
 				   .ctx = &fc,
 				   .keep = o.keep,
-				   .left = o.tmpl ? forkcmd_left : NULL };
+				   .left = o.tmpl ? forkcmd_left : NULL,
+				   .concurrency = o.concurrency };
 	rc = o.generate ? check_generate(&o, &c, scratch, &run) : run_fixtures(&c, fx, nfx, &run);
 	if (rc != EXIT_USAGE && !child_interrupted())
 		check_scratch_report(&o, &run, scratch);

@@ -23,13 +23,13 @@
 #define LEFT_MAX 256
 #define KILL_MS 10000 /* after SIGKILL: a process stuck in the kernel stays */
 
-static int on; /* this process is a subreaper */
+static pid_t on; /* the process that is a subreaper: not its fork(2)s */
 
 int child_subreaper(void)
 {
-	if (!on && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
-		on = 1;
-	return on ? 0 : -errno;
+	if (on != getpid() && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
+		on = getpid();
+	return on == getpid() ? 0 : -errno;
 }
 
 struct proc {
@@ -139,7 +139,7 @@ size_t child_left_settle(int settle_ms, char *what, size_t len)
 {
 	pid_t set[LEFT_MAX];
 	what[0] = '\0';
-	if (!on) /* orphans went to init: nothing here to see */
+	if (on != getpid()) /* orphans went to init: nothing here to see */
 		return 0;
 	size_t n = leftovers(set, LEFT_MAX);
 	if (n == 0)

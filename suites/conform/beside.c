@@ -57,34 +57,52 @@ int conform_beside_take(const char *parent, struct conform_beside *b)
 	return names_of(parent, b);
 }
 
-/* Append to *s the names of a missing from b, joined with ", ". */
+/* The names of a missing from b and not among skip[0..nskip), joined
+ * with ", " into s. */
 static void missing(const struct conform_beside *a, const struct conform_beside *b,
-		    const char *skip, char *s, size_t len)
+		    const char *const *skip, size_t nskip, char *s, size_t len)
 {
 	size_t k = 0;
 	s[0] = '\0';
 	for (size_t i = 0; i < a->n && k < len; i++) {
-		if ((skip && !strcmp(a->name[i], skip)) ||
-		    bsearch(&a->name[i], b->name, b->n, sizeof *b->name, by_name))
+		int allowed = 0;
+		for (size_t j = 0; j < nskip && !allowed; j++)
+			allowed = !strcmp(a->name[i], skip[j]);
+		if (allowed || bsearch(&a->name[i], b->name, b->n, sizeof *b->name, by_name))
 			continue;
 		k += (size_t)snprintf(s + k, len - k, "%s%s", k ? ", " : "", a->name[i]);
 	}
 }
 
-void conform_beside_judge(const struct conform_beside *before, const char *dst, int forked,
-			  struct judge_result *res)
+static const char *base_of(const char *p)
 {
-	const char *slash = strrchr(dst, '/');
-	const char *base = slash ? slash + 1 : dst;
+	const char *slash = strrchr(p, '/');
+	return slash ? slash + 1 : p;
+}
+
+void conform_beside_judge(const struct conform_beside *before, const char *const *dst,
+			  const int *ok, size_t n, struct judge_result *res)
+{
 	char parent[4096];
-	snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - dst) : 1, slash ? dst : ".");
-	struct conform_beside after;
+	const char *slash = strrchr(dst[0], '/');
+	snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - dst[0]) : 1,
+		 slash ? dst[0] : ".");
+	const char *made[CONFORM_MAX_K];
+	size_t nmade = 0, nok = 0;
 	struct stat st;
 	res->checked |= 1u << 13;
-	if (!forked && lstat(dst, &st) == 0)
-		judge_fail(res, 13, dst, "DST exists after a failed fork");
-	if (forked && lstat(dst, &st) < 0)
-		judge_fail(res, 13, dst, "the fork returned success but DST does not exist");
+	for (size_t i = 0; i < n && i < CONFORM_MAX_K; i++) {
+		int there = lstat(dst[i], &st) == 0;
+		nok += ok[i] != 0;
+		if (ok[i] && !there)
+			judge_fail(res, 13, dst[i], "the fork returned success but DST does not exist");
+		/* A DST another fork made is no debris of this one. */
+		if (there && (ok[i] || n > 1))
+			made[nmade++] = base_of(dst[i]);
+		if (!ok[i] && there && n == 1)
+			judge_fail(res, 13, dst[i], "DST exists after a failed fork");
+	}
+	struct conform_beside after;
 	int r = names_of(parent, &after);
 	if (r < 0) {
 		judge_fail(res, 13, parent, "cannot list DST's parent after the fork: %s",
@@ -92,11 +110,13 @@ void conform_beside_judge(const struct conform_beside *before, const char *dst, 
 		return;
 	}
 	char added[1024], gone[1024];
-	missing(&after, before, forked ? base : NULL, added, sizeof added);
-	missing(before, &after, NULL, gone, sizeof gone);
+	missing(&after, before, made, nmade, added, sizeof added);
+	missing(before, &after, NULL, 0, gone, sizeof gone);
 	if (added[0])
 		judge_fail(res, 13, parent, "%s left beside DST: %s",
-			   forked ? "a successful fork" : "a failed fork", added);
+			   nok == n ? n > 1 ? "the successful forks" : "a successful fork"
+				    : nok ? "the forks" : "a failed fork",
+			   added);
 	if (gone[0])
 		judge_fail(res, 13, parent, "the fork removed from DST's parent: %s", gone);
 	conform_beside_free(&after);

@@ -70,7 +70,16 @@ struct conform_setup {
 	 * leave anything (F14 does not apply). */
 	const char *(*left)(void *ctx);
 	const struct conform_place *place; /* where SRC and DST live; NULL: DIR/snap, DIR/fork */
+	/* The first round of a row: k > 1 forks of the snapshot at once into
+	 * fork, fork2, fork3..., released together ("concurrent:NAME"); race:
+	 * two forks at once into one DST, exactly one may win ("race:NAME"). */
+	unsigned k;
+	int race;
+	unsigned concurrency; /* K of the run's concurrent rows; 0: CONFORM_K */
 };
+
+#define CONFORM_MAX_K 16
+#define CONFORM_K 4 /* forks at once in a concurrent row by default */
 
 /* A place for a row's snapshot and forks (place.c): SRC is
  * DIR/src_dir/snap, DST is FORKDIR/dst_dir/fork, each passed through

@@ -15,12 +15,18 @@
 
 struct fixture_run {
 	char snap[PATH_MAX], fork[PATH_MAX], fork2[PATH_MAX];
+	char more[CONFORM_MAX_K][PATH_MAX + 16]; /* forks 3..K, beside fork */
 	char mem_snap[2 * PATH_MAX], mem_fork[2 * PATH_MAX], mem_fork2[2 * PATH_MAX];
 	struct judge_expect x;
 	struct judge_tree tree;
 	nlink_t nlink_before;
 	int same_fs;
-	char left[1100]; /* what the first fork left running (conform_fork_left) */
+	/* The first round: k forks at once (1 as a rule; K for a concurrent
+	 * row; 2 into one DST for a race row), what each returned. */
+	size_t k, nok;
+	const char *dst[CONFORM_MAX_K];
+	int ok[CONFORM_MAX_K];
+	struct conform_forked got[CONFORM_MAX_K];
 };
 
 /* The contract's view of the snapshot: which mem-file, which kind. */
@@ -69,8 +75,60 @@ static void mapping_rules(const struct conform_setup *c, const struct fixture *f
 	judge_delete_snapshot(fr->snap, fr->mem_fork, res);
 }
 
-/* The first fork succeeded: judge it, fork again, then the rules that
- * need the snapshot's state before and after, the mappings, deletion. */
+/* Each fork of the first round that succeeded, judged as a fork (F1-F5,
+ * F9-F11, F14); one that failed while others ran fails F1 with its
+ * output; F13 over all of them. */
+static void round_rules(const struct conform_setup *c, struct fixture_run *fr,
+			const struct conform_beside *beside, struct conform_row *row,
+			struct judge_result *res)
+{
+	int link_refused = conform_hooks_of(c)->link_refused;
+	char verr[512];
+	conform_beside_judge(beside, fr->dst, fr->ok, fr->k, res); /* before fork2 joins */
+	for (size_t i = 0; i < fr->k; i++) {
+		conform_judge_left(fr->got[i].left, fr->dst[i], res);
+		if (!fr->ok[i]) {
+			if (!c->race)
+				judge_fail(res, 1, fr->dst[i],
+					   "fork %zu of %zu, run at once with the others, failed: %s",
+					   i + 1, fr->k, fr->got[i].msg);
+			continue;
+		}
+		if (c->race && i > 0 && fr->ok[0])
+			continue; /* one DST: judged once */
+		struct judge_verify_opts vo = { .mem_copied = link_refused };
+		if (judge_verify(fr->snap, fr->dst[i], &vo, res, verr, sizeof verr) < 0) {
+			size_t n = strlen(fr->dst[i]); /* the reason names the path: once */
+			int named = strncmp(verr, fr->dst[i], n) == 0 && verr[n] == ':';
+			judge_fail(res, 1, fr->dst[i], "cannot read the fork: %s",
+				   named ? verr + n + 2 : verr);
+		}
+	}
+	if (c->race && fr->nok > 1)
+		judge_fail(res, 13, fr->dst[0],
+			   "both forks racing into one DST reported success: a fork must fail, "
+			   "not replace or merge, where DST came to exist");
+	/* F11: a copied mem-file is a fallback, and a fallback is reported
+	 * (CONTRACT.md, Reporting: "fallback: " in what the fork printed). */
+	if (fr->x.kind == JUDGE_RAW && (res->checked & 1u << 11) &&
+	    !(row->note && strstr(row->note, "fallback: ")))
+		judge_fail(res, 11, fr->x.raw_rel,
+			   "the mem-file was copied (%s), but the fork reported no fallback: "
+			   "CONTRACT.md asks for 'fallback: WHAT (WHY)' in its output",
+			   fr->same_fs ? "the link was refused" : "another filesystem");
+	size_t grew = c->race ? 1 : fr->nok;
+	struct stat m;
+	if (fr->x.kind == JUDGE_RAW && fr->same_fs && !link_refused &&
+	    lstat(fr->mem_snap, &m) == 0 && m.st_nlink != fr->nlink_before + grew)
+		judge_fail(res, 4, fr->x.raw_rel,
+			   "st_nlink: expected %llu after %zu fork%s, found %llu",
+			   (unsigned long long)(fr->nlink_before + grew), grew, grew == 1 ? "" : "s",
+			   (unsigned long long)m.st_nlink);
+}
+
+/* The first round succeeded (one fork at least): judge it; fork again
+ * (unless the round made two forks already); then the rules that need
+ * the snapshot's state before and after, the mappings, deletion. */
 static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 			 struct fixture_run *fr, const struct judge_state *before,
 			 const struct conform_beside *beside, struct conform_row *row)
@@ -78,41 +136,27 @@ static void forked_rules(const struct conform_setup *c, const struct fixture *f,
 	struct judge_result res = { 0 };
 	struct judge_state after;
 	char verr[512], msg[2048] = "";
-	conform_beside_judge(beside, fr->fork, 1, &res); /* before fork2 joins it */
-	conform_judge_left(fr->left, fr->fork, &res);
-	int link_refused = conform_hooks_of(c)->link_refused;
-	struct judge_verify_opts vo = { .mem_copied = link_refused };
-	if (judge_verify(fr->snap, fr->fork, &vo, &res, verr, sizeof verr) < 0) {
-		size_t n = strlen(fr->fork); /* the reason names the path: once */
-		int named = strncmp(verr, fr->fork, n) == 0 && verr[n] == ':';
-		judge_fail(&res, 1, fr->fork, "cannot read the fork: %s", named ? verr + n + 2 : verr);
+	round_rules(c, fr, beside, row, &res);
+	int second = fr->k > 1 && !c->race && fr->ok[0] && fr->ok[1];
+	if (fr->k == 1) {
+		second = conform_fork(c, f, fr->snap, fr->fork2, msg, sizeof msg) == 0;
+		char left2[1100];
+		conform_fork_left(c, left2, sizeof left2);
+		conform_judge_left(left2, fr->fork2, &res);
+		if (!second)
+			judge_fail(&res, 1, fr->fork2, "a second fork of the snapshot failed: %s",
+				   msg);
 	}
-	/* F11: a copied mem-file is a fallback, and a fallback is reported
-	 * (CONTRACT.md, Reporting: "fallback: " in what the fork printed). */
-	if (fr->x.kind == JUDGE_RAW && (res.checked & 1u << 11) &&
-	    !(row->note && strstr(row->note, "fallback: ")))
-		judge_fail(&res, 11, fr->x.raw_rel,
-			   "the mem-file was copied (%s), but the fork reported no fallback: "
-			   "CONTRACT.md asks for 'fallback: WHAT (WHY)' in its output",
-			   fr->same_fs ? "the link was refused" : "another filesystem");
-	struct stat m;
-	if (fr->x.kind == JUDGE_RAW && fr->same_fs && !link_refused &&
-	    lstat(fr->mem_snap, &m) == 0 && m.st_nlink != fr->nlink_before + 1)
-		judge_fail(&res, 4, fr->x.raw_rel, "st_nlink: expected %llu after the fork, found %llu",
-			   (unsigned long long)fr->nlink_before + 1, (unsigned long long)m.st_nlink);
-	int second = conform_fork(c, f, fr->snap, fr->fork2, msg, sizeof msg) == 0;
-	char left2[1100];
-	conform_fork_left(c, left2, sizeof left2);
-	conform_judge_left(left2, fr->fork2, &res);
-	if (!second)
-		judge_fail(&res, 1, fr->fork2, "a second fork of the snapshot failed: %s", msg);
 	if (judge_state_take(fr->snap, &after, verr, sizeof verr) == 0) {
 		judge_state_compare(before, &after, &res);
 		judge_state_free(&after);
 	} else {
 		judge_fail(&res, 6, fr->snap, "cannot read the snapshot after the fork: %s", verr);
 	}
-	mapping_rules(c, f, fr, &res, second);
+	if (fr->ok[0] || c->race) /* the race's DST is one path, whoever won */
+		mapping_rules(c, f, fr, &res, second);
+	else
+		conform_unprepare(c, f, fr->snap);
 	conform_fill_row(row, &res);
 	judge_result_free(&res);
 }
@@ -129,8 +173,9 @@ static void failed_rules(const struct conform_setup *c, const struct fixture *f,
 	struct judge_state after;
 	char verr[512];
 	conform_fork_failed(row, msg);
-	conform_beside_judge(beside, fr->fork, 0, &res);
-	conform_judge_left(fr->left, fr->fork, &res);
+	conform_beside_judge(beside, fr->dst, fr->ok, fr->k, &res);
+	for (size_t i = 0; i < fr->k; i++)
+		conform_judge_left(fr->got[i].left, fr->dst[i], &res);
 	if (judge_state_take(fr->snap, &after, verr, sizeof verr) == 0) {
 		judge_state_compare(before, &after, &res);
 		judge_state_free(&after);
@@ -142,12 +187,42 @@ static void failed_rules(const struct conform_setup *c, const struct fixture *f,
 	conform_unprepare(c, f, fr->snap);
 }
 
+/* The first round: one fork, or K at once (c->k), or two racing into
+ * one DST (c->race).  0, or the -errno of a result that ends the run. */
+static int first_round(const struct conform_setup *c, const struct fixture *f,
+		       struct fixture_run *fr, struct conform_row *row, char *err, size_t len)
+{
+	fr->k = c->race ? 2 : c->k > 1 ? c->k : 1;
+	if (fr->k > CONFORM_MAX_K)
+		fr->k = CONFORM_MAX_K;
+	const char *slash = strrchr(fr->fork, '/');
+	for (size_t i = 0; i < fr->k; i++) {
+		if (i >= 2)
+			snprintf(fr->more[i - 2], sizeof fr->more[i - 2], "%.*s/fork%zu",
+				 (int)(slash - fr->fork), fr->fork, i + 1);
+		fr->dst[i] = i == 0 || c->race ? fr->fork : i == 1 ? fr->fork2 : fr->more[i - 2];
+	}
+	int r = conform_fork_many(c, f, fr->snap, fr->dst, fr->k, fr->got);
+	if (r < 0)
+		return snprintf(err, len, "cannot run %zu forks at once: %s", fr->k, strerror(-r)), r;
+	for (size_t i = 0; i < fr->k; i++) {
+		if ((r = conform_fork_fatal(fr->got[i].rc, fr->got[i].msg, err, len)) < 0)
+			return r;
+		fr->ok[i] = fr->got[i].rc == 0;
+		fr->nok += (size_t)fr->ok[i];
+		row->fork_ms = fr->got[i].ms > row->fork_ms ? fr->got[i].ms : row->fork_ms;
+		if (fr->ok[i] && fr->got[i].msg[0] && !row->note)
+			row->note = strdup(fr->got[i].msg);
+	}
+	return 0;
+}
+
 int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 			struct conform_row *row, char *err, size_t len)
 {
 	memset(row, 0, sizeof *row);
-	if (c->place ? asprintf(&row->name, "%s:%s", c->place->name, f->name) < 0
-		     : !(row->name = strdup(f->name)))
+	const char *kind = c->place ? c->place->name : c->race ? "race" : c->k > 1 ? "concurrent" : NULL;
+	if (kind ? asprintf(&row->name, "%s:%s", kind, f->name) < 0 : !(row->name = strdup(f->name)))
 		row->name = NULL;
 	row->rerun = conform_rerun_arg(f);
 	struct fixture_run *fr = calloc(1, sizeof *fr);
@@ -169,27 +244,19 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 	struct judge_state before;
 	if ((r = judge_state_take(fr->snap, &before, err, len)) < 0)
 		goto out;
-	char msg[2048] = "";
 	struct conform_beside beside;
 	char parent[sizeof fr->fork];
 	snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(fr->fork, '/') - fr->fork), fr->fork);
 	conform_beside_take(parent, &beside);
-	double t0 = conform_now_ms();
-	int forked = conform_fork(c, f, fr->snap, fr->fork, msg, sizeof msg);
-	row->fork_ms = conform_now_ms() - t0;
-	conform_fork_left(c, fr->left, sizeof fr->left);
-	if ((r = conform_fork_fatal(forked, msg, err, len)) < 0) {
+	if ((r = first_round(c, f, fr, row, err, len)) < 0) {
 		judge_state_free(&before);
 		conform_beside_free(&beside);
 		goto out;
 	}
-	if (forked != 0) {
-		failed_rules(c, f, fr, &before, &beside, msg, row);
-	} else {
-		if (msg[0])
-			row->note = strdup(msg);
+	if (fr->nok == 0)
+		failed_rules(c, f, fr, &before, &beside, fr->got[0].msg, row);
+	else
 		forked_rules(c, f, fr, &before, &beside, row);
-	}
 	judge_state_free(&before);
 	conform_beside_free(&beside);
 out:

@@ -93,7 +93,8 @@ static int refusal_row(const struct conform_setup *c, const struct fixture *f,
 			goto out;
 		}
 		if (forked != 0) /* a fork that succeeded has been told so */
-			conform_beside_judge(&was, fork, 0, &res);
+			conform_beside_judge(&was, (const char *const[]){ fork }, (const int[]){ 0 },
+					     1, &res);
 		if (judge_state_take(snap, &after, err, len) == 0) {
 			judge_state_compare(&before, &after, &res);
 			judge_state_free(&after);

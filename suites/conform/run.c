@@ -91,71 +91,103 @@ void conform_describe(struct conform_run *run, const char *scratch)
 	}
 }
 
-/* Row i: a fixture's; then the refusal base under each place (unless a
- * leg extracts snapshots its own way); then the refusal rows: a FIFO
- * planted, and (unless the leg plants its own failure) a device node. */
-struct plan {
-	size_t n, places, total;
-	int device;
+/* The rows of a run, in order: each fixture's; each again with K forks
+ * at once; the refusal rows' fixture under each place and with two forks
+ * racing into one DST (not where a leg prepares snapshots its own way:
+ * extracted into an overlay, a mem-file made immutable, links to the
+ * limit); then the refusal rows: a FIFO planted and (unless the leg
+ * plants its own failure) a device node. */
+enum row_kind { ROW_FIXTURE, ROW_CONCURRENT, ROW_PLACE, ROW_RACE, ROW_REFUSAL, ROW_DEVICE };
+struct row_plan {
+	enum row_kind kind;
+	const struct fixture *f;
+	const struct conform_place *place;
 };
 
-static const char *row_prefix(const struct plan *p, size_t i)
+static size_t plan_rows(const struct conform_setup *c, const struct fixture *fx, size_t n,
+			const struct fixture *refusal, struct row_plan *p)
 {
-	if (i < p->n)
-		return "";
-	if (i < p->n + p->places)
-		return conform_places[i - p->n].name;
-	return i == p->n + p->places ? "refusal" : "refusal-device";
+	const struct conform_hooks *h = c->hooks;
+	int own = h && (h->extract || h->prepare || h->plant);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		p[k++] = (struct row_plan){ ROW_FIXTURE, &fx[i], NULL };
+	for (size_t i = 0; i < n && !own; i++)
+		if (!fx[i].refused)
+			p[k++] = (struct row_plan){ ROW_CONCURRENT, &fx[i], NULL };
+	if (refusal && n > 0 && !refusal->refused && !own) {
+		for (size_t i = 0; i < conform_nplaces; i++)
+			p[k++] = (struct row_plan){ ROW_PLACE, refusal, &conform_places[i] };
+		p[k++] = (struct row_plan){ ROW_RACE, refusal, NULL };
+	}
+	if (refusal)
+		p[k++] = (struct row_plan){ ROW_REFUSAL, refusal, NULL };
+	if (refusal && !(h && h->plant))
+		p[k++] = (struct row_plan){ ROW_DEVICE, refusal, NULL };
+	return k;
 }
 
-static int row_of(const struct conform_setup *c, const struct plan *p, const struct fixture *f,
-		  size_t i, struct conform_row *row, char *err, size_t len)
+static const char *const kind_prefix[] = { "", "concurrent:", "", "race:", "refusal:",
+					   "refusal-device:" };
+
+static int row_of(const struct conform_setup *c, const struct row_plan *p,
+		  struct conform_row *row, char *err, size_t len)
 {
-	if (i < p->n && !f->refused)
-		return conform_fixture(c, f, row, err, len);
-	if (i >= p->n && i < p->n + p->places) {
-		struct conform_setup pc = *c;
-		pc.place = &conform_places[i - p->n];
-		return conform_fixture(&pc, f, row, err, len);
+	struct conform_setup rc = *c;
+	switch (p->kind) {
+	case ROW_FIXTURE:
+		return p->f->refused ? conform_refusal(c, p->f, row, err, len)
+				     : conform_fixture(c, p->f, row, err, len);
+	case ROW_CONCURRENT:
+		rc.k = c->concurrency ? c->concurrency : CONFORM_K;
+		return conform_fixture(&rc, p->f, row, err, len);
+	case ROW_PLACE:
+		rc.place = p->place;
+		return conform_fixture(&rc, p->f, row, err, len);
+	case ROW_RACE:
+		rc.race = 1;
+		return conform_fixture(&rc, p->f, row, err, len);
+	case ROW_REFUSAL:
+		return conform_refusal(c, p->f, row, err, len);
+	default:
+		return conform_refusal_device(c, p->f, row, err, len);
 	}
-	if (i <= p->n + p->places)
-		return conform_refusal(c, f, row, err, len);
-	return conform_refusal_device(c, f, row, err, len);
 }
 
 int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
 			 const struct fixture *fx, size_t n, const struct fixture *refusal)
 {
-	struct plan p = { n, 0, 0, refusal && !(c->hooks && c->hooks->plant) };
-	/* Not where a leg prepares its snapshots its own way (extracted into
-	 * an overlay, a mem-file made immutable, links to the limit). */
-	const struct conform_hooks *h = c->hooks;
-	if (refusal && n > 0 && !refusal->refused && !(h && (h->extract || h->prepare || h->plant)))
-		p.places = conform_nplaces;
-	p.total = n + p.places + (refusal != NULL) + (size_t)p.device;
-	run->rows = calloc(p.total, sizeof *run->rows);
-	if (!run->rows)
+	struct row_plan *plan = calloc(2 * n + conform_nplaces + 4, sizeof *plan);
+	size_t total = plan ? plan_rows(c, fx, n, refusal, plan) : 0;
+	run->rows = calloc(total ? total : 1, sizeof *run->rows);
+	if (!plan || !run->rows) {
+		free(plan);
 		return -1;
+	}
 	char err[1024];
-	for (size_t i = 0; i < p.total; i++) {
-		const struct fixture *f = i < n ? &fx[i] : refusal;
-		const char *pre = row_prefix(&p, i);
-		fprintf(stderr, "check: %s%s%s ...\n", pre, *pre ? ":" : "", f->name);
+	int r = 0;
+	for (size_t i = 0; i < total && r == 0; i++) {
+		const struct row_plan *p = &plan[i];
+		fprintf(stderr, "check: %s%s%s ...\n", p->place ? p->place->name : "",
+			p->place ? ":" : kind_prefix[p->kind], p->f->name);
 		if (child_interrupted()) { /* the command stops its children and says so */
 			snprintf(run->setup_error, sizeof run->setup_error,
-				 "stopped by signal %d before %s", child_interrupted(), f->name);
-			return -1;
+				 "stopped by signal %d before %s", child_interrupted(), p->f->name);
+			r = -1;
+			break;
 		}
-		int r = row_of(c, &p, f, i, &run->rows[i], err, sizeof err);
+		r = row_of(c, p, &run->rows[i], err, sizeof err);
 		run->n = i + 1;
 		if (r < 0) {
 			if (r != -EINTR) /* the command says it was stopped */
-				fprintf(stderr, "snapfork check: %s: setup failed: %s\n", f->name, err);
-			snprintf(run->setup_error, sizeof run->setup_error, "%s: %s", f->name, err);
-			return -1;
+				fprintf(stderr, "snapfork check: %s: setup failed: %s\n", p->f->name,
+					err);
+			snprintf(run->setup_error, sizeof run->setup_error, "%s: %s", p->f->name, err);
+			r = -1;
 		}
 	}
-	return 0;
+	free(plan);
+	return r;
 }
 
 int conform_run_failed(const struct conform_run *run)

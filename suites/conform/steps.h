@@ -29,8 +29,10 @@ struct conform_beside {
 	size_t n;
 };
 int conform_beside_take(const char *parent, struct conform_beside *b);
-void conform_beside_judge(const struct conform_beside *before, const char *dst, int forked,
-			  struct judge_result *res);
+/* F13 after forks into dst[0..n) (one parent; ok[i]: fork i reported
+ * success; the same path twice for two forks racing into one DST). */
+void conform_beside_judge(const struct conform_beside *before, const char *const *dst,
+			  const int *ok, size_t n, struct judge_result *res);
 void conform_beside_free(struct conform_beside *b);
 
 /* The leg's hooks (never NULL) and the defaults where it sets none. */
@@ -49,6 +51,19 @@ int conform_fork(const struct conform_setup *c, const struct fixture *f, const c
 void conform_fork_left(const struct conform_setup *c, char *left, size_t len);
 /* F14 from that: a fork is finished when it returns. */
 void conform_judge_left(const char *left, const char *dst, struct judge_result *res);
+/* One of K forks run at once (many.c): its result, wall time, output
+ * (msg) and what it left running (as conform_fork_left). */
+struct conform_forked {
+	int rc;
+	double ms;
+	char msg[2048];
+	char left[1100];
+};
+/* Fork src into dst[0..k) at once (k <= CONFORM_MAX_K), each in a helper
+ * process released together; out[i] for dst[i].  k == 1: in this
+ * process.  0, or -errno when the helpers could not all be started. */
+int conform_fork_many(const struct conform_setup *c, const struct fixture *f, const char *src,
+		      const char *const *dst, size_t k, struct conform_forked *out);
 /* A fork's result that ends the run (FORKCMD_NOT_RUN, _INTERRUPTED):
  * -ENOEXEC or -EINTR with msg in err; 0 for any other. */
 int conform_fork_fatal(int forked, const char *msg, char *err, size_t len);

@@ -161,7 +161,7 @@ expect 2 "check --bogus" "$SF" check --bogus
 mkdir -p "$T/scr"
 expect 0 "check --junit --json on one fixture" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/c.xml" --json "$T/c.json"
 python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/c.xml" && ok "check --junit writes XML that parses" || bad "check junit"
-jq -e '.ok == true and (.rows | length) == 5' "$T/c.json" >/dev/null && ok "check --json has a row per fixture, its two hostile places and the two refusals" || bad "check json"
+jq -e '.ok == true and (.rows | length) == 7' "$T/c.json" >/dev/null && ok "check --json has a row per fixture, its concurrent row, two hostile places, a race and the two refusals" || bad "check json"
 expect 1 "check a broken fork" "$SF" check --fixture ch-raw --scratch "$T/scr" --fork-cmd "cp -a {src} {dst}" --keep --junit "$T/broken.xml"
 python3 - "$T/broken.xml" <<'PY' && ok "JUnit: a MUST rule is a <failure>, the SHOULD rule F12 a note in <system-out>" || bad "JUnit failure/system-out"
 import sys, xml.dom.minidom as m
@@ -173,7 +173,7 @@ assert f4.getElementsByTagName("failure"), "F4 has no <failure>"
 assert not f12.getElementsByTagName("failure") and f12.getElementsByTagName("system-out"), "F12"
 PY
 has "$T/out" "reproduce with: snapfork check --fork-cmd 'cp -a {src} {dst}' --scratch $T/scr --fixture ch-raw --keep" "check prints the command that reproduces a failure, --scratch included"
-has "$T/out" "kept: 5 rows' trees in $T/scr" "check names what it kept, and its size"
+has "$T/out" "kept: 7 rows' trees in $T/scr" "check names what it kept, and its size"
 has "$T/out" "kept in $T/scr" "check keeps the failing trees"
 has "$T/out" "F1 FAIL" "check names the broken rule"
 # A long template (the buffer grows past its first guess).

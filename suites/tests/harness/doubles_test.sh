@@ -89,7 +89,20 @@ size32|large|F2
 beside|edge|F13
 detached|edge|F1 F6 F14
 unquoted|qemu-raw|F4
+clobber|edge|F13
 LIST
+
+# A fixed staging directory: alone it is correct; four forks at once
+# trip over each other (which rule shows it depends on the interleaving:
+# F1 for a fork that failed or a half-made tree, at least).
+check broken-fixed-stage edge qemu-raw
+rc=$? got=$(failed_rules "$T/out.json")
+case " $got " in
+*" F1 "*) [ $rc -eq 1 ] && ok "broken-fixed-stage caught on the concurrent rows ($got)" || bad "broken-fixed-stage: exit $rc" ;;
+*) bad "broken-fixed-stage: exit $rc, failed [$got], expected F1 among them" ;;
+esac
+jq -e '[.rows[] | select(.fixture | test("^(concurrent|race):") | not) | .rules[] | select(.result == "fail")] | length == 0' \
+	"$T/out.json" >/dev/null && ok "broken-fixed-stage passes every row with one fork at a time" || bad "broken-fixed-stage failed a row of one fork"
 
 # Across filesystems (forks on /dev/shm): the correct doubles copy the
 # mem-file and report the fallback; one that keeps quiet fails F11.
