@@ -133,7 +133,8 @@ static int leader_exited(pid_t pid)
  * left.c names, waits for and kills what it left. */
 static void reap(struct entry *e, struct child *c)
 {
-	unsigned n = e->settle_ms > 0 && c ? 0 : group_others(e->pid);
+	int settle = e->settle_ms > 0 && c && child_subreaper() == 0;
+	unsigned n = settle ? 0 : group_others(e->pid);
 	if (n)
 		kill(-e->pid, SIGKILL);
 	int st = 0;
@@ -142,7 +143,7 @@ static void reap(struct entry *e, struct child *c)
 		;
 	e->status = r == e->pid ? st : CHILD_STATUS_LOST;
 	e->reaped = 1;
-	if (c && e->settle_ms > 0)
+	if (settle)
 		n = (unsigned)child_left_settle(e->settle_ms, c->left, sizeof c->left);
 	if (c)
 		c->stragglers = n;

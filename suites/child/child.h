@@ -82,6 +82,10 @@ int child_collect(struct child *c, int64_t deadline, char *tail, size_t len, siz
  * group, reap (10 s at most: a process stuck in the kernel stays
  * registered).  Closes c->out.  Safe on a reaped or zeroed child. */
 void child_stop(struct child *c);
+/* In a fork(2) of the harness that goes on running its code (no exec):
+ * an eventfd of its own, no signal seen yet.  The parent's signals reach
+ * it only as the parent passes them on. */
+void child_signals_forked(void);
 /* Make this process a subreaper (PR_SET_CHILD_SUBREAPER): orphans of its
  * children's descendants become its children, so settle_ms sees them.
  * Once per process; 0 or -errno. */

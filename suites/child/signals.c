@@ -40,6 +40,15 @@ void child_signals_install(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+void child_signals_forked(void)
+{
+	if (wake < 0)
+		return;
+	close(wake); /* shared with the parent: its wake-ups are not ours */
+	wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	got = 0;
+}
+
 int child_interrupted(void)
 {
 	return got;

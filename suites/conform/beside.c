@@ -54,7 +54,9 @@ static int names_of(const char *dir, struct conform_beside *b)
 
 int conform_beside_take(const char *parent, struct conform_beside *b)
 {
-	return names_of(parent, b);
+	int r = names_of(parent, b);
+	b->bad = r < 0;
+	return r;
 }
 
 /* The names of a missing from b and not among skip[0..nskip), joined
@@ -96,12 +98,19 @@ void conform_beside_judge(const struct conform_beside *before, const char *const
 		nok += ok[i] != 0;
 		if (ok[i] && !there)
 			judge_fail(res, 13, dst[i], "the fork returned success but DST does not exist");
-		/* A DST another fork made is no debris of this one. */
-		if (there && (ok[i] || n > 1))
+		/* A DST another fork made (two racing into one) is no debris. */
+		int shared = 0;
+		for (size_t j = 0; j < n && !shared; j++)
+			shared = j != i && !strcmp(dst[j], dst[i]);
+		if (there && (ok[i] || shared))
 			made[nmade++] = base_of(dst[i]);
+		if (!ok[i] && there && !shared && n > 1)
+			judge_fail(res, 13, dst[i], "DST exists after a failed fork");
 		if (!ok[i] && there && n == 1)
 			judge_fail(res, 13, dst[i], "DST exists after a failed fork");
 	}
+	if (before->bad)
+		return; /* not listed before the fork: nothing to compare */
 	struct conform_beside after;
 	int r = names_of(parent, &after);
 	if (r < 0) {

@@ -82,13 +82,17 @@ struct conform_setup {
 #define CONFORM_K 4 /* forks at once in a concurrent row by default */
 
 /* A place for a row's snapshot and forks (place.c): SRC is
- * DIR/src_dir/snap, DST is FORKDIR/dst_dir/fork, each passed through
+ * DIR/src_dir/SRC_LEAF, DST is FORKDIR/dst_dir/DST_LEAF, each passed through
  * symlink src_link (dst_link) to the first component of its dir when set.
  * The run's fixture rows run once more under each of conform_places, on
  * the refusal rows' fixture, as rows named "NAME:FIXTURE". */
 struct conform_place {
 	const char *name;
 	const char *src_dir, *src_link, *dst_dir, *dst_link;
+	/* The last components of SRC, DST and the second fork's DST: a
+	 * leading '-' (an option to a tool given a relative name) and a
+	 * trailing newline (lost by $(basename ...)) where they are hostile. */
+	const char *src_leaf, *dst_leaf, *dst_leaf2;
 };
 extern const struct conform_place conform_places[];
 extern const size_t conform_nplaces;

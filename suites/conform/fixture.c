@@ -75,6 +75,30 @@ static void mapping_rules(const struct conform_setup *c, const struct fixture *f
 	judge_delete_snapshot(fr->snap, fr->mem_fork, res);
 }
 
+/* After the race, one more fork into the DST that now exists: it must
+ * fail and leave that DST as it was (the same directory inode), not
+ * replace it or fork into it, whatever the timing of the race. */
+static void fork_into_existing(const struct conform_setup *c, struct fixture_run *fr,
+			       struct judge_result *res)
+{
+	struct stat a, b;
+	char msg[2048] = "", left[1100];
+	if (lstat(fr->fork, &a) < 0)
+		return;
+	struct fixture none = { .umask = -1 };
+	int rc = conform_fork(c, &none, fr->snap, fr->fork, msg, sizeof msg);
+	conform_fork_left(c, left, sizeof left);
+	conform_judge_left(left, fr->fork, res);
+	if (rc == 0)
+		judge_fail(res, 13, fr->fork,
+			   "a fork into this existing DST reported success: it must fail and "
+			   "leave DST as it was");
+	if (lstat(fr->fork, &b) < 0 || a.st_ino != b.st_ino || a.st_mtim.tv_sec != b.st_mtim.tv_sec ||
+	    a.st_mtim.tv_nsec != b.st_mtim.tv_nsec)
+		judge_fail(res, 13, fr->fork,
+			   "a fork into this existing DST replaced or changed it");
+}
+
 /* Each fork of the first round that succeeded, judged as a fork (F1-F5,
  * F9-F11, F14); one that failed while others ran fails F1 with its
  * output; F13 over all of them. */
@@ -116,6 +140,8 @@ static void round_rules(const struct conform_setup *c, struct fixture_run *fr,
 			   "the mem-file was copied (%s), but the fork reported no fallback: "
 			   "CONTRACT.md asks for 'fallback: WHAT (WHY)' in its output",
 			   fr->same_fs ? "the link was refused" : "another filesystem");
+	if (c->race)
+		fork_into_existing(c, fr, res);
 	size_t grew = c->race ? 1 : fr->nok;
 	struct stat m;
 	if (fr->x.kind == JUDGE_RAW && fr->same_fs && !link_refused &&

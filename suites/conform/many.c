@@ -7,6 +7,7 @@
  * fork's result back through a pipe of its own. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,11 @@
 
 /* In the helper: wait for the release, fork, send the result, exit. */
 _Noreturn static void helper(const struct conform_setup *c, const struct fixture *f,
-			     const char *src, const char *dst, int gate, int out)
+			     const char *src, const char *dst, int gate, int out, pid_t parent)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	child_signals_forked();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
 	char b;
 	while (read(gate, &b, 1) < 0 && errno == EINTR)
 		;
@@ -42,16 +45,34 @@ _Noreturn static void helper(const struct conform_setup *c, const struct fixture
 	_exit(0);
 }
 
+/* A signal came: every helper gets it (each stops its fork command and
+ * reports), once. */
+static void pass_signal(const pid_t *pid, size_t n, int *passed)
+{
+	if (*passed || !child_interrupted())
+		return;
+	for (size_t i = 0; i < n; i++)
+		kill(pid[i], child_interrupted());
+	*passed = 1;
+}
+
 /* The helper's result from its pipe, once it exited. */
-static void result_of(pid_t pid, int in, struct conform_forked *r)
+static void result_of(const pid_t *pids, size_t n, size_t i, int in, int *passed,
+		      struct conform_forked *r)
 {
 	size_t k = 0;
-	for (ssize_t n; k < sizeof *r; k += (size_t)n)
-		if ((n = read(in, (char *)r + k, sizeof *r - k)) <= 0 && !(n < 0 && errno == EINTR))
+	while (k < sizeof *r) {
+		pass_signal(pids, n, passed);
+		struct pollfd p[2] = { { in, POLLIN, 0 }, { child_signal_fd(), POLLIN, 0 } };
+		if (poll(p, p[1].fd >= 0 && !*passed ? 2 : 1, 200) <= 0 || !p[0].revents)
+			continue;
+		ssize_t got = read(in, (char *)r + k, sizeof *r - k);
+		if (got <= 0 && !(got < 0 && errno == EINTR))
 			break;
-		else if (n < 0)
-			n = 0;
-	int st;
+		k += got > 0 ? (size_t)got : 0;
+	}
+	pid_t pid = pids[i];
+	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (k < sizeof *r) {
@@ -77,7 +98,8 @@ int conform_fork_many(const struct conform_setup *c, const struct fixture *f, co
 	pid_t pid[CONFORM_MAX_K];
 	int in[CONFORM_MAX_K];
 	size_t started = 0;
-	int e = 0;
+	int e = 0, passed = 0;
+	pid_t self = getpid();
 	fflush(NULL);
 	for (; started < k && started < CONFORM_MAX_K; started++) {
 		int p[2];
@@ -88,7 +110,7 @@ int conform_fork_many(const struct conform_setup *c, const struct fixture *f, co
 		if ((pid[started] = fork()) == 0) {
 			close(gate[1]);
 			close(p[0]);
-			helper(c, f, src, dst[started], gate[0], p[1]);
+			helper(c, f, src, dst[started], gate[0], p[1], self);
 		}
 		close(p[1]);
 		if (pid[started] < 0) {
@@ -101,7 +123,7 @@ int conform_fork_many(const struct conform_setup *c, const struct fixture *f, co
 	close(gate[0]);
 	close(gate[1]); /* every helper goes now */
 	for (size_t i = 0; i < started; i++) {
-		result_of(pid[i], in[i], &out[i]);
+		result_of(pid, started, i, in[i], &passed, &out[i]);
 		close(in[i]);
 	}
 	return e;

@@ -25,8 +25,10 @@
 
 const struct conform_place conform_places[] = {
 	{ "paths-quoting", "-s p a c e 'q' \"d\"\t$HOME *\\ [x]\n\xff\xfe", NULL,
-	  "other parent/-d 'q' \"d\"\t$PWD ?\\ {y}\n\xfe", NULL },
-	{ "paths-long", "real src/" LONG9, "via src", "real dst/" LONG9 "/" LONG9, "via dst" },
+	  "other parent/-d 'q' \"d\"\t$PWD ?\\ {y}\n\xfe", NULL, "-snap\n", "-fork\n",
+	  "-fork 2\n" },
+	{ "paths-long", "real src/" LONG9, "via src", "real dst/" LONG9 "/" LONG9, "via dst",
+	  "snap", "fork", "fork2" },
 };
 const size_t conform_nplaces = sizeof conform_places / sizeof conform_places[0];
 
@@ -97,10 +99,10 @@ int conform_place_paths(const struct conform_place *p, const char *dir, const ch
 		snprintf(fork2, len, "%s/fork2", fdir);
 		return 0;
 	}
-	int r = path_of(dir, p->src_dir, p->src_link, "snap", snap, len, err, elen);
+	int r = path_of(dir, p->src_dir, p->src_link, p->src_leaf, snap, len, err, elen);
 	if (r == 0)
-		r = path_of(fdir, p->dst_dir, p->dst_link, "fork", fork, len, err, elen);
+		r = path_of(fdir, p->dst_dir, p->dst_link, p->dst_leaf, fork, len, err, elen);
 	if (r == 0)
-		r = path_of(fdir, p->dst_dir, p->dst_link, "fork2", fork2, len, err, elen);
+		r = path_of(fdir, p->dst_dir, p->dst_link, p->dst_leaf2, fork2, len, err, elen);
 	return r;
 }

@@ -27,6 +27,7 @@ void conform_fork_failed(struct conform_row *row, const char *msg);
 struct conform_beside {
 	char **name; /* sorted */
 	size_t n;
+	int bad; /* could not be listed: F13's listing is not judged */
 };
 int conform_beside_take(const char *parent, struct conform_beside *b);
 /* F13 after forks into dst[0..n) (one parent; ok[i]: fork i reported

@@ -42,7 +42,7 @@ link_mem() {
 	local mem err
 	mem=$(mem_file)
 	[ -n "$mem" ] || return 0
-	if err=$(ln "$SRC/$mem" "$1/$mem.link" 2>&1); then
+	if err=$(LC_ALL=C ln "$SRC/$mem" "$1/$mem.link" 2>&1); then
 		rm -f "$1/$mem" # (mv refuses two names of one inode)
 		mv "$1/$mem.link" "$1/$mem"
 		return 0

@@ -168,6 +168,7 @@ const char *forkcmd_left(void *arg)
 int forkcmd_run(void *arg, const char *src, const char *dst, char *msg, size_t len)
 {
 	struct forkcmd *ctx = arg;
+	ctx->left[0] = '\0';
 	char *cmd = command_for(ctx, src, dst, msg, len);
 	if (!cmd)
 		return FORKCMD_FAILED;
