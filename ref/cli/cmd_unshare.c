@@ -11,10 +11,14 @@ int cmd_unshare(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		printf("usage: snapfork unshare FILE\n"
-		       "  if FILE has more than one link, replace it by a private copy\n");
+		       "  if FILE has more than one link, replace it by a private copy (a\n"
+		       "  fork's mem-file that must stop sharing the snapshot's inode)\n"
+		       "  Exit 0: unshared, or not shared; 1: it failed; 2: usage.\n");
 		return EXIT_OK;
 	}
-	if (argc != 2 || argv[1][0] == '-')
+	if (argc == 2 && argv[1][0] == '-')
+		return cli_usage_error("unshare", "unknown option", argv[1]);
+	if (argc != 2)
 		return cli_usage_error("unshare", "need exactly one FILE", NULL);
 	int unshared = 0;
 	int r = snapfork_unshare_at(AT_FDCWD, argv[1], &unshared);

@@ -63,11 +63,12 @@ int cmd_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
 						  { "skip", required_argument, NULL, 's' },
+						  { "no-link", no_argument, NULL, 'n' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
 	const char **skip = calloc((size_t)argc + 1, sizeof *skip);
 	size_t nskip = 0;
-	int json = 0, c;
+	int json = 0, no_link = 0, c;
 	if (!skip)
 		return EXIT_FAIL;
 	optind = 1;
@@ -76,13 +77,17 @@ int cmd_verify(int argc, char **argv)
 			json = 1;
 		} else if (c == 's') {
 			skip[nskip++] = optarg;
+		} else if (c == 'n') {
+			no_link = 1;
 		} else if (c == 'h') {
-			fputs("usage: snapfork verify [--json] [--skip REL]... SRC DST\n"
+			fputs("usage: snapfork verify [--json] [--skip REL]... [--no-link] SRC DST\n"
 			      "  Judge the existing fork DST against its snapshot SRC: F1-F5 and\n"
 			      "  F9-F11 of CONTRACT.md, each violation with its rule, path, expected\n"
 			      "  and found.  Nothing is changed.\n"
 			      "  --json      the violations as JSON on stdout\n"
 			      "  --skip REL  SRC/REL was left out on purpose (fork --skip)\n"
+			      "  --no-link   the mem-file was copied on purpose (fork --no-link):\n"
+			      "              judged as a copy (F11's holes) instead of F4's link\n"
 			      "  Exit 0: no violation; 1: violations, or a tree cannot be read;\n"
 			      "  2: usage.\n",
 			      stdout);
@@ -98,7 +103,7 @@ int cmd_verify(int argc, char **argv)
 		return cli_usage_error("verify", "need SRC and DST", NULL);
 	}
 	const char *src = argv[optind], *dst = argv[optind + 1];
-	struct judge_verify_opts o = { .skip = skip };
+	struct judge_verify_opts o = { .skip = skip, .mem_copied = no_link };
 	struct judge_result res = { 0 };
 	char err[512];
 	int r = judge_verify(src, dst, &o, &res, err, sizeof err);

@@ -21,7 +21,7 @@
 static const char usage[] =
 	"usage: snapfork check [--fork-cmd TEMPLATE [--fork-timeout S]] [--scratch DIR] [--fork-dir DIR]\n"
 	"                      [--fixture NAME|FILE.tar]... [--exclude NAME]... [--junit FILE|-]\n"
-	"                      [--json FILE|-] [--keep]\n"
+	"                      [--json FILE|-] [--keep] [--concurrency K]\n"
 	"       snapfork check --generate N [--seed S] [--no-shrink] [--fail-fast] [same options]\n"
 	"       snapfork check --dimensions\n"
 	"  Extract each bundled fixture, fork it twice with the implementation under\n"
@@ -42,7 +42,8 @@ static const char usage[] =
 	"  --junit FILE, --json FILE  reports, checked before the run; - is stdout (the\n"
 	"                    table goes to stderr then)\n"
 	"  --keep            keep every row's trees, not only failing ones\n"
-	"  --concurrency K   forks at once in each fixture's concurrent row (default 4);\n"
+	"  --concurrency K   forks at once in each fixture's concurrent row (2-16,\n"
+	"                    default 4);\n"
 	"                    two forks also race into one DST (exactly one may win)\n"
 	"  --generate N      N snapshot layouts drawn from a seed instead of fixtures\n"
 	"  --seed S          the seed (default: drawn, and printed first)\n"
@@ -187,7 +188,9 @@ static int exclude(const struct check_opts *o, struct fixture *fx, size_t *n)
 		while (i < *n && strcmp(fx[i].name, o->excludes[x]) != 0)
 			i++;
 		if (i == *n) {
-			cli_usage_error("check", "--exclude names no bundled fixture", o->excludes[x]);
+			fprintf(stderr, "snapfork check: --exclude names no bundled fixture: %s (see "
+					"snapfork fixture list)\n",
+				o->excludes[x]);
 			return -1;
 		}
 		fixture_free(&fx[i]);
@@ -297,7 +300,7 @@ static void command_line(const struct check_opts *o, char *out, size_t len)
 static int usage_error(int p)
 {
 	static const char *const why[] = { "bad arguments",
-					   "--fork-cmd needs {src} and {dst}",
+					   "--fork-cmd needs bare {src} and {dst} (replaced by shell-quoted paths: no quotes around them)",
 					   "--generate needs a count from 1 to 1000000",
 					   "--seed needs a number",
 					   "--generate and --fixture exclude each other",

@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,15 @@
 int check_scratch_make(const struct check_opts *o, char *scratch, size_t len)
 {
 	if (o->scratch) {
+		/* Said once, up front, not by every row's setup. */
+		struct stat st;
+		errno = 0;
+		if (stat(o->scratch, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    access(o->scratch, W_OK | X_OK) < 0) {
+			cli_error("check", o->scratch, "--scratch: not a writable directory",
+				  errno ? -errno : -ENOTDIR);
+			return -1;
+		}
 		snprintf(scratch, len, "%s", o->scratch);
 		return 0;
 	}
@@ -81,9 +91,13 @@ void check_scratch_report(const struct check_opts *o, const struct conform_run *
 	/* Only what this run made: a --scratch of the user's may hold more. */
 	for (size_t i = 0; i < run->n; i++) {
 		char *q = run->rows[i].kept && o->scratch ? child_sh_word(run->rows[i].kept) : NULL;
+		char *f = run->rows[i].kept_forks ? child_sh_word(run->rows[i].kept_forks) : NULL;
 		if (q)
 			printf(" %s", q);
+		if (f) /* --fork-dir: the forks are elsewhere */
+			printf(" %s", f);
 		free(q);
+		free(f);
 	}
 	char *q = o->scratch ? NULL : child_sh_word(scratch);
 	printf("%s%s\n", q ? " " : "", q ? q : "");

@@ -48,7 +48,8 @@ static int names_of(const char *dir, struct conform_beside *b)
 		b->n++;
 	}
 	closedir(d);
-	qsort(b->name, b->n, sizeof *b->name, by_name);
+	if (b->n) /* an empty directory: no array at all (qsort's base is nonnull) */
+		qsort(b->name, b->n, sizeof *b->name, by_name);
 	return 0;
 }
 
@@ -70,7 +71,7 @@ static void missing(const struct conform_beside *a, const struct conform_beside 
 		int allowed = 0;
 		for (size_t j = 0; j < nskip && !allowed; j++)
 			allowed = !strcmp(a->name[i], skip[j]);
-		if (allowed || bsearch(&a->name[i], b->name, b->n, sizeof *b->name, by_name))
+		if (allowed || (b->n && bsearch(&a->name[i], b->name, b->n, sizeof *b->name, by_name)))
 			continue;
 		k += (size_t)snprintf(s + k, len - k, "%s%s", k ? ", " : "", a->name[i]);
 	}

@@ -31,6 +31,7 @@ struct conform_row {
 				 * F1 says how; the rules needing DST are skips */
 	char *note;             /* what the fork said on success (e.g. its fallback) */
 	char *kept;             /* scratch kept for a failure, or NULL */
+	char *kept_forks;       /* with --fork-dir: where its forks were kept */
 	char *rerun;            /* --fixture's argument that reruns it: a bundled
 				 * fixture's name, a tar's absolute path; NULL for
 				 * a generated layout (its seed reruns it) */

@@ -298,6 +298,8 @@ out:
 		conform_unprepare(c, f, fr->snap);
 	if (fdir && (r < 0 || !row->kept))
 		conform_drop(c, fdir);
+	else if (fdir)
+		row->kept_forks = strdup(fdir);
 	if (dir)
 		conform_drop(c, dir);
 	free(dir);

@@ -12,24 +12,24 @@
 #include "steps.h"
 
 enum planted { PLANT_FIFO, PLANT_DEVICE };
+#define PLANT_MAX (PATH_MAX + 64)
 
 /* What makes a fork of snap fail, deep in the tree, so a fork has made
  * much before it meets it: a FIFO, or a character device node.  0, -errno
  * (err says why), or 1: device nodes cannot be made here (no CAP_MKNOD). */
 static int plant(const struct conform_setup *c, const struct fixture *f, const char *snap,
-		 enum planted what, char *err, size_t len)
+		 enum planted what, char *node, char *err, size_t len)
 {
-	char node[PATH_MAX + 64];
 	struct stat st;
 	if (f->refused) /* the fixture holds what makes a fork fail */
 		return 0;
 	if (what == PLANT_FIFO && conform_hooks_of(c)->plant)
 		return conform_hooks_of(c)->plant(conform_hooks_of(c)->ctx, snap, err, len);
-	snprintf(node, sizeof node, "%s/snapshots/snapshot-latest", snap);
+	snprintf(node, PLANT_MAX, "%s/snapshots/snapshot-latest", snap);
 	if (stat(node, &st) < 0)
-		snprintf(node, sizeof node, "%s", snap);
+		snprintf(node, PLANT_MAX, "%s", snap);
 	strncat(node, what == PLANT_FIFO ? "/zz-planted.fifo" : "/zz-planted.dev",
-		sizeof node - strlen(node) - 1);
+		PLANT_MAX - strlen(node) - 1);
 	int r = what == PLANT_FIFO ? mkfifo(node, 0600) : mknod(node, S_IFCHR | 0600, makedev(1, 3));
 	if (r == 0)
 		return 0;
@@ -59,7 +59,8 @@ static int refusal_row(const struct conform_setup *c, const struct fixture *f,
 	snprintf(fork, sizeof fork, "%s/fork", fdir ? fdir : dir);
 	int r = conform_extract(c, f, dir, snap, err, len);
 	struct judge_state before, after;
-	if (r == 0 && (r = plant(c, f, snap, what, err, len)) == 1) {
+	char node[PLANT_MAX] = "";
+	if (r == 0 && (r = plant(c, f, snap, what, node, err, len)) == 1) {
 		row->cell[13] = CONFORM_SKIP;
 		conform_append(&row->detail[13], "device nodes cannot be made here (mknod needs "
 						 "CAP_MKNOD, as root): not run");
@@ -70,20 +71,23 @@ static int refusal_row(const struct conform_setup *c, const struct fixture *f,
 	if (r == 0) {
 		struct judge_result res = { 0 };
 		struct conform_beside was;
-		char msg[2048] = "";
+		char msg[2048] = "", left[1100];
 		conform_beside_take(fdir ? fdir : dir, &was);
 		res.checked |= 1u << 13;
 		double t0 = conform_now_ms();
 		int forked = conform_fork(c, f, snap, fork, msg, sizeof msg);
-		if (forked == 0)
+		if (forked == 0) /* what made SRC one to refuse, relative to it */
 			judge_fail(&res, 13, fork,
-				 "the fork succeeded where the contract wants it to fail");
+				   "the fork succeeded where the contract wants it to fail: SRC holds "
+				   "%s (CONTRACT.md, Refused entries)",
+				   node[0]      ? node + strlen(snap) + 1
+				   : f->refused ? "an entry its manifest says is refused"
+						: "what the leg planted");
 		else if (forked == FORKCMD_TIMEOUT) /* a hang is no refusal */
 			judge_fail(&res, 13, fork, "the fork %s", msg);
 		else if ((r = conform_fork_fatal(forked, msg, err, len)) == 0)
 			row->note = strdup(msg); /* why it failed, as it had to */
 		row->fork_ms = conform_now_ms() - t0;
-		char left[1100];
 		conform_fork_left(c, left, sizeof left);
 		conform_judge_left(left, fork, &res);
 		if (r < 0) {

@@ -43,6 +43,23 @@ void conform_append(char **s, const char *line)
 	*s = t;
 }
 
+/* s with its control characters written as \n, \t or \xNN: a detail is
+ * one line per violation, and the paths-quoting row's names hold them. */
+static void escaped(const char *s, char *out, size_t len)
+{
+	size_t k = 0;
+	for (; *s && k + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n' || c == '\t')
+			k += (size_t)snprintf(out + k, len - k, "\\%c", c == '\n' ? 'n' : 't');
+		else if (c < 0x20 || c == 0x7f)
+			k += (size_t)snprintf(out + k, len - k, "\\x%02x", c);
+		else
+			out[k++] = (char)c;
+	}
+	out[k] = '\0';
+}
+
 /* Turn a result into the row's cells. */
 void conform_fill_row(struct conform_row *row, const struct judge_result *res)
 {
@@ -59,8 +76,10 @@ void conform_fill_row(struct conform_row *row, const struct judge_result *res)
 	}
 	for (size_t i = 0; i < res->n; i++) {
 		int rule = atoi(res->v[i].rule + 1);
-		char line[1200];
-		snprintf(line, sizeof line, "%s: %s", res->v[i].path, res->v[i].what);
+		char line[1900], path[600], what[1200];
+		escaped(res->v[i].path, path, sizeof path);
+		escaped(res->v[i].what, what, sizeof what);
+		snprintf(line, sizeof line, "%s: %s", path, what);
 		if (rule > 0 && rule <= JUDGE_RULES)
 			conform_append(&row->detail[rule], line);
 	}
@@ -134,6 +153,7 @@ void conform_row_free(struct conform_row *row)
 	for (int i = 0; i <= JUDGE_RULES; i++)
 		free(row->detail[i]);
 	free(row->kept);
+	free(row->kept_forks);
 	free(row->note);
 	free(row->rerun);
 	memset(row, 0, sizeof *row);

@@ -25,10 +25,18 @@ static const char *cell_text(const struct conform_row *row, int rule)
 void conform_print_detail(FILE *out, const char *detail, int max_lines)
 {
 	const char *d = detail ? detail : "";
-	for (int lines = 0; *d && lines < max_lines; lines++) {
+	int lines = 0;
+	for (; *d && lines < max_lines; lines++) {
 		int n = (int)strcspn(d, "\n");
 		fprintf(out, "  %.*s\n", n, d);
 		d += n + (d[n] == '\n');
+	}
+	if (*d) { /* say what is cut, and where it all is */
+		int more = 1;
+		for (const char *p = d; (p = strchr(p, '\n')) && p[1]; p++)
+			more++;
+		fprintf(out, "  (%d more line%s: every one is in --json and --junit)\n", more,
+			more == 1 ? "" : "s");
 	}
 }
 
@@ -88,7 +96,9 @@ void conform_print_table(FILE *out, const struct conform_run *run)
 		if (unjudged[0])
 			fprintf(out, "\n%s: not judged, as the fork failed:%s\n", row->name, unjudged);
 		if (row->kept)
-			fprintf(out, "\n%s: snapshot and fork kept in %s\n", row->name, row->kept);
+			fprintf(out, "\n%s: its trees kept in %s%s%s\n", row->name, row->kept,
+				row->kept_forks ? ", its forks in " : "",
+				row->kept_forks ? row->kept_forks : "");
 		if (conform_row_failed(row))
 			print_rerun(out, run, row);
 	}

@@ -14,6 +14,12 @@
 
 int forkcmd_template_ok(const char *tmpl)
 {
+	/* "{src}" or '{src}' would quote the quoted word again: the command
+	 * would get quote characters in its paths. */
+	static const char *const quoted[] = { "\"{src}\"", "'{src}'", "\"{dst}\"", "'{dst}'" };
+	for (size_t i = 0; tmpl && i < sizeof quoted / sizeof *quoted; i++)
+		if (strstr(tmpl, quoted[i]))
+			return 0;
 	return tmpl && strstr(tmpl, "{src}") && strstr(tmpl, "{dst}");
 }
 

@@ -56,7 +56,8 @@ const char *forkcmd_left(void *ctx);
  * malloc'd, NULL when out of memory. */
 char *forkcmd_expand(const char *tmpl, const char *src, const char *dst);
 
-/* 1 if tmpl names both {src} and {dst}. */
+/* 1 if tmpl names both {src} and {dst}, neither inside quotes (they are
+ * replaced by shell-quoted words already). */
 int forkcmd_template_ok(const char *tmpl);
 
 #endif

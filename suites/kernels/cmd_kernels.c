@@ -144,7 +144,7 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 	if (o->fork_timeout && !o->tmpl)
 		return cli_usage_error("kernels", "--fork-timeout goes with --fork-cmd", NULL);
 	if (o->tmpl && !forkcmd_template_ok(o->tmpl))
-		return cli_usage_error("kernels", "--fork-cmd needs {src} and {dst}", o->tmpl);
+		return cli_usage_error("kernels", "--fork-cmd needs bare {src} and {dst} (replaced by shell-quoted paths: no quotes around them)", o->tmpl);
 	if (o->only) {
 		const char *colon = strrchr(o->only, ':');
 		if (!colon || colon == o->only || !colon[1])

@@ -5,9 +5,11 @@
  * copied byte for byte from "<testsuite" to its "</testsuite>" (or the
  * end of a self-closing tag), which keeps whatever a writer put inside. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -104,9 +106,13 @@ int cmd_junit_merge(int argc, char **argv)
 		      help ? stdout : stderr);
 		return help ? EXIT_OK : EXIT_USAGE;
 	}
-	FILE *f = fopen(argv[1], "w");
+	/* Written beside OUT and renamed over it only when every IN was read:
+	 * an OUT with fewer suites would read as fewer tests, not a failure. */
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s.partial", argv[1]);
+	FILE *f = fopen(tmp, "w");
 	if (!f) {
-		cli_error("junit-merge", argv[1], "cannot write", -errno);
+		cli_error("junit-merge", tmp, "cannot write", -errno);
 		return EXIT_FAIL;
 	}
 	int rc = EXIT_OK;
@@ -120,7 +126,15 @@ int cmd_junit_merge(int argc, char **argv)
 		}
 	}
 	fputs("</testsuites>\n", f);
-	if (cli_fclose(f) < 0)
+	if (cli_fclose(f) < 0) {
+		cli_error("junit-merge", tmp, "cannot write", -EIO);
 		rc = EXIT_FAIL;
+	}
+	if (rc == EXIT_OK && rename(tmp, argv[1]) < 0) {
+		cli_error("junit-merge", argv[1], "cannot write", -errno);
+		rc = EXIT_FAIL;
+	}
+	if (rc != EXIT_OK)
+		unlink(tmp); /* OUT stays as it was */
 	return rc;
 }

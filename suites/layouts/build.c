@@ -45,6 +45,13 @@ static int write_extents(int fd, const struct layout_entry *e)
  * libarchive's raw format: the file is the bare frame. */
 static int write_compressed(int fd, const struct layout_entry *e)
 {
+	/* libarchive 3.6's lz4 filter dereferences NULL when it closes with
+	 * no data written (found by shrinking an lz4 mem-file to 0 bytes):
+	 * the empty frame, as lz4(1) writes it (content checksum of nothing). */
+	static const unsigned char lz4_empty[] = { 0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x00,
+						   0x00, 0x00, 0x00, 0x05, 0x5d, 0xcc, 0x02 };
+	if (e->size == 0 && e->codec != LC_ZSTD)
+		return write(fd, lz4_empty, sizeof lz4_empty) == (ssize_t)sizeof lz4_empty ? 0 : -EIO;
 	unsigned char *raw = calloc(1, e->size ? e->size : 1);
 	if (!raw)
 		return -ENOMEM;

@@ -85,7 +85,7 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 	if (optind != argc)
 		return cli_usage_error("matrix", "unexpected argument", argv[optind]);
 	if (o->tmpl && !forkcmd_template_ok(o->tmpl))
-		return cli_usage_error("matrix", "--fork-cmd needs {src} and {dst}", NULL);
+		return cli_usage_error("matrix", "--fork-cmd needs bare {src} and {dst} (replaced by shell-quoted paths: no quotes around them)", NULL);
 	return 0;
 }
 

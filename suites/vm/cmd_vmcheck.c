@@ -91,7 +91,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (optind != argc)
 		return cli_usage_error("vmcheck", "unexpected argument", argv[optind]);
 	if (o->tmpl && !forkcmd_template_ok(o->tmpl))
-		return cli_usage_error("vmcheck", "the fork command must name {src} and {dst}", o->tmpl);
+		return cli_usage_error("vmcheck", "--fork-cmd needs bare {src} and {dst} (replaced by shell-quoted paths: no quotes around them)", o->tmpl);
 	if (!o->kernel != !o->initrd)
 		return cli_usage_error("vmcheck", "--kernel and --initrd go together", NULL);
 	return 0;

@@ -38,6 +38,10 @@ else bad "fork --json"; sed 's/^/# /' "$T/out"; fi
 
 expect 0 "fork --no-link --method rw" "$SF" fork --no-link --method rw "$S" "$T/f3"
 has "$T/out" "via rw" "--no-link copies the mem-file"
+expect 1 "verify a --no-link fork as a linked one" "$SF" verify "$S" "$T/f3"
+expect 0 "verify --no-link judges the copy as a copy" "$SF" verify --no-link "$S" "$T/f3"
+expect 2 "unshare --bogus" "$SF" unshare --bogus
+has "$T/err" "unknown option: --bogus" "unshare names the bad option"
 expect 1 "verify --no-link fork fails F4" "$SF" verify "$S" "$T/f3"
 has "$T/out" "^F4 FAIL snapshots/snapshot-latest/memory" "verify names F4 and the path"
 
@@ -306,6 +310,16 @@ expect 0 "check a refused fixture" "$SF" check --fixture "$T/refd.tar" --scratch
 [ "$(grep -c '^refusal' "$T/out")" = 1 ] && ok "a refused fixture shows one refusal row" || bad "refusal rows: $(grep '^refusal' "$T/out")"
 opts=$(grep -m1 '^  on Linux' "$T/out" | sed 's/^[^(]*(//; s/).*//')
 [ -n "$opts" ] && [ -z "$(tr , '\n' <<<"$opts" | sort | uniq -d)" ] && ok "mount options named once each: $opts" || bad "mount options: $opts"
+# Usage errors said once, up front.
+expect 2 "check --scratch that does not exist" "$SF" check --fixture qemu-stopped --scratch "$T/no-such-dir"
+[ "$(wc -l <"$T/err")" = 1 ] && has "$T/err" "$T/no-such-dir: --scratch: not a writable directory" "a missing --scratch is one line" || bad "missing --scratch: $(head -3 "$T/err")"
+expect 2 "a quoted {src} in --fork-cmd" "$SF" check --fixture qemu-stopped --fork-cmd 'cp -a "{src}" {dst}'
+has "$T/err" "needs bare {src} and {dst}" "quoted placeholders are refused, saying why"
+# A long detail says how much is cut and where the rest is.
+"$SF" check --fork-cmd 'cp -a {src} {dst}' --fixture edge --scratch "$T/scr" >"$T/out" 2>&1
+has "$T/out" "more lines: every one is in --json and --junit" "a cut detail says so"
+rm -rf "${T:?}"/scr/*
+
 # fixture list: the name column as wide as the longest name (firecracker-cycles).
 [ "$("$SF" fixture list | sed '$d' | awk '{ print index($0, " " $2 " ") }' | sort -u | wc -l)" = 1 ] &&
 	ok "fixture list keeps its columns" || bad "fixture list columns shift"

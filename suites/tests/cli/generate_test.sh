@@ -12,7 +12,7 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	S=$(mktemp -d /dev/shm/snapfork-gen.XXXXXX)
 	trap 'rm -rf "$S"; chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 fi
-mkdir -p "$S"/{lib,again,again2,fresh,broken,repro,repro-lib,keep}
+mkdir -p "$S"/{lib,again,again2,fresh,broken,repro,repro-lib,keep,cpa}
 
 "$SF" check --generate 200 --seed 7 --scratch "$S/lib" --junit "$T/g.xml" --json "$T/g.json" >"$T/out" 2>"$T/err"
 rc=$?
@@ -55,6 +55,14 @@ if [ -n "$tar" ] && [ -f "$tar" ]; then
 	[ $? -eq 1 ] && [ "$(jq -r '.rows[0].rules.F1.result' "$T/r.json")" = fail ] && ok "the shrunk fixture reproduces F1" || bad "the shrunk fixture does not reproduce"
 	"$SF" check --scratch "$S/repro-lib" --fixture "$tar" >"$T/rout" 2>&1 && ok "the library passes the shrunk fixture" || bad "the library fails the shrunk fixture"
 fi
+
+# A fork that fails many rules at once (cp -a): every failing rule shrunk,
+# one after another, each through a capture and new layouts.  A freed
+# locale once crashed the second shrink inside libarchive (exit 139).
+"$SF" check --generate 30 --seed 1 --fork-cmd 'cp -a {src} {dst}' --scratch "$S/cpa" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c ' shrunk from ' "$T/out")" -ge 2 ] && ok "cp -a on 30 layouts: several rules shrunk, exit 1" ||
+	bad "cp -a on 30 layouts: exit $rc, $(grep -c ' shrunk from ' "$T/out") shrunk"
 
 expect 2 "--generate 0 is a usage error" "$SF" check --generate 0
 expect 2 "--seed without a number is a usage error" "$SF" check --generate 2 --seed x

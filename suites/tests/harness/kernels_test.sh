@@ -107,6 +107,9 @@ if python3 -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).
 else bad "junit-merge"; sed 's/^/# /' "$T/merged.xml" | head; fi
 expect 1 "junit-merge names an input that is not JUnit" "$SF" junit-merge "$T/m2.xml" "$T/ok.sh"
 has "$T/err" "ok.sh" "the error names the file"
+cp "$T/merged.xml" "$T/keep.xml"
+expect 1 "junit-merge with a missing input" "$SF" junit-merge "$T/merged.xml" "$T/ok.xml" "$T/no-such.xml"
+cmp -s "$T/merged.xml" "$T/keep.xml" && [ ! -e "$T/merged.xml.partial" ] && ok "a failed merge leaves OUT as it was" || bad "a failed merge changed OUT"
 
 [ -z "$(qemus)" ] && [ -z "$(ls -A "$W")" ] && ok "nothing left running or on disk" ||
 	bad "left behind: QEMUs [$(qemus)], files [$(ls -A "$W")]"
