@@ -213,6 +213,9 @@ void bench_fast_path(const char *base, const char *fsname)
 	bench_rm(snap);
 }
 
+static void bench_rows_cost(void);
+static void bench_layouts_rate(void);
+
 void bench_harness_cost(void)
 {
 	char cmd[16384];
@@ -230,7 +233,70 @@ void bench_harness_cost(void)
 	}
 	snprintf(cmd, sizeof cmd, "'%s' check --scratch '%s' >/dev/null 2>&1", cfg.cli, cfg.dir);
 	double all = bench_sh(cmd, NULL);
-	fprintf(bench_md, "| all 9 fixtures + refusal | %.0f ms |\n", all * 1e3);
+	fprintf(bench_md, "| all fixtures, every row | %.0f ms |\n", all * 1e3);
 	bench_row_csv("harness", "all", "check_ms", all * 1e3, "ms");
 	(void)total;
+	bench_rows_cost();
+	bench_layouts_rate();
+}
+
+/* One line of a command's output, or NULL. */
+static char *first_line(const char *cmd, char *line, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	char *got = p ? fgets(line, (int)len, p) : NULL;
+	if (p)
+		pclose(p);
+	return got;
+}
+
+/* The rows that judge forks as managers run them (concurrent:, race:,
+ * the paths- places) against the plain fixture and refusal rows, summed
+ * from one check's JSON (row_us): the ratio of a whole check to a plain
+ * one, measured in the same run. */
+static void bench_rows_cost(void)
+{
+	char cmd[16384], line[256];
+	snprintf(cmd, sizeof cmd,
+		 "'%s' check --scratch '%s' --json - 2>/dev/null | jq -r '"
+		 "def new: .name | test(\"^(concurrent|race|paths-)\"); "
+		 "\"\\([.rows[] | select(new | not) | .row_us] | add) "
+		 "\\([.rows[] | select(new) | .row_us] | add)\"'",
+		 cfg.cli, cfg.dir);
+	double plain = 0, more = 0;
+	if (!first_line(cmd, line, sizeof line) || sscanf(line, "%lf %lf", &plain, &more) != 2 ||
+	    plain <= 0) {
+		fprintf(bench_md, "\n(rows: check --json gave no row times)\n");
+		return;
+	}
+	fprintf(bench_md,
+		"\n| rows of one check | summed time |\n|---|---|\n"
+		"| plain: each fixture once, refusal rows | %.0f ms |\n"
+		"| concurrent:, race:, paths- places | %.0f ms |\n",
+		plain / 1e3, more / 1e3);
+	bench_row_csv("harness", "plain_rows", "ms", plain / 1e3, "ms");
+	bench_row_csv("harness", "managers_rows", "ms", more / 1e3, "ms");
+	bench_target(strdup("whole check ÷ plain rows (same run)"), (plain + more) / plain, 2.0, 1);
+}
+
+/* check --generate against the library on tmpfs: layouts per second. */
+static void bench_layouts_rate(void)
+{
+	char shm[] = "/dev/shm/snapfork-bench-gen.XXXXXX", cmd[16384], line[256];
+	if (!mkdtemp(shm)) {
+		fprintf(bench_md, "\n(layouts/s: no /dev/shm)\n");
+		return;
+	}
+	snprintf(cmd, sizeof cmd,
+		 "'%s' check --generate 200 --seed 1 --scratch '%s' --no-shrink 2>/dev/null | "
+		 "sed -n 's/^layouts\\/s: \\([0-9.]*\\).*/\\1/p'",
+		 cfg.cli, shm);
+	double rate = 0;
+	if (first_line(cmd, line, sizeof line) && sscanf(line, "%lf", &rate) == 1) {
+		fprintf(bench_md, "\n| check --generate 200 --seed 1, library, tmpfs | layouts/s |\n"
+				  "|---|---|\n| whole run | %.1f |\n", rate);
+		bench_row_csv("harness", "generate", "layouts_per_s", rate, "1/s");
+		bench_target(strdup("check --generate, library on tmpfs, layouts/s"), rate, 50.0, 0);
+	}
+	bench_rm(shm);
 }

@@ -64,8 +64,9 @@ int check_generate(const struct check_opts *o, const struct conform_setup *c, co
 uint64_t check_random_seed(void);
 
 /* Reduce l, which fails rule under c, to a smaller layout that still does
- * (delta debugging over entries, then their sizes, modes, names and
- * depth, then the layout's umask and root mode).  *out is the result;
+ * (fewer forks at once and the tidy place first, then delta debugging
+ * over entries, then their sizes, modes, names and depth, then the
+ * layout's umask and root mode).  *out is the result;
  * *trials the forks it took.  0 or -errno. */
 int check_shrink(const struct conform_setup *c, const struct layout *l, int rule,
 		 struct layout *out, unsigned *trials);

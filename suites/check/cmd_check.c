@@ -43,9 +43,11 @@ static const char usage[] =
 	"                    table goes to stderr then)\n"
 	"  --keep            keep every row's trees, not only failing ones\n"
 	"  --concurrency K   forks at once in each fixture's concurrent row (2-16,\n"
-	"                    default 4);\n"
-	"                    two forks also race into one DST (exactly one may win)\n"
-	"  --generate N      N snapshot layouts drawn from a seed instead of fixtures\n"
+	"                    default 4); two forks also race into one DST (exactly\n"
+	"                    one may win)\n"
+	"  --generate N      N snapshot layouts drawn from a seed instead of fixtures;\n"
+	"                    each also draws how it is forked (1, 2, 4 or 8 at once,\n"
+	"                    a race, hostile paths: --dimensions)\n"
 	"  --seed S          the seed (default: drawn, and printed first)\n"
 	"  --no-shrink       do not shrink each failing rule's first layout to a fixture\n"
 	"  --fail-fast       stop at the first failing layout\n"
@@ -183,20 +185,13 @@ static int parse(int argc, char **argv, struct check_opts *o)
  * there is an error (a typo would leave it in). */
 static int exclude(const struct check_opts *o, struct fixture *fx, size_t *n)
 {
-	for (size_t x = 0; x < o->nexcl; x++) {
-		size_t i = 0;
-		while (i < *n && strcmp(fx[i].name, o->excludes[x]) != 0)
-			i++;
-		if (i == *n) {
+	for (size_t x = 0; x < o->nexcl; x++)
+		if (fixture_exclude(fx, n, o->excludes[x]) < 0) {
 			fprintf(stderr, "snapfork check: --exclude names no bundled fixture: %s (see "
 					"snapfork fixture list)\n",
 				o->excludes[x]);
 			return -1;
 		}
-		fixture_free(&fx[i]);
-		memmove(&fx[i], &fx[i + 1], (*n - i - 1) * sizeof *fx);
-		(*n)--;
-	}
 	return 0;
 }
 

@@ -79,8 +79,10 @@ static int run_layouts(const struct check_opts *o, const struct conform_setup *c
 		for (size_t d = 0; d < layout_ndims(); d++)
 			hit[d] |= l.hit[d];
 		snprintf(name, sizeof name, "gen-%u", i);
+		double t = now_s();
 		int r = child_interrupted() ? -EINTR
 					    : check_layout_row(c, &l, name, &run->rows[i], err, sizeof err);
+		run->rows[i].row_ms = (now_s() - t) * 1e3;
 		layout_free(&l);
 		if (r == -EINTR && !run->rows[i].name) /* stopped before the row began */
 			return r;
@@ -212,20 +214,31 @@ static void shrink_one(const struct check_opts *o, const struct conform_setup *c
 	if (check_shrink(&sc, &l, rule, &small, &trials) == 0) {
 		snprintf(snap, sizeof snap, "%s/gen-%" PRIu64 "-%u-F%d", dir, o->seed, index, rule);
 		snprintf(tar, sizeof tar, "%s.tar", snap);
+		char how[96] = "", conc[32] = "";
+		if (small.forks > 1)
+			snprintf(conc, sizeof conc, " --concurrency %u", small.forks);
+		if (small.forks > 1)
+			snprintf(how, sizeof how, " (%u forks at once%s%s)", small.forks,
+				 small.place ? ", under " : "", small.place ? small.place : "");
+		else if (small.race)
+			snprintf(how, sizeof how, " (a race into one DST%s%s)",
+				 small.place ? ", under " : "", small.place ? small.place : "");
+		else if (small.place)
+			snprintf(how, sizeof how, " (under %s)", small.place);
 		snprintf(desc, sizeof desc,
 			 "generated: seed %" PRIu64 " layout %u, shrunk from %zu to %zu entries "
-			 "failing F%d",
-			 o->seed, index, layout_count(&l), layout_count(&small), rule);
+			 "failing F%d%s",
+			 o->seed, index, layout_count(&l), layout_count(&small), rule, how);
 		struct fixture_meta meta = { (int)small.umask, layout_refused(&small), desc };
 		if (layout_build(&small, snap, err, sizeof err) < 0 ||
 		    fixture_capture(snap, tar, 0, &meta, err, sizeof err) < 0) {
 			fprintf(stderr, "snapfork check: shrinking gen-%u: %s\n", index, err);
 		} else {
 			char *q = child_sh_word(tar);
-			printf("\nF%d: gen-%u shrunk from %zu to %zu entries (%u forks): %s\n"
-			       "  reproduce with: %s --fixture %s\n",
-			       rule, index, layout_count(&l), layout_count(&small), trials, tar,
-			       repro, q ? q : tar);
+			printf("\nF%d: gen-%u shrunk from %zu to %zu entries%s (%u trials): %s\n"
+			       "  reproduce with: %s --fixture %s%s\n",
+			       rule, index, layout_count(&l), layout_count(&small), how, trials,
+			       tar, repro, q ? q : tar, conc);
 			free(q);
 		}
 		judge_remove_tree(snap);

@@ -2,7 +2,8 @@
  * rule: delta debugging (Zeller and Hildebrandt, "Simplifying and
  * Isolating Failure-Inducing Input", 2002) over the entries, then one
  * attribute at a time (size and data, mode, name, depth), then the
- * layout's umask and root mode, then entries once more.  Each trial
+ * layout's umask and root mode, then entries once more; first of all,
+ * fewer forks at once and the tidy place where the failure allows.  Each trial
  * builds the candidate and runs it through the conformance check. */
 #include <errno.h>
 #include <stdio.h>
@@ -238,6 +239,46 @@ static void attributes(struct shrink *s, struct layout *l)
 	}
 }
 
+/* How the layout is forked, back to plain where the failure allows: fewer
+ * forks at once (1, then 2, then 4), one fork for a race, then the tidy
+ * place.  First, as a
+ * trial with one fork is K times cheaper. */
+static void plain_how(struct shrink *s, struct layout *l)
+{
+	static const unsigned fewer[] = { 1, 2, 4 };
+	for (size_t i = 0; i < sizeof fewer / sizeof *fewer && l->forks > fewer[i]; i++) {
+		struct layout cand;
+		if (layout_copy(l, &cand) < 0)
+			return;
+		cand.forks = fewer[i];
+		if (fails(s, &cand)) {
+			layout_free(l);
+			*l = cand;
+			break;
+		}
+		layout_free(&cand);
+	}
+	struct layout cand;
+	if (l->race && layout_copy(l, &cand) == 0) {
+		cand.race = 0;
+		if (fails(s, &cand)) {
+			layout_free(l);
+			*l = cand;
+		} else {
+			layout_free(&cand);
+		}
+	}
+	if (l->place && layout_copy(l, &cand) == 0) {
+		cand.place = NULL;
+		if (fails(s, &cand)) {
+			layout_free(l);
+			*l = cand;
+		} else {
+			layout_free(&cand);
+		}
+	}
+}
+
 int check_shrink(const struct conform_setup *c, const struct layout *l, int rule,
 		 struct layout *out, unsigned *trials)
 {
@@ -249,6 +290,7 @@ int check_shrink(const struct conform_setup *c, const struct layout *l, int rule
 		layout_free(out);
 		return -EAGAIN;
 	}
+	plain_how(&s, out);
 	ddmin(&s, out);
 	attributes(&s, out);
 	ddmin(&s, out);

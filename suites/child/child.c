@@ -87,33 +87,13 @@ size_t child_live(void)
 /* The processes of group pgid other than its leader (from /proc). */
 static unsigned group_others(pid_t pgid)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	unsigned n = 0;
-	while (d && (de = readdir(d))) {
-		char path[64], buf[512];
-		long pid = strtol(de->d_name, NULL, 10);
-		if (pid <= 0 || pid == pgid)
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t k = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (k <= 0)
-			continue;
-		buf[k] = '\0';
-		/* pid (comm) state ppid pgrp: comm may hold spaces and ')'. */
-		const char *p = strrchr(buf, ')');
-		char state;
-		long ppid, pgrp;
-		if (p && sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
-		    state != 'Z')
-			n++;
-	}
-	if (d)
-		closedir(d);
-	return n;
+	struct child_proc *v;
+	size_t n = child_procs(&v);
+	unsigned k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += v[i].pid != pgid && v[i].pgrp == pgid && v[i].state != 'Z';
+	free(v);
+	return k;
 }
 
 /* The leader exited; WNOWAIT leaves it a zombie, so its id stays the

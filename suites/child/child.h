@@ -96,6 +96,14 @@ int child_registered(pid_t pid);
  * their descendants, named in what ("pid N: CMDLINE; ..."), given up to
  * settle_ms to end, then killed and reaped.  Their count (left.c). */
 size_t child_left_settle(int settle_ms, char *what, size_t len);
+/* A process as /proc/PID/stat has it. */
+struct child_proc {
+	pid_t pid, ppid, pgrp;
+	char state; /* R, S, D, Z, ... */
+};
+/* Every process now: a malloc'd array (*out, NULL-safe to free) and its
+ * count. */
+size_t child_procs(struct child_proc **out);
 /* exit status, or 128 + the signal that ended it (after a reap). */
 int child_exit_code(const struct child *c);
 /* Run argv to its end with output appended to log (NULL: /dev/null),

@@ -27,6 +27,7 @@ struct conform_row {
 	enum conform_cell cell[JUDGE_RULES + 1]; /* index = rule number, 1..JUDGE_RULES */
 	char *detail[JUDGE_RULES + 1];       /* violations (FAIL) or the reason (SKIP) */
 	double fork_ms;         /* the first fork's wall time */
+	double row_ms;          /* the whole row's: setup, forks, judging */
 	int fork_failed;        /* the fork failed where the contract allows it:
 				 * F1 says how; the rules needing DST are skips */
 	char *note;             /* what the fork said on success (e.g. its fallback) */
@@ -41,9 +42,11 @@ struct conform_row {
  * be NULL.  Each gets the hooks' ctx. */
 struct conform_hooks {
 	void *ctx;
-	/* Make dir/snap hold the fixture (default: fixture_extract into it). */
-	int (*extract)(void *ctx, const struct fixture *f, const char *dir, char *err,
-		       size_t len);
+	/* Make snap, which lies below the row's scratch dir (dir/snap but
+	 * under a place), hold the fixture (default: fixture_extract into
+	 * it). */
+	int (*extract)(void *ctx, const struct fixture *f, const char *dir, const char *snap,
+		       char *err, size_t len);
 	/* After extraction, before the snapshot's state is taken: set the
 	 * leg's condition (an immutable mem-file, links up to the limit...). */
 	int (*prepare)(void *ctx, const struct fixture *f, const char *snap, char *err,

@@ -247,8 +247,10 @@ int conform_fixture(const struct conform_setup *c, const struct fixture *f,
 			struct conform_row *row, char *err, size_t len)
 {
 	memset(row, 0, sizeof *row);
-	const char *kind = c->place ? c->place->name : c->race ? "race" : c->k > 1 ? "concurrent" : NULL;
-	if (kind ? asprintf(&row->name, "%s:%s", kind, f->name) < 0 : !(row->name = strdup(f->name)))
+	/* "race:", "concurrent:", a place's "paths-quoting:", or both. */
+	const char *how = c->race ? "race:" : c->k > 1 ? "concurrent:" : "";
+	if (asprintf(&row->name, "%s%s%s%s", how, c->place ? c->place->name : "",
+		     c->place ? ":" : "", f->name) < 0)
 		row->name = NULL;
 	row->rerun = conform_rerun_arg(f);
 	struct fixture_run *fr = calloc(1, sizeof *fr);

@@ -11,6 +11,7 @@ static json_t *row_json(const struct conform_row *row)
 	json_t *o = json_object(), *rules = json_object();
 	cli_json_set(o, "fixture", cli_json_str(row->name));
 	cli_json_set(o, "fork_us", json_integer((json_int_t)(row->fork_ms * 1000)));
+	cli_json_set(o, "row_us", json_integer((json_int_t)(row->row_ms * 1000)));
 	cli_json_set(o, "kept", cli_json_str(row->kept));
 	cli_json_set(o, "fork_said", cli_json_str(row->note)); /* e.g. its fallback */
 	for (int rule = 1; rule <= JUDGE_RULES; rule++) {

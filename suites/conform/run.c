@@ -11,6 +11,7 @@
 #include "child.h"
 #include "conform.h"
 #include "snapfork.h"
+#include "steps.h"
 
 /* The reference implementation, in process.  On success msg says how
  * the mem-file got there, and why when it was not linked. */
@@ -176,7 +177,9 @@ int conform_run_fixtures(struct conform_run *run, const struct conform_setup *c,
 			r = -1;
 			break;
 		}
+		double t0 = conform_now_ms();
 		r = row_of(c, p, &run->rows[i], err, sizeof err);
+		run->rows[i].row_ms = conform_now_ms() - t0;
 		run->n = i + 1;
 		if (r < 0) {
 			if (r != -EINTR) /* the command says it was stopped */

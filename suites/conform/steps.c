@@ -118,7 +118,7 @@ int conform_extract(const struct conform_setup *c, const struct fixture *f, cons
 		   const char *snap, char *err, size_t len)
 {
 	const struct conform_hooks *h = conform_hooks_of(c);
-	return h->extract ? h->extract(h->ctx, f, dir, err, len)
+	return h->extract ? h->extract(h->ctx, f, dir, snap, err, len)
 			  : fixture_extract(f->tar, snap, f->sockets, err, len);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "cli.h"
 #include "commands.h"
 #include "forkcmd.h"
@@ -23,7 +24,8 @@
 
 static const char usage[] =
 	"usage: snapfork kernels [--kernel host|PACKAGE|IMAGE]... [--modules DIR] [--legs LIST]\n"
-	"                        [--fork-cmd TEMPLATE [--fork-timeout S]] [--junit FILE] [--json FILE]\n"
+	"                        [--fork-cmd TEMPLATE [--fork-timeout S]] [--exclude NAME]...\n"
+	"                        [--junit FILE] [--json FILE]\n"
 	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE] [--work DIR]\n"
 	"                        [--mem MIB] [--boot-timeout S] [--leg-timeout S] [--keep]\n"
 	"  The conformance check and the filesystem matrix on each kernel: the host's\n"
@@ -36,6 +38,8 @@ static const char usage[] =
 	"  --legs LIST       check, and matrix legs (snapfork matrix --help); default all\n"
 	"  --fork-cmd T      the fork implementation, as for check (default: the library)\n"
 	"  --fork-timeout S  for check and matrix (default 300: set it below the leg's)\n"
+	"  --exclude NAME    leave a bundled fixture out of check and every matrix leg\n"
+	"                    (repeatable; e.g. the compressed ones, slow under TCG)\n"
 	"  --junit FILE, --json FILE  reports, one suite per kernel and leg; - is stdout\n"
 	"  --list            print the kernel x leg jobs (with --json: for a CI matrix)\n"
 	"  --only K:LEG      run one of those jobs\n"
@@ -80,6 +84,11 @@ static int option(int c, struct kern_opts *o)
 	case 'b': o->job = optarg; return 0;
 	case 'w': o->work = optarg; return 0;
 	case 'K': o->keep = 1; return 0;
+	case 'x':
+		if (o->nexcl == sizeof o->excludes / sizeof *o->excludes)
+			return cli_usage_error("kernels", "too many --exclude", optarg);
+		o->excludes[o->nexcl++] = optarg;
+		return 0;
 	case 'm': return number(optarg, &o->mem_mib) ? cli_usage_error("kernels", "--mem takes MiB", optarg) : 0;
 	case 't': return number(optarg, &o->boot_timeout) ? cli_usage_error("kernels", "--boot-timeout takes seconds", optarg) : 0;
 	case 'T': return number(optarg, &o->leg_timeout) ? cli_usage_error("kernels", "--leg-timeout takes seconds from 1 to 1000000", optarg) : 0;
@@ -109,11 +118,34 @@ static int input(const char *opt, const char *path, int dir)
 	return -1;
 }
 
+/* Each --exclude names a bundled fixture: a typo would boot every
+ * kernel and then fail each leg (or leave the fixture in). */
+static int excludes_known(const struct kern_opts *o)
+{
+	struct fixture *fx;
+	size_t n;
+	char err[1024];
+	if (o->nexcl == 0)
+		return 0;
+	if (fixture_list(&fx, &n, err, sizeof err) < 0) {
+		fprintf(stderr, "snapfork kernels: %s\n", err);
+		return -1;
+	}
+	int bad = 0;
+	for (size_t x = 0; x < o->nexcl && !bad; x++)
+		if ((bad = fixture_exclude(fx, &n, o->excludes[x]) < 0))
+			fprintf(stderr, "snapfork kernels: --exclude names no bundled fixture: %s (see "
+					"snapfork fixture list)\n",
+				o->excludes[x]);
+	fixture_list_free(fx, n);
+	return bad ? -1 : 0;
+}
+
 static int check_inputs(const struct kern_opts *o)
 {
 	int bad = (o->job && input("--job", o->job, 0) < 0) ||
 		  (o->modules && input("--modules", o->modules, 1) < 0) ||
-		  (o->work && input("--work", o->work, 1) < 0);
+		  (o->work && input("--work", o->work, 1) < 0) || excludes_known(o) < 0;
 	for (size_t i = 0; !bad && i < o->nkernels; i++)
 		if (strcmp(o->kernels[i], "host") != 0 && strncmp(o->kernels[i], "linux-image-", 12))
 			bad = input("--kernel", o->kernels[i], 0) < 0;
@@ -132,6 +164,7 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 		{ "boot-timeout", required_argument, NULL, 't' },
 		{ "leg-timeout", required_argument, NULL, 'T' },
 		{ "fork-timeout", required_argument, NULL, 'F' },
+		{ "exclude", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	int c, r;

@@ -22,6 +22,7 @@ struct kern_leg {
 	char name[32];       /* "check", or a matrix leg */
 	enum kern_cell cell[KERN_RULES];
 	char error[600];     /* the leg could not run: an ERROR row */
+	int seconds;         /* its wall time (LEG.secs), or -1 */
 };
 
 struct kern_result {
@@ -40,6 +41,8 @@ struct kern_opts {
 	size_t nkernels;
 	const char *modules, *legs, *tmpl, *junit, *json, *only, *job, *cache, *qemu, *work;
 	unsigned mem_mib, boot_timeout, leg_timeout, fork_timeout;
+	const char *excludes[32]; /* --exclude NAME: to check and each matrix leg */
+	size_t nexcl;
 	int list, keep, explicit_kernels;
 	char only_kernel[160], only_leg[32];
 };

@@ -69,7 +69,7 @@ void kern_print_table(const struct kern_result *r, size_t n)
 	printf("%-28s %-20s", "kernel", "leg");
 	for (int k = 1; k < KERN_RULES; k++)
 		printf(" F%-4d", k);
-	printf("\n");
+	printf(" time\n");
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].error[0]) {
 			printf("%-28s %-20s ERROR: %s\n", label(&r[i]), "-", r[i].error);
@@ -86,6 +86,8 @@ void kern_print_table(const struct kern_result *r, size_t n)
 			}
 			for (int k = 1; k < KERN_RULES; k++)
 				printf(" %-5s", cell_text[x->cell[k]]);
+			if (x->seconds >= 0)
+				printf(" %d s", x->seconds);
 			putchar('\n');
 		}
 	}
@@ -107,6 +109,8 @@ int kern_write_json(const char *path, const struct kern_result *r, size_t n)
 		for (size_t l = 0; l < r[i].nlegs; l++) {
 			json_t *x = json_object(), *rules = json_object();
 			cli_json_set(x, "leg", cli_json_str(r[i].legs[l].name));
+			if (r[i].legs[l].seconds >= 0)
+				cli_json_set(x, "seconds", json_integer(r[i].legs[l].seconds));
 			cli_json_set(x, "error",
 				     cli_json_str(r[i].legs[l].error[0] ? r[i].legs[l].error : NULL));
 			for (int c = 1; c < KERN_RULES; c++) {

@@ -64,12 +64,13 @@ static void fold(const json_t *run, struct kern_leg *leg)
 	}
 }
 
-/* The leg's exit status (LEG.rc), or -1 when it has none. */
-static int leg_rc(const struct kern_result *r, const char *leg)
+/* The number in the leg's LEG.SUFFIX (its exit status, its seconds), or
+ * -1 when it has none. */
+static int leg_number(const struct kern_result *r, const char *leg, const char *suffix)
 {
 	char p[4300];
 	int rc = -1;
-	snprintf(p, sizeof p, "%s/%s.rc", r->dir, leg);
+	snprintf(p, sizeof p, "%s/%s.%s", r->dir, leg, suffix);
 	FILE *f = fopen(p, "re");
 	if (f && fscanf(f, "%d", &rc) != 1)
 		rc = -1;
@@ -126,7 +127,8 @@ void kern_read_results(struct kern_result *r, const char *const *legs, size_t nl
 					      ? matrix_leg(report, legs[i])
 					      : report;
 		const char *e = json_string_value(json_object_get(found, "setup_error"));
-		int rc = leg_rc(r, legs[i]);
+		int rc = leg_number(r, legs[i], "rc");
+		leg->seconds = leg_number(r, legs[i], "secs");
 		/* Exit 0 or 1 (a rule failed) with a report that judged
 		 * something: anything else is an error, never a pass. */
 		if (!report && access(p, F_OK) == 0)

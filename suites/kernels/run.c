@@ -24,7 +24,8 @@ static void put_quoted(FILE *out, const char *name, const char *value)
 /* Each leg runs on its own under `timeout` (coreutils' on the host,
  * busybox's in a guest: both send SIGTERM, which snapfork answers by
  * stopping its children, undoing its mounts and exiting 143), so a hung
- * leg costs its own limit only.  Its exit status goes to LEG.rc; "mark"
+ * leg costs its own limit only.  Its exit status goes to LEG.rc, its
+ * wall time in seconds to LEG.secs (what each leg costs); "mark"
  * tells the host which leg runs (a guest's console; the host's log). */
 void kern_job_commands(const struct kern_opts *o, const char *self, const char *dir,
 		       const char **legs, size_t nlegs, int guest, FILE *out)
@@ -40,11 +41,18 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 	 * results disk). */
 	if (!guest)
 		fputs("export TMPDIR=\"$D/tmp\"\nmkdir -p \"$TMPDIR\"\n", out);
-	char fc[64] = "";
+	char fc[64 + 32 * 80] = "";
+	size_t k = 0;
 	if (o->tmpl && o->fork_timeout)
-		snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\" --fork-timeout %u", o->fork_timeout);
+		k = (size_t)snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\" --fork-timeout %u",
+				     o->fork_timeout);
 	else if (o->tmpl)
-		snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\"");
+		k = (size_t)snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\"");
+	for (size_t x = 0; x < o->nexcl && k < sizeof fc; x++) {
+		char *q = child_sh_quote(o->excludes[x]); /* a fixture's name: short */
+		k += (size_t)snprintf(fc + k, sizeof fc - k, " --exclude %s", q ? q : "''");
+		free(q);
+	}
 	for (size_t i = 0; i < nlegs; i++) {
 		const char *leg = legs[i];
 		char cmd[200];
@@ -58,10 +66,11 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 		/* coreutils' timeout puts the leg in a process group of its
 		 * own unless --foreground: then stopping the job would miss it. */
 		fprintf(out,
-			"mark start %s\ntimeout%s %u \"$SF\" %s%s --json \"$D/%s.json\" --junit "
-			"\"$D/%s.xml\" >\"$D/%s.txt\" 2>&1\necho $? >\"$D/%s.rc\"\nmark end %s\n",
+			"mark start %s\nt0=$(date +%%s)\ntimeout%s %u \"$SF\" %s%s --json \"$D/%s.json\" "
+			"--junit \"$D/%s.xml\" >\"$D/%s.txt\" 2>&1\necho $? >\"$D/%s.rc\"\n"
+			"echo $(($(date +%%s) - t0)) >\"$D/%s.secs\"\nmark end %s\n",
 			leg, guest ? "" : " --foreground", o->leg_timeout, cmd, fc, leg, leg, leg, leg,
-			leg);
+			leg, leg);
 	}
 	fputs("uname -r >\"$D/uname\"\n", out);
 }

@@ -6,7 +6,7 @@
 
 #include "draw.h"
 
-enum { RARE = 1, DEVICES = 2 };
+enum { RARE = 1, DEVICES = 2, HOW = 4 };
 
 struct dim {
 	struct layout_dim doc;
@@ -23,6 +23,13 @@ struct dim {
 #define DIR_BIT(b, name)                                                                           \
 	{                                                                                          \
 		{ "mode of a directory", "bit " #b " " name, "F2" }, step_m_dir, b, NULL, 0        \
+	}
+
+/* SRC and DST under one of suites/conform/place.c's places, by name. */
+#define PLACE(name, what)                                                                          \
+	{                                                                                          \
+		{ "where SRC and DST live", name ": " what, "F1 F4 F13" }, step_r_place, 0, name,  \
+			HOW                                                                        \
 	}
 
 static const struct dim dims[] = {
@@ -336,6 +343,12 @@ static const struct dim dims[] = {
 	  0 },
 	{ { "directory shape", "wide: 300 entries", "F1" }, step_d_shape, 0, NULL, 0 },
 	{ { "directory shape", "deep: 48 levels", "F1" }, step_d_shape, 1, NULL, 0 },
+	{ { "forks at once", "2, released together", "F1-F5 F13" }, step_r_forks, 2, NULL, HOW },
+	{ { "forks at once", "4, released together", "F1-F5 F13" }, step_r_forks, 4, NULL, HOW },
+	{ { "forks at once", "8, released together", "F1-F5 F13" }, step_r_forks, 8, NULL, HOW },
+	{ { "forks at once", "2 into one DST (a race)", "F13 F1" }, step_r_race, 0, NULL, HOW },
+	PLACE("paths-quoting", "space, tab, newline, quotes, $, *, backslash, leading -, not UTF-8"),
+	PLACE("paths-long", "hundreds of bytes, symlinked ancestors, different parents"),
 };
 
 #define NDIMS (sizeof dims / sizeof dims[0])
@@ -358,6 +371,11 @@ int draw_dim(struct draw *d, size_t i)
 int draw_dim_is_rare(size_t i)
 {
 	return i < NDIMS && (dims[i].flags & RARE);
+}
+
+int draw_dim_is_how(size_t i)
+{
+	return i < NDIMS && (dims[i].flags & HOW);
 }
 
 int layout_dim_needs_devices(size_t i)

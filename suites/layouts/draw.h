@@ -76,10 +76,16 @@ int step_h_layout(struct draw *d, long which, const char *s);
 int step_s_link(struct draw *d, long n, const char *target);
 int step_s_special(struct draw *d, long what, const char *s);
 int step_d_shape(struct draw *d, long what, const char *s);
+int step_r_forks(struct draw *d, long k, const char *s);
+int step_r_race(struct draw *d, long n, const char *s);
+int step_r_place(struct draw *d, long n, const char *place);
 
 /* dims.c: make the layout exercise dimension i; 1 if it does now. */
 int draw_dim(struct draw *d, size_t i);
 /* Dimensions only drawn on purpose (refusals: the whole row is then F13). */
 int draw_dim_is_rare(size_t i);
+/* Dimensions of how a layout is forked (forks at once, place), not of
+ * what it holds. */
+int draw_dim_is_how(size_t i);
 
 #endif

@@ -298,6 +298,15 @@ static void generate(struct draw *d, unsigned index)
 		if (draw_dim(d, i))
 			l->hit[i] = 1;
 	}
+	/* A refused layout's row is a refusal row: one fork, at DIR/fork. */
+	if (layout_refused(l)) {
+		l->forks = 0;
+		l->race = 0;
+		l->place = NULL;
+		for (size_t i = 0; i < nd; i++)
+			if (draw_dim_is_how(i))
+				l->hit[i] = 0;
+	}
 }
 
 int layout_generate(uint64_t seed, unsigned index, int devices, struct layout *out)

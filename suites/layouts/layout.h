@@ -51,6 +51,13 @@ struct layout {
 	unsigned index;
 	unsigned umask;     /* the umask the fork runs under */
 	unsigned root_mode; /* permission bits of the snapshot directory itself */
+	/* How the layout is forked, not what it holds: forks at once (0 or
+	 * 1: one) or a race, and a place for SRC and DST by name (suites/conform's
+	 * conform_places; NULL: the tidy DIR/snap and DIR/fork).  Neither
+	 * applies to a refused layout (its row is a refusal row). */
+	unsigned forks;
+	int race; /* two forks at once into one DST, then a third into it */
+	const char *place;
 	struct layout_entry *e;
 	size_t n, cap;
 	unsigned char *hit; /* per dimension (layout_ndims): exercised here */

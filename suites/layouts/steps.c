@@ -286,3 +286,37 @@ int step_d_shape(struct draw *d, long what, const char *s)
 	draw_dirs(d, path);
 	return draw_file(d, draw_join(path, "bottom"), 0644, 9) != NULL;
 }
+
+/* ---- how the layout is forked ---- */
+
+/* K forks at once: a fork that stages in one fixed place, or takes a
+ * lock it never frees, fails only beside others. */
+int step_r_forks(struct draw *d, long k, const char *s)
+{
+	(void)s;
+	if (d->l->forks || d->l->race) /* decided already: this value is not drawn */
+		return 0;
+	d->l->forks = (unsigned)k;
+	return 1;
+}
+
+/* Two forks into one DST: a fork that replaces DST lets both succeed. */
+int step_r_race(struct draw *d, long n, const char *s)
+{
+	(void)n;
+	(void)s;
+	if (d->l->forks || d->l->race)
+		return 0;
+	d->l->race = 1;
+	return 1;
+}
+
+/* SRC and DST under a hostile place (suites/conform/place.c has them). */
+int step_r_place(struct draw *d, long n, const char *place)
+{
+	(void)n;
+	if (d->l->place)
+		return 0;
+	d->l->place = place;
+	return 1;
+}

@@ -19,7 +19,7 @@
 
 static const char usage[] =
 	"usage: snapfork matrix [--legs LIST] [--fork-cmd TEMPLATE] [--junit FILE] [--json FILE]\n"
-	"                       [--fork-timeout S] [--artifacts DIR]\n"
+	"                       [--fork-timeout S] [--exclude NAME]... [--artifacts DIR]\n"
 	"  As root: make each leg's filesystems on fresh loop images or mounts, run the\n"
 	"  conformance check there, print legs x rules, always unmount and detach.\n"
 	"  --legs LIST       comma-separated, of: ext4 xfs-reflink xfs-noreflink btrfs\n"
@@ -28,6 +28,7 @@ static const char usage[] =
 	"                    default all\n"
 	"  --fork-cmd T      the fork implementation, as for check (default: the library)\n"
 	"  --fork-timeout S  a fork running longer is killed and fails its row (300)\n"
+	"  --exclude NAME    leave a bundled fixture out on every leg (as for check)\n"
 	"  --junit FILE, --json FILE  reports, one suite per leg (checked before the run)\n"
 	"  --artifacts DIR   where a failed leg's log and trees go (default: artifacts/\n"
 	"                    in the matrix's scratch under /var/tmp, kept only when a leg\n"
@@ -45,6 +46,7 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 		{ "json", required_argument, NULL, 'J' },
 		{ "artifacts", required_argument, NULL, 'a' },
 		{ "fork-timeout", required_argument, NULL, 't' },
+		{ "exclude", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,6 +77,11 @@ static int parse(int argc, char **argv, struct matrix_opts *o)
 			o->fork_timeout = (unsigned)v;
 			break;
 		}
+		case 'x':
+			if (o->nexcl == sizeof o->excludes / sizeof *o->excludes)
+				return cli_usage_error("matrix", "too many --exclude", optarg);
+			o->excludes[o->nexcl++] = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return -1;
@@ -184,6 +191,14 @@ int cmd_matrix(int argc, char **argv)
 		fprintf(stderr, "snapfork matrix: %s\n", err);
 		return EXIT_USAGE;
 	}
+	for (size_t x = 0; x < o.nexcl; x++)
+		if (fixture_exclude(fx, &nfx, o.excludes[x]) < 0) {
+			fprintf(stderr, "snapfork matrix: --exclude names no bundled fixture: %s (see "
+					"snapfork fixture list)\n",
+				o.excludes[x]);
+			fixture_list_free(fx, nfx);
+			return EXIT_USAGE;
+		}
 	if (make_base(&o, base, sizeof base) < 0) {
 		fixture_list_free(fx, nfx);
 		return EXIT_USAGE;

@@ -131,10 +131,13 @@ static int linklimit_prepare(void *arg, const struct fixture *f, const char *sna
 	return 0;
 }
 
-/* The snapshot in an overlay's lower layer, the fork through the overlay. */
-static int overlay_extract(void *arg, const struct fixture *f, const char *dir, char *err,
-			   size_t len)
+/* The snapshot in an overlay's lower layer, the fork through the overlay
+ * mounted on dir: the snapshot is dir/snap (this leg's rows run at no
+ * other place: conform/run.c). */
+static int overlay_extract(void *arg, const struct fixture *f, const char *dir,
+			   const char *at, char *err, size_t len)
 {
+	(void)at;
 	struct leg_ctx *ctx = arg;
 	char lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], snap[PATH_MAX + 8],
 		opts[3 * PATH_MAX + 64];
@@ -312,9 +315,15 @@ static void set_repro(const struct matrix_opts *o, const struct leg *leg, struct
 	char *q = o->tmpl ? child_sh_quote(o->tmpl) : NULL;
 	if (o->fork_timeout)
 		snprintf(limit, sizeof limit, " --fork-timeout %u", o->fork_timeout);
-	snprintf(run->repro, sizeof run->repro, "snapfork matrix --legs %s%s%s%s", leg->name,
-		 q ? " --fork-cmd " : "", q ? q : "", limit);
+	int k = snprintf(run->repro, sizeof run->repro, "snapfork matrix --legs %s%s%s%s",
+			 leg->name, q ? " --fork-cmd " : "", q ? q : "", limit);
 	free(q);
+	for (size_t x = 0; x < o->nexcl && k > 0 && (size_t)k < sizeof run->repro; x++) {
+		char *w = child_sh_word(o->excludes[x]);
+		k += snprintf(run->repro + k, sizeof run->repro - (size_t)k, " --exclude %s",
+			      w ? w : o->excludes[x]);
+		free(w);
+	}
 	run->repro_fixture = 0;
 }
 

@@ -63,6 +63,8 @@ extern const size_t matrix_nlegs;
 struct matrix_opts {
 	const char *legs, *tmpl, *junit, *json, *artifacts, *self;
 	unsigned fork_timeout; /* --fork-timeout S; 0: forkcmd's default */
+	const char *excludes[32]; /* --exclude NAME: bundled fixtures left out */
+	size_t nexcl;
 	char artifacts_default[PATH_MAX]; /* under the scratch base when --artifacts is not given */
 };
 

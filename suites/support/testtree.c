@@ -249,3 +249,17 @@ int tt_is_root(void)
 {
 	return geteuid() == 0;
 }
+
+int tt_gone(pid_t pid)
+{
+	char p[64], st[512];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return 1;
+	size_t n = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[n] = '\0';
+	const char *paren = strrchr(st, ')'); /* comm may hold ')' */
+	return paren && paren[1] == ' ' && paren[2] == 'Z';
+}

@@ -73,5 +73,7 @@ int tt_count_named(const char *dir, const char *needle);
 /* Open fds of this process (for leak checks). */
 int tt_open_fds(void);
 int tt_is_root(void);
+/* 1 when pid is no process, or a zombie (killed, not yet reaped). */
+int tt_gone(pid_t pid);
 
 #endif

@@ -56,6 +56,9 @@ devices|200|F13
 link-nlink|200|F3
 root-mode|200|F2
 size32|200|F2
+unquoted|200|F4
+fixed-stage|200|F1
+clobber|200|F13
 cp-all|40|F1
 no-link|40|F4
 beside|40|F13

@@ -20,21 +20,6 @@
 #include "kernels.h"
 #include "testtree.h"
 
-/* Gone: no such process, or a zombie waiting for init to reap it. */
-static int gone(pid_t pid)
-{
-	char p[64], st[512];
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(p, "r");
-	if (!f)
-		return 1;
-	size_t n = fread(st, 1, sizeof st - 1, f);
-	fclose(f);
-	st[n] = '\0';
-	const char *paren = strrchr(st, ')');
-	return paren && paren[1] == ' ' && paren[2] == 'Z';
-}
-
 /* Start sh -c script with its output in a pipe. */
 static void start_sh(struct child *c, const char *script)
 {
@@ -57,14 +42,14 @@ static void test_deadline_kills_the_group(void **state)
 			 -ETIMEDOUT);
 	pid_t grandchild = (pid_t)atoi(out);
 	assert_true(grandchild > 0);
-	assert_false(gone(grandchild));
+	assert_false(tt_gone(grandchild));
 	child_stop(&c);
 	assert_true(child_now_ms() - t0 < 5000); /* the grace period, not sleep's 60 s */
 	assert_int_equal(c.pid, 0);
 	/* SIGKILL to the group took it (its delivery is asynchronous). */
-	for (int i = 0; i < 200 && !gone(grandchild); i++)
+	for (int i = 0; i < 200 && !tt_gone(grandchild); i++)
 		usleep(10 * 1000);
-	assert_true(gone(grandchild));
+	assert_true(tt_gone(grandchild));
 	assert_int_equal(child_live(), 0);
 }
 
@@ -122,9 +107,9 @@ static void test_collect_ends_with_the_command(void **state)
 	assert_int_equal(c.out, -1);
 	assert_int_equal(c.stragglers, 1);
 	pid_t job = (pid_t)atoi(strstr(out, "before\n") + 7);
-	for (int i = 0; i < 200 && !gone(job); i++)
+	for (int i = 0; i < 200 && !tt_gone(job); i++)
 		usleep(10 * 1000);
-	assert_true(gone(job));
+	assert_true(tt_gone(job));
 }
 
 /* A status reaped by child_stop_all reaches the owner; one that is lost
