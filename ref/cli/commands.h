@@ -10,6 +10,7 @@ int cmd_fork(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_unshare(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
 /* fixtures/cli: list, extract and capture fixture snapshots. */
 int cmd_fixture(int argc, char **argv);
 /* suites/conform: the conformance check. */
@@ -22,5 +23,7 @@ int cmd_vmcheck(int argc, char **argv);
  * JUnit files. */
 int cmd_kernels(int argc, char **argv);
 int cmd_junit_merge(int argc, char **argv);
+/* suites/crash: a fork killed at every point where it changes a filesystem. */
+int cmd_crash(int argc, char **argv);
 
 #endif

@@ -25,8 +25,11 @@ static const char usage[] =
 	"  vmcheck             QEMU restores forks of a real guest's snapshot, several\n"
 	"                      at once; the rules and negative controls\n"
 	"  kernels             the check and the matrix on other kernels under QEMU\n"
+	"  crash               a fork killed at every point where it changes a\n"
+	"                      filesystem: DST absent or whole, nothing left behind\n"
 	"  probe DIR           what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
+	"  clean DIR...        remove the staging that forks which died left in DIR\n"
 	"  fixture list|extract|capture\n"
 	"                      the bundled fixture snapshots; unpack one; make your own\n"
 	"  junit-merge OUT IN...  every testsuite of the INs in one JUnit file\n"
@@ -61,7 +64,7 @@ int main(int argc, char **argv)
 		{ "fork", cmd_fork },       { "verify", cmd_verify },   { "probe", cmd_probe },
 		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture }, { "check", cmd_check },
 		{ "matrix", cmd_matrix },   { "vmcheck", cmd_vmcheck }, { "kernels", cmd_kernels },
-		{ "junit-merge", cmd_junit_merge },
+		{ "junit-merge", cmd_junit_merge }, { "clean", cmd_clean }, { "crash", cmd_crash },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);

@@ -172,16 +172,15 @@ static int fork_staged(struct ctx *c, int sroot, const struct stat *sst, int par
 		       const char *base, const char *dst)
 {
 	char stage[NAME_MAX + 1];
-	int r = sf_stage_create(parent, base, stage);
-	if (r < 0)
-		return sf_fail_path(c, r, dst, "cannot create the staging directory");
-	int droot = openat(parent, stage, ROOT_FLAGS);
+	/* What forks that died here left first (best effort: a staging
+	 * directory we may not remove is someone else's to clean). */
+	sf_stage_sweep(parent, NULL);
+	/* droot holds the staging directory's lock until we return: a sweep
+	 * by another fork or snapfork clean leaves it alone till then. */
+	int droot = sf_stage_create(parent, base, stage);
 	if (droot < 0)
-		r = sf_fail_path(c, -errno, dst, "cannot open the staging directory");
-	else
-		r = build(c, sroot, sst, droot);
-	if (droot >= 0)
-		close(droot);
+		return sf_fail_path(c, droot, dst, "cannot create the staging directory");
+	int r = build(c, sroot, sst, droot);
 	if (r == 0 && (r = sf_stage_publish(parent, stage, base)) < 0)
 		sf_fail_path(c, r, dst,
 			     r == -EEXIST ? "DST appeared during the fork"
@@ -190,11 +189,14 @@ static int fork_staged(struct ctx *c, int sroot, const struct stat *sst, int par
 		/* Published but not durable: a failed fork must leave nothing,
 		 * so take it back under its staging name, then remove it. */
 		r = sf_fail_path(c, -errno, dst, "fsync of the parent directory failed");
-		if (renameat(parent, base, parent, stage) < 0)
+		if (renameat(parent, base, parent, stage) < 0) {
+			close(droot);
 			return r;
+		}
 	}
 	if (r < 0)
 		sf_rmtree_at(parent, stage); /* F13: a failed fork leaves nothing */
+	close(droot);
 	return r;
 }
 

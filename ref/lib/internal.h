@@ -101,7 +101,14 @@ int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth);
 
 /* mkdir name in parent, 0700 whatever the umask; 0 or -errno. */
 int sf_stage_mkdir(int parent, const char *name);
+/* A staging directory beside dstname (its name into out), made 0700 and
+ * locked for the caller's life: its descriptor, or -errno. */
 int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 1]);
+/* 1 if name has the form of a staging directory's (stage.c). */
+int sf_stage_is_name(const char *name);
+/* clean.c: remove the staging that dead forks left in dir (counts and
+ * calls into c, which may be NULL); 0 or the first -errno. */
+int sf_stage_sweep(int dir, struct snapfork_clean *c);
 int sf_stage_publish(int parent, const char *stage, const char *dst);
 int sf_rmtree_at(int dirfd, const char *name);
 

@@ -146,11 +146,10 @@ int snapfork_probe_at(int dirfd, const char *dir, struct snapfork_probe *out)
 	snprintf(p.fstype, sizeof p.fstype, "%s", fs_name(p.fs_magic));
 	p.alloc_unit = svfs.f_frsize;
 	char scratch[NAME_MAX + 1];
-	sf_tmpname("probe", scratch);
-	int r = mkdirat(d, scratch, 0700) < 0 ? -errno : 0, made = r == 0;
-	int s = made ? openat(d, scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (made && s < 0)
-		r = -errno;
+	/* A staging directory of its own (locked: a fork's sweep leaves it
+	 * alone; left by a killed probe, the next sweep removes it). */
+	int s = sf_stage_create(d, "probe", scratch);
+	int r = s < 0 ? s : 0, made = s >= 0;
 	if (r == 0) {
 		probe_in(s, &p);
 		/* Remove what probe_in may have made by name: cleanup needs no
@@ -160,10 +159,11 @@ int snapfork_probe_at(int dirfd, const char *dir, struct snapfork_probe *out)
 		};
 		for (size_t i = 0; i < sizeof made_here / sizeof made_here[0]; i++)
 			unlinkat(s, made_here[i], 0);
-		close(s);
 	}
 	if (made && unlinkat(d, scratch, AT_REMOVEDIR) < 0)
 		sf_rmtree_at(d, scratch);
+	if (made)
+		close(s); /* its lock, once it is gone */
 	close(d);
 	if (r == 0)
 		sf_struct_out(out, &p, sizeof p);

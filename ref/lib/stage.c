@@ -4,12 +4,21 @@
  * atomic) under a name no user picks: ".<dst>.snapfork-<pid>-<rand>".
  * renameat2(RENAME_NOREPLACE) publishes it only if DST still does not
  * exist (Linux 3.15; ext4, xfs, btrfs, tmpfs and overlayfs support it).
+ *
+ * The fork holds an exclusive flock(2) on its staging directory for its
+ * whole life, so a staging directory nobody holds belongs to a fork that
+ * died (the kernel releases a process's flocks when it exits, however it
+ * exits; a pid would be reused) and clean.c may remove it.  The lock is
+ * taken after mkdir: a sweep in between could lock and remove the new
+ * directory, so the fork checks, once it holds the lock, that the name is
+ * still the directory it locked, and takes another name if not.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,15 +45,68 @@ int sf_stage_mkdir(int parent, const char *name)
 	return e;
 }
 
+/* fd is the directory at parent/name: lock it, and make sure the name
+ * still refers to it.  0, or -EAGAIN when a sweep got there first (it
+ * removes the directory: take another name). */
+static int claim(int parent, const char *name, int fd)
+{
+	/* A filesystem without flock (EOPNOTSUPP, ENOLCK) cannot tell a
+	 * live fork from a dead one: a sweep there removes nothing (it
+	 * needs the lock too), so the fork goes on unlocked. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		return -EAGAIN;
+	struct stat a, b;
+	if (fstat(fd, &a) < 0)
+		return -errno;
+	if (fstatat(parent, name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? -EAGAIN : -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : -EAGAIN;
+}
+
 int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 1])
 {
 	for (int tries = 0; tries < 16; tries++) {
 		sf_tmpname(dstname, out);
 		int r = sf_stage_mkdir(parent, out);
-		if (r != -EEXIST)
+		if (r == -EEXIST || r == -ENOENT) /* taken, or swept meanwhile */
+			continue;
+		if (r < 0)
 			return r;
+		int fd = openat(parent, out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		r = fd < 0 ? -errno : claim(parent, out, fd);
+		if (r == 0)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		if (r != -EAGAIN) {
+			unlinkat(parent, out, AT_REMOVEDIR); /* ours, and empty */
+			return r;
+		}
 	}
 	return -EEXIST;
+}
+
+int sf_stage_is_name(const char *name)
+{
+	/* "." BASE ".snapfork-" DIGITS "-" 8 hex digits, BASE not empty. */
+	static const char tag[] = ".snapfork-";
+	size_t n = strlen(name);
+	if (n < 1 + 1 + sizeof tag - 1 + 1 + 1 + 8 || name[0] != '.')
+		return 0;
+	const char *p = name + n - 8;
+	for (size_t i = 0; i < 8; i++)
+		if (!strchr("0123456789abcdef", p[i]) || !p[i])
+			return 0;
+	if (*--p != '-')
+		return 0;
+	const char *digits = p;
+	while (p > name && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (p == digits || (size_t)(p - name) < 1 + 1 + sizeof tag - 1)
+		return 0;
+	return memcmp(p - (sizeof tag - 1), tag, sizeof tag - 1) == 0;
 }
 
 int sf_stage_publish(int parent, const char *stage, const char *dst)

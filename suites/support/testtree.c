@@ -44,6 +44,19 @@ char *tt_scratch(const char *tag)
 	return p;
 }
 
+int tt_scratch_setup(void **state)
+{
+	*state = tt_scratch(program_invocation_short_name);
+	return 0;
+}
+
+int tt_scratch_teardown(void **state)
+{
+	tt_rm_rf(*state);
+	free(*state);
+	return 0;
+}
+
 void tt_rm_rf(const char *path)
 {
 	judge_remove_tree(path);

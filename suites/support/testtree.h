@@ -20,6 +20,10 @@ struct tt_extent {
 
 /* A fresh scratch directory under $SNAPFORK_TEST_DIR (default /var/tmp). */
 char *tt_scratch(const char *tag);
+/* cmocka setup and teardown: *state is a fresh scratch directory named
+ * after the test program, removed after. */
+int tt_scratch_setup(void **state);
+int tt_scratch_teardown(void **state);
 /* Remove a tree, making directories writable first; ignores ENOENT. */
 void tt_rm_rf(const char *path);
 /* dir + "/" + rel, in one of 8 rotating static buffers. */

@@ -10,19 +10,6 @@
 #include "testtree.h"
 #include "snapfork.h"
 
-static int setup(void **state)
-{
-	*state = tt_scratch("unshare");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tt_rm_rf(*state);
-	free(*state);
-	return 0;
-}
-
 static void test_unshare_linked_mem_file(void **state)
 {
 	const char *dir = *state;
@@ -105,7 +92,7 @@ static void test_probe_reports_this_filesystem(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tt_scratch_setup, tt_scratch_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_unshare_linked_mem_file),
 		T(test_unshare_single_link_is_a_no_op),

@@ -1,0 +1,94 @@
+/* crash.h - `snapfork crash`: a fork killed at every point where it
+ * changes a filesystem (CONTRACT.md C1, C2).  trace.c runs the fork under
+ * ptrace and kills its whole tree at the k-th such system call
+ * (syscalls.c says which they are); points.c chooses the points; point.c
+ * judges what one kill left (DST absent or complete, SRC untouched, what
+ * is left beside DST removed by the cleanup, the mem-file's link count);
+ * cmd_crash.c is the command.  Prefix crash_. */
+#ifndef SNAPFORK_CRASH_H
+#define SNAPFORK_CRASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fixture.h"
+
+struct judge_state;
+
+#define CRASH_MAX_POINTS 200000 /* a fork making more is an error */
+
+/* The name of the call if it is a point (it changes a filesystem: the
+ * write family on a file, copy_file_range, FICLONE, open with O_CREAT,
+ * O_TRUNC or write access, mkdir, link, symlink, the rename family,
+ * unlink, chmod/chown, utimensat, truncate, fallocate, fsync, ...), else
+ * NULL.  pid's fds are looked at: a write to a pipe is no point. */
+const char *crash_syscall_point(pid_t pid, long nr, const unsigned long long *args);
+
+struct crash_trace {
+	unsigned kill_at;   /* the point to kill at (1-based); 0: none */
+	unsigned n;         /* points met */
+	const char **name;  /* of each point met, up to cap (may be NULL) */
+	size_t cap;
+	int killed;         /* the tree was killed at kill_at */
+	int status;         /* the command's wait status, -1 if unknown */
+};
+
+/* Run argv (its own process group) under ptrace to its end, or to the
+ * point tr->kill_at, where every task it started is killed before that
+ * call runs.  0, or -ETIMEDOUT / -EINTR (everything killed), -errno. */
+int crash_trace_run(char *const *argv, struct crash_trace *tr, int64_t deadline);
+
+/* Which points to try of total (names: each one's call): every one when
+ * there are at most max; otherwise each rename and link with the points
+ * around it, the rest evenly spaced from an offset drawn from seed.
+ * Ascending, into out (max entries); their count. */
+size_t crash_points(unsigned total, const char *const *names, unsigned max, uint64_t seed,
+		    unsigned *out);
+
+struct crash_opts {
+	const char *fork_tmpl;  /* {src} {dst}: the fork command */
+	const char *clean_tmpl; /* {dir}: the cleanup; NULL: none documented */
+	const char *scratch;
+	unsigned timeout_s;     /* per run */
+};
+
+/* What one kill left. */
+enum crash_state { CS_ABSENT, CS_COMPLETE, CS_PARTIAL };
+
+struct crash_point {
+	enum crash_state dst;
+	int src_changed;   /* F6 */
+	int debris;        /* entries beside DST before the cleanup */
+	int not_cleaned;   /* entries beside DST after it, or the link count off */
+	char what[1024];   /* the first thing wrong, or "" */
+};
+
+/* A fixture extracted into dir/snap, its forks into dir/p/fork. */
+struct crash_fixture {
+	const struct fixture *f;
+	char dir[4096], snap[4200], parent[4200], dst[4300], mem[8400];
+	nlink_t mem_links; /* before any fork */
+	struct judge_state *before;
+};
+
+int crash_fixture_open(const struct crash_opts *o, const struct fixture *f,
+		       struct crash_fixture *cf, char *err, size_t len);
+void crash_fixture_close(struct crash_fixture *cf);
+/* Fork cf's snapshot, killed at point k (0: not killed; tr gets what the
+ * run met), and judge what it left into p; cf is ready for the next run
+ * after.  0, or -errno (setup: err). */
+int crash_point_run(const struct crash_opts *o, struct crash_fixture *cf, unsigned k,
+		    struct crash_trace *tr, struct crash_point *p, char *err, size_t len);
+
+/* run.c: one fixture's counting run, its points, what they left, printed;
+ * the exit status (0, 1 a point failed, 2 setup). */
+struct crash_plan {
+	unsigned max, point; /* --points, --point (0: all) */
+	uint64_t seed;
+	const char *user_fork, *user_clean; /* as given, for the rerun line */
+};
+int crash_fixture_main(const struct crash_plan *pl, const struct crash_opts *co,
+		       const struct fixture *f);
+
+#endif
