@@ -9,7 +9,7 @@
 #include "commands.h"
 
 static const char usage[] =
-	"usage: snapfork clean DIR...\n"
+	"usage: snapfork clean [--] DIR...\n"
 	"  remove from each DIR the staging directories (.NAME.snapfork-PID-RANDOM)\n"
 	"  of forks that died (killed, or the machine went down); a running fork's\n"
 	"  staging is left alone (it holds a lock on it).  Each fork does the same\n"
@@ -25,7 +25,9 @@ static void say(void *arg, const char *name, int what)
 	if (what == 0)
 		printf("%s: removed (a dead fork's staging)\n", path);
 	else if (what == 1)
-		printf("%s: left alone (its fork is running)\n", path);
+		printf("%s: left alone (its lock is held: a running fork; or a shared "
+		       "filesystem, where locks are per machine)\n",
+		       path);
 	else
 		cli_error("clean", path, "cannot remove this dead fork's staging", what);
 }
@@ -38,11 +40,17 @@ int cmd_clean(int argc, char **argv)
 	}
 	if (argc < 2)
 		return cli_usage_error("clean", "need at least one DIR", NULL);
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
-			return cli_usage_error("clean", "unknown option", argv[i]);
+	int first = 1;
+	if (strcmp(argv[1], "--") == 0) /* DIRs that start with '-' */
+		first = 2;
+	else
+		for (int i = 1; i < argc; i++)
+			if (argv[i][0] == '-')
+				return cli_usage_error("clean", "unknown option", argv[i]);
+	if (first >= argc)
+		return cli_usage_error("clean", "need at least one DIR", NULL);
 	int rc = EXIT_OK;
-	for (int i = 1; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct snapfork_clean c = SNAPFORK_CLEAN_INIT;
 		c.each = say;
 		c.arg = argv[i];

@@ -99,7 +99,8 @@ int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_nam
 
 int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth);
 
-/* mkdir name in parent, 0700 whatever the umask; 0 or -errno. */
+/* mkdir name in parent, 0700 whatever the umask; 0 or -errno (-EAGAIN:
+ * made, then removed by someone else before it was 0700). */
 int sf_stage_mkdir(int parent, const char *name);
 /* A staging directory beside dstname (its name into out), made 0700 and
  * locked for the caller's life: its descriptor, or -errno. */

@@ -42,7 +42,8 @@ int sf_stage_mkdir(int parent, const char *name)
 		e = -errno;
 	if (e < 0)
 		unlinkat(parent, name, AT_REMOVEDIR); /* ours, and empty */
-	return e;
+	/* Made, then gone (a sweep took it): not the parent's ENOENT. */
+	return e == -ENOENT ? -EAGAIN : e;
 }
 
 /* fd is the directory at parent/name: lock it, and make sure the name
@@ -50,11 +51,19 @@ int sf_stage_mkdir(int parent, const char *name)
  * removes the directory: take another name). */
 static int claim(int parent, const char *name, int fd)
 {
-	/* A filesystem without flock (EOPNOTSUPP, ENOLCK) cannot tell a
-	 * live fork from a dead one: a sweep there removes nothing (it
-	 * needs the lock too), so the fork goes on unlocked. */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+	int r;
+	while ((r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
+		;
+	if (r < 0 && errno == EWOULDBLOCK)
 		return -EAGAIN;
+	/* No flock on this filesystem (EOPNOTSUPP, EINVAL, EBADF: NFS
+	 * emulates flock with byte-range locks, which a directory opened
+	 * read-only cannot take): a sweep cannot lock it either, so it
+	 * leaves it; the fork goes on unlocked.  Anything else (ENOLCK: the
+	 * kernel is out of lock records) fails the fork rather than run
+	 * without the lock a sweep relies on. */
+	if (r < 0 && errno != EOPNOTSUPP && errno != EINVAL && errno != EBADF && errno != ENOSYS)
+		return -errno;
 	struct stat a, b;
 	if (fstat(fd, &a) < 0)
 		return -errno;
@@ -68,22 +77,22 @@ int sf_stage_create(int parent, const char *dstname, char out[static NAME_MAX + 
 	for (int tries = 0; tries < 16; tries++) {
 		sf_tmpname(dstname, out);
 		int r = sf_stage_mkdir(parent, out);
-		if (r == -EEXIST || r == -ENOENT) /* taken, or swept meanwhile */
+		if (r == -EEXIST || r == -EAGAIN) /* taken, or swept meanwhile */
 			continue;
 		if (r < 0)
-			return r;
+			return r; /* ENOENT here: the parent itself is gone */
 		int fd = openat(parent, out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT)
 			continue;
 		r = fd < 0 ? -errno : claim(parent, out, fd);
 		if (r == 0)
 			return fd;
+		if (r != -EAGAIN) /* ours, and empty: gone before its lock */
+			unlinkat(parent, out, AT_REMOVEDIR);
 		if (fd >= 0)
 			close(fd);
-		if (r != -EAGAIN) {
-			unlinkat(parent, out, AT_REMOVEDIR); /* ours, and empty */
+		if (r != -EAGAIN)
 			return r;
-		}
 	}
 	return -EEXIST;
 }
@@ -97,7 +106,7 @@ int sf_stage_is_name(const char *name)
 		return 0;
 	const char *p = name + n - 8;
 	for (size_t i = 0; i < 8; i++)
-		if (!strchr("0123456789abcdef", p[i]) || !p[i])
+		if (!strchr("0123456789abcdef", p[i])) /* p[i] is never the NUL */
 			return 0;
 	if (*--p != '-')
 		return 0;

@@ -26,7 +26,7 @@ struct check_opts {
 	int dimensions; /* --dimensions: print the layout space and exit */
 	unsigned fork_timeout; /* --fork-timeout S; 0: the default */
 	unsigned concurrency;  /* --concurrency K; 0: CONFORM_K */
-	int devices; /* device nodes can be made here (probed: check_can_mknod) */
+	int devices; /* device nodes can be made here (probed: layout_can_mknod) */
 };
 
 /* scratch.c: the scratch given, or a new one in $TMPDIR (default
@@ -40,11 +40,6 @@ void check_scratch_report(const struct check_opts *o, const struct conform_run *
 /* Remove what nothing keeps (everything after a signal, unless --keep). */
 void check_scratch_drop(const struct check_opts *o, const struct conform_run *run,
 			const char *scratch);
-
-/* 1 if a character device node can be made in dir (mknod needs
- * CAP_MKNOD in the namespace that owns the filesystem): tried, not
- * guessed from the uid. */
-int check_can_mknod(const char *dir);
 
 /* One layout as a row of the conformance check: built by c's extract
  * hook replaced, forked under its umask, judged on every rule (or as a

@@ -363,7 +363,7 @@ int cmd_check(int argc, char **argv)
 	printf("snapfork check: %s\n  on %s, %s (%s), %s\n\n", run.fork_desc, run.kernel,
 	       run.fstype, run.mount_options, run.capabilities);
 	struct forkcmd fc = { .tmpl = o.tmpl, .timeout_s = o.fork_timeout };
-	o.devices = check_can_mknod(scratch);
+	o.devices = layout_can_mknod(scratch);
 	struct conform_setup c = { .scratch = scratch,
 				   .fork_dir = o.fork_dir,
 				   .fork = o.tmpl ? forkcmd_run : conform_fork_ref,

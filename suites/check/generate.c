@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -155,17 +154,6 @@ static void print_dimensions(const unsigned char *hit, int devices)
 			       layout_dim(i)->dimension, layout_dim(i)->value);
 		else if (!hit[i])
 			printf("  not hit: %s: %s\n", layout_dim(i)->dimension, layout_dim(i)->value);
-}
-
-int check_can_mknod(const char *dir)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/.mknod-probe-%ld", dir, (long)getpid());
-	unlink(p); /* one a killed run left */
-	if (mknod(p, S_IFCHR | 0600, makedev(1, 3)) < 0)
-		return 0;
-	unlink(p);
-	return 1;
 }
 
 /* Shrink each failing rule's first layout into scratch/shrunk and print

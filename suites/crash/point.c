@@ -2,8 +2,8 @@
  * killed at point k, then judge what is left by the contract alone: DST
  * absent, or complete (suites/judge: F1-F5, F9-F11, as `snapfork verify`
  * does), SRC as before (F6), what lies beside DST, whether the documented
- * cleanup removes it, and the mem-file's link count once DST is gone too
- * (a link left in debris would keep the snapshot's inode alive). */
+ * cleanup removes it, and the link counts of SRC's files once DST is gone
+ * too (a link left in debris would keep the snapshot's inode alive). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,34 +16,50 @@
 #include "crash.h"
 #include "forkcmd.h"
 #include "judge.h"
+#include "layout.h"
 
-int crash_fixture_open(const struct crash_opts *o, const struct fixture *f,
+/* What SRC is before a fork: its state (F6) and its files' link counts;
+ * again after it is made anew (new mtimes, new inodes). */
+static int take_before(struct crash_fixture *cf, char *err, size_t len)
+{
+	if (cf->before)
+		judge_state_free(cf->before);
+	free(cf->before);
+	crash_links_free(&cf->links);
+	cf->before = calloc(1, sizeof *cf->before);
+	if (!cf->before)
+		return snprintf(err, len, "out of memory"), -ENOMEM;
+	int r = judge_state_take(cf->snap, cf->before, err, len);
+	if (r == 0 && (r = crash_links_take(cf->snap, &cf->links)) < 0)
+		snprintf(err, len, "%s: cannot read its link counts: %s", cf->snap, strerror(-r));
+	return r;
+}
+
+/* Make cf->snap hold the row's snapshot. */
+static int make(const struct crash_fixture *cf, char *err, size_t len)
+{
+	const struct crash_source *s = cf->src;
+	return s->l ? layout_build(s->l, cf->snap, err, len)
+		    : fixture_extract(s->f->tar, cf->snap, s->f->sockets, err, len);
+}
+
+int crash_fixture_open(const struct crash_opts *o, const struct crash_source *src,
 		       struct crash_fixture *cf, char *err, size_t len)
 {
+	static unsigned seq; /* two --fixture tars may share a name */
 	memset(cf, 0, sizeof *cf);
-	cf->f = f;
-	snprintf(cf->dir, sizeof cf->dir, "%s/%s", o->scratch, f->name);
+	cf->src = src;
+	snprintf(cf->dir, sizeof cf->dir, "%s/%u-%s", o->scratch, seq++, src->name);
 	snprintf(cf->snap, sizeof cf->snap, "%s/snap", cf->dir);
 	snprintf(cf->parent, sizeof cf->parent, "%s/p", cf->dir);
 	snprintf(cf->dst, sizeof cf->dst, "%s/fork", cf->parent);
-	if (mkdir(cf->dir, 0755) < 0 || mkdir(cf->parent, 0755) < 0)
+	snprintf(cf->log, sizeof cf->log, "%s/fork.log", cf->dir);
+	if (mkdir(cf->dir, 0755) < 0)
 		return snprintf(err, len, "%s: %s", cf->dir, strerror(errno)), -errno;
-	int r = fixture_extract(f->tar, cf->snap, f->sockets, err, len);
-	if (r < 0)
-		return r;
-	cf->before = calloc(1, sizeof *cf->before);
-	if (!cf->before)
-		return -ENOMEM;
-	if ((r = judge_state_take(cf->snap, cf->before, err, len)) < 0)
-		return r;
-	struct stat st;
-	if (f->mem_file) {
-		snprintf(cf->mem, sizeof cf->mem, "%s/%s", cf->snap, f->mem_file);
-		if (lstat(cf->mem, &st) < 0)
-			return snprintf(err, len, "%s: %s", cf->mem, strerror(errno)), -errno;
-		cf->mem_links = st.st_nlink;
-	}
-	return 0;
+	if (mkdir(cf->parent, 0755) < 0)
+		return snprintf(err, len, "%s: %s", cf->parent, strerror(errno)), -errno;
+	int r = make(cf, err, len);
+	return r < 0 ? r : take_before(cf, err, len);
 }
 
 void crash_fixture_close(struct crash_fixture *cf)
@@ -52,6 +68,7 @@ void crash_fixture_close(struct crash_fixture *cf)
 		judge_state_free(cf->before);
 	free(cf->before);
 	cf->before = NULL;
+	crash_links_free(&cf->links);
 	if (cf->dir[0])
 		judge_remove_tree(cf->dir);
 }
@@ -154,17 +171,19 @@ static void judge_cleanup(const struct crash_opts *o, struct crash_fixture *cf,
 		p->not_cleaned = 1;
 		if (!p->what[0])
 			snprintf(p->what, sizeof p->what, "left beside DST%s: %s",
-				 o->clean_tmpl ? " after the cleanup" : " (no cleanup given)", left);
+				 o->clean_tmpl ? " after the cleanup" : " (no cleanup given)",
+				 left);
 	}
 	judge_remove_tree(cf->dst);
-	struct stat st;
-	if (cf->mem[0] && lstat(cf->mem, &st) == 0 && st.st_nlink != cf->mem_links) {
+	struct crash_links now;
+	char what[600];
+	if (crash_links_take(cf->snap, &now) == 0 &&
+	    crash_links_differ(&cf->links, &now, what, sizeof what)) {
 		p->not_cleaned = 1;
 		if (!p->what[0])
-			snprintf(p->what, sizeof p->what,
-				 "the mem-file has %lu links once DST is gone, %lu before the fork",
-				 (unsigned long)st.st_nlink, (unsigned long)cf->mem_links);
+			snprintf(p->what, sizeof p->what, "%s", what);
 	}
+	crash_links_free(&now);
 }
 
 /* Back to a snapshot as extracted and an empty parent. */
@@ -176,7 +195,8 @@ static int reset(struct crash_fixture *cf, const struct crash_point *p, char *er
 	if (!p->src_changed)
 		return 0;
 	judge_remove_tree(cf->snap);
-	return fixture_extract(cf->f->tar, cf->snap, cf->f->sockets, err, len);
+	int r = make(cf, err, len);
+	return r < 0 ? r : take_before(cf, err, len);
 }
 
 int crash_point_run(const struct crash_opts *o, struct crash_fixture *cf, unsigned k,
@@ -185,14 +205,20 @@ int crash_point_run(const struct crash_opts *o, struct crash_fixture *cf, unsign
 	memset(p, 0, sizeof *p);
 	char *cmd = forkcmd_expand(o->fork_tmpl, cf->snap, cf->dst);
 	if (!cmd)
-		return -ENOMEM;
+		return snprintf(err, len, "out of memory"), -ENOMEM;
 	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	tr->kill_at = k;
-	int r = crash_trace_run(argv, tr,
-				child_deadline_ms((int64_t)(o->timeout_s ? o->timeout_s : 300) * 1000));
+	int r = crash_trace_run(
+		argv, cf->log, tr,
+		child_deadline_ms((int64_t)(o->timeout_s ? o->timeout_s : 300) * 1000));
 	free(cmd);
 	if (r == -EINTR)
 		return snprintf(err, len, "stopped by signal %d", child_interrupted()), r;
+	if (r == -EPERM)
+		return snprintf(err, len,
+				"ptrace is refused here (PTRACE_TRACEME: a seccomp "
+				"profile, or Yama's ptrace_scope 3)"),
+		       r;
 	if (r == -ETIMEDOUT)
 		snprintf(p->what, sizeof p->what, "the fork did not end within %u s (killed)",
 			 o->timeout_s ? o->timeout_s : 300);

@@ -1,5 +1,6 @@
-/* run.c - one fixture under `snapfork crash` (crash.h): a run to the end
- * counts the points and must make a whole fork; then each chosen point is
+/* run.c - one fixture or layout under `snapfork crash` (crash.h): a run
+ * to the end counts the points and must make a whole fork (or, refused,
+ * nothing); then each chosen point is
  * a run killed there.  Prints what the points left and the first failing
  * point with the command that reruns exactly it. */
 #include <errno.h>
@@ -7,20 +8,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "child.h"
 #include "cli.h"
 #include "crash.h"
 
-static void rerun(const struct crash_plan *pl, const struct fixture *f, unsigned k)
+static void rerun(const struct crash_plan *pl, const struct crash_source *src, unsigned k)
 {
 	char *fc = pl->user_fork ? child_sh_quote(pl->user_fork) : NULL;
 	char *cc = pl->user_clean ? child_sh_quote(pl->user_clean) : NULL;
-	char *fx = child_sh_word(f->name && f->tar && strstr(f->tar, "/fixtures/data/") ? f->name
-										       : f->tar);
-	printf("  rerun that point: snapfork crash%s%s%s%s --fixture %s --point %u\n",
+	char *fx = src->rerun ? child_sh_word(src->rerun) : NULL;
+	char which[64] = "";
+	if (!src->rerun) /* a layout: gen-I of the seed */
+		snprintf(which, sizeof which, " --seed %" PRIu64 " --layout %u", pl->seed,
+			 src->index);
+	printf("  rerun that point: snapfork crash%s%s%s%s%s%s%s --point %u\n",
 	       fc ? " --fork-cmd " : "", fc ? fc : "", cc ? " --clean-cmd " : "", cc ? cc : "",
-	       fx ? fx : f->name, k);
+	       fx ? " --fixture " : "", fx ? fx : "", which, k);
 	free(fc);
 	free(cc);
 	free(fx);
@@ -48,37 +53,77 @@ static void count(struct tally *t, unsigned k, const char *call, const struct cr
 	}
 }
 
+/* The fork's own last lines (its output went to cf->log). */
+static void log_tail(const struct crash_fixture *cf)
+{
+	char buf[2048];
+	FILE *f = fopen(cf->log, "re");
+	size_t n = 0;
+	if (f && fseek(f, 0, SEEK_END) == 0) {
+		long end = ftell(f);
+		fseek(f, end > (long)sizeof buf - 1 ? end - (long)sizeof buf + 1 : 0, SEEK_SET);
+		n = fread(buf, 1, sizeof buf - 1, f);
+	}
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	printf("  its output ended:%s%s\n", n ? "\n" : " (nothing)", buf);
+}
+
+/* The run to the end: its points, and a whole fork that exits 0 (or, for
+ * a snapshot the contract refuses, a failure that leaves nothing). */
 static int counting_run(const struct crash_opts *co, struct crash_fixture *cf,
 			struct crash_trace *tr)
 {
 	struct crash_point p;
 	char err[1024];
+	const char *name = cf->src->name;
 	int r = crash_point_run(co, cf, 0, tr, &p, err, sizeof err);
 	if (r < 0)
-		return fprintf(stderr, "snapfork crash: %s: %s\n", cf->f->name, err), EXIT_USAGE;
+		return fprintf(stderr, "snapfork crash: %s: %s\n", name, err), EXIT_USAGE;
 	if (tr->n > CRASH_MAX_POINTS)
-		return printf("%s: ERROR: the fork makes %u changes, more than %u\n", cf->f->name,
-			      tr->n, CRASH_MAX_POINTS), EXIT_FAIL;
-	if (p.dst != CS_COMPLETE || p.what[0]) {
+		return printf("%s: ERROR: the fork makes %u changes, more than %u\n", name, tr->n,
+			      CRASH_MAX_POINTS),
+		       EXIT_FAIL;
+	int refused = cf->src->refused;
+	int exited_ok = tr->status != -1 && WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0;
+	const char *wrong = refused && p.dst != CS_ABSENT ? "left a DST where the contract refuses "
+							    "the snapshot"
+			    : refused && exited_ok        ? "reported success where the contract "
+							    "refuses the snapshot"
+			    : refused                     ? NULL
+			    : p.dst == CS_ABSENT          ? "made no DST"
+			    : p.dst == CS_PARTIAL         ? "did not make a whole fork"
+			    : !exited_ok                  ? "made a fork but did not exit 0"
+							  : NULL;
+	if (!wrong && p.what[0])
+		wrong = "left what it must not";
+	if (wrong) {
 		printf("%s: FAIL before any kill: the fork, run to its end (wait status %d), %s\n"
 		       "  %s\n",
-		       cf->f->name, tr->status,
-		       p.dst == CS_ABSENT ? "made no DST" : "did not make a whole fork",
-		       p.what[0] ? p.what : "(nothing more)");
+		       name, tr->status, wrong, p.what[0] ? p.what : "(nothing more)");
+		log_tail(cf);
 		return EXIT_FAIL;
 	}
+	if (tr->n == 0 && !refused) /* nothing seen is nothing checked */
+		return printf("%s: ERROR: no point seen: ptrace saw no call that changes a "
+			      "filesystem (PTRACE_GET_SYSCALL_INFO needs Linux 5.3; io_uring and "
+			      "writes through mmap are not seen)\n",
+			      name),
+		       EXIT_FAIL;
 	return EXIT_OK;
 }
 
 int crash_fixture_main(const struct crash_plan *pl, const struct crash_opts *co,
-		       const struct fixture *f)
+		       const struct crash_source *src)
 {
+	const char *name = src->name;
 	struct crash_fixture cf;
 	char err[1024];
 	static const char *names[CRASH_MAX_POINTS];
 	struct crash_trace tr = { .name = names, .cap = CRASH_MAX_POINTS };
-	if (crash_fixture_open(co, f, &cf, err, sizeof err) < 0) {
-		fprintf(stderr, "snapfork crash: %s: %s\n", f->name, err);
+	if (crash_fixture_open(co, src, &cf, err, sizeof err) < 0) {
+		fprintf(stderr, "snapfork crash: %s: %s\n", name, err);
 		crash_fixture_close(&cf);
 		return EXIT_USAGE;
 	}
@@ -96,31 +141,32 @@ int crash_fixture_main(const struct crash_plan *pl, const struct crash_opts *co,
 		struct crash_trace kt = { 0 };
 		struct crash_point p;
 		if (pts[i] > total) {
-			printf("%s: point %u: there are %u\n", f->name, pts[i], total);
+			printf("%s: point %u: there are %u\n", name, pts[i], total);
 			rc = EXIT_USAGE;
 			break;
 		}
 		if (crash_point_run(co, &cf, pts[i], &kt, &p, err, sizeof err) < 0) {
-			fprintf(stderr, "snapfork crash: %s: point %u: %s\n", f->name, pts[i], err);
+			fprintf(stderr, "snapfork crash: %s: point %u: %s\n", name, pts[i], err);
 			rc = EXIT_USAGE;
 			break;
 		}
 		if (!kt.killed && !p.what[0])
-			snprintf(p.what, sizeof p.what, "the run met only %u points: not killed", kt.n);
+			snprintf(p.what, sizeof p.what, "the run met only %u points: not killed",
+				 kt.n);
 		count(&t, pts[i], pts[i] <= total ? names[pts[i] - 1] : "?", &p);
 		if ((i + 1) % 50 == 0)
-			fprintf(stderr, "crash: %s: %zu/%zu points\n", f->name, i + 1, np);
+			fprintf(stderr, "crash: %s: %zu/%zu points\n", name, i + 1, np);
 	}
-	if (rc == EXIT_OK)
-		printf("%-20s %6u points, %zu tried: DST absent %u, complete %u, partial %u; SRC "
+	if (rc == EXIT_OK || t.tried)
+		printf("%-20s %6u points, %u tried: DST absent %u, complete %u, partial %u; SRC "
 		       "changed %u; left something %u, not cleaned %u -- %s\n",
-		       f->name, total, np, t.state[CS_ABSENT], t.state[CS_COMPLETE],
+		       name, total, t.tried, t.state[CS_ABSENT], t.state[CS_COMPLETE],
 		       t.state[CS_PARTIAL], t.src, t.debris, t.left, t.bad ? "FAIL" : "pass");
 	if (t.bad) {
 		printf("  first failing point: %u of %u (before %s): %s\n", t.first, total,
 		       t.first_call, t.first_what);
-		rerun(pl, f, t.first);
-		rc = EXIT_FAIL;
+		rerun(pl, src, t.first);
+		rc = rc == EXIT_USAGE ? rc : EXIT_FAIL;
 	}
 	free(pts);
 	crash_fixture_close(&cf);

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,4 +169,15 @@ int layout_build(const struct layout *l, const char *dir, char *err, size_t len)
 	}
 	close(root);
 	return r;
+}
+
+int layout_can_mknod(const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/.mknod-probe-%ld", dir, (long)getpid());
+	unlink(p); /* one a killed run left */
+	if (mknod(p, S_IFCHR | 0600, makedev(1, 3)) < 0)
+		return 0;
+	unlink(p);
+	return 1;
 }

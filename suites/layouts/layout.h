@@ -80,6 +80,11 @@ size_t layout_count(const struct layout *l);
  * path and reason in err. */
 int layout_build(const struct layout *l, const char *dir, char *err, size_t len);
 
+/* 1 if a character device node can be made in dir (mknod needs
+ * CAP_MKNOD in the namespace that owns the filesystem): tried, not
+ * guessed from the uid.  The devices argument of layout_generate. */
+int layout_can_mknod(const char *dir);
+
 /* 1 if the contract makes a fork of this layout fail: a FIFO or device
  * node outside the skipped logs/ (CONTRACT.md, "Refused entries"). */
 int layout_refused(const struct layout *l);

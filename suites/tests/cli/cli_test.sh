@@ -327,7 +327,7 @@ rm -rf "${T:?}"/scr/*
 # Every command's --help exits 0 and describes each option its usage names
 # (a line of its own starting with the option); a mistake is one line that
 # names the command's own help.
-for cmd in fork verify probe check matrix vmcheck kernels "fixture"; do
+for cmd in fork verify probe check matrix vmcheck kernels "fixture" crash clean; do
 	# shellcheck disable=SC2086
 	"$SF" $cmd --help >"$T/help" 2>&1 || bad "$cmd --help exits $?"
 	missing=
@@ -342,7 +342,7 @@ for cmd in fork verify probe check matrix vmcheck kernels "fixture"; do
 done
 "$SF" check --seed >/dev/null 2>"$T/err"
 has "$T/err" "^snapfork check: option needs an argument: --seed (see snapfork check --help)$" "a missing argument is named"
-for word in --generate --seed --dimensions fork verify check matrix vmcheck kernels probe unshare fixture junit-merge; do
+for word in --generate --seed --dimensions fork verify check matrix vmcheck kernels probe unshare fixture junit-merge crash clean; do
 	"$SF" --help | grep -q -- "$word" || bad "snapfork --help does not name $word"
 done
 "$SF" --help | grep -q "snapfork COMMAND --help" && ok "the top-level help points at each command's" || bad "top-level help"

@@ -24,6 +24,15 @@ expect 0 "a sample: --points 5 tries 5 of them" \
 	"$SF" crash --fixture edge --points 5 --seed 3 --scratch "$T"
 has "$T/out" "points, 5 tried" "5 tried"
 
+expect 0 "generated layouts: --generate 3 --seed 2, 30 points each" \
+	"$SF" crash --generate 3 --seed 2 --points 30 --scratch "$T"
+has "$T/out" "^gen-2 .* 30 tried" "layouts are rows gen-0 ... gen-2"
+expect 1 "broken-in-place on a layout, and its rerun line (--seed, --layout, --point)" \
+	"$SF" crash --fork-cmd "$D/broken-in-place.sh {src} {dst}" --clean-cmd "$D/clean.sh {dir}" \
+	--generate 1 --seed 2 --points 20 --scratch "$T"
+cmd=$(sed -n 's/^  rerun that point: snapfork //p' "$T/out")
+case $cmd in *"--seed 2 --layout 0 --point "*) ok "the rerun names the layout" ;; *) bad "rerun line: $cmd" ;; esac
+
 expect 0 "cp-ln with its cleanup passes" \
 	"$SF" crash --fork-cmd "$D/cp-ln.sh {src} {dst}" --clean-cmd "$D/clean.sh {dir}" \
 	--fixture qemu-raw --points 40 --seed 1 --scratch "$T"
@@ -47,6 +56,12 @@ else
 fi
 
 expect 2 "--point needs one --fixture" "$SF" crash --point 3
+expect 2 "--clean-cmd needs a --fork-cmd" "$SF" crash --clean-cmd "true {dir}" --fixture edge
+mkdir -p "$T/-parent/.x.snapfork-1-0000000a"
+expect 0 "snapfork clean -- DIR (a DIR that starts with '-') removes an unlocked staging" \
+	"$SF" clean -- "$T/-parent"
+[ ! -e "$T/-parent/.x.snapfork-1-0000000a" ] && ok "it is gone" || bad "it is still there"
+rm -rf "${T:?}/-parent"
 expect 2 "--exclude of an unknown fixture" "$SF" crash --exclude nope
 [ -z "$(ls "$T" | grep snapfork-crash)" ] && ok "no scratch left behind" || bad "scratch left: $(ls "$T")"
 finish

@@ -21,10 +21,18 @@ static void test_staging_names(void **state)
 					   ".a b.snapfork-4294967295-ffffffff",
 					   "...snapfork-7-12345678" /* base "." */ };
 	static const char *const no[] = {
-		"fork.snapfork-123-0a1b2c3d",  ".snapfork-123-0a1b2c3d", ".x.snapfork--0a1b2c3d",
-		".x.snapfork-12-0a1b2c3",      ".x.snapfork-12-0a1b2c3G", ".x.snapfork-12-0a1b2c3d0",
-		".x.snapfork-1a-0a1b2c3d",     ".x.snapfork-12_0a1b2c3d", ".x.snapfork-12-0A1B2C3D",
-		".x.Snapfork-12-0a1b2c3d",     "",                        ".",
+		"fork.snapfork-123-0a1b2c3d",
+		".snapfork-123-0a1b2c3d",
+		".x.snapfork--0a1b2c3d",
+		".x.snapfork-12-0a1b2c3",
+		".x.snapfork-12-0a1b2c3G",
+		".x.snapfork-12-0a1b2c3d0",
+		".x.snapfork-1a-0a1b2c3d",
+		".x.snapfork-12_0a1b2c3d",
+		".x.snapfork-12-0A1B2C3D",
+		".x.Snapfork-12-0a1b2c3d",
+		"",
+		".",
 	};
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
 		assert_true(sf_stage_is_name(yes[i]));
@@ -57,7 +65,8 @@ static void stager(struct stager *s, const char *dir, const char *dst, const cha
 		int d = open(dir, O_RDONLY | O_DIRECTORY);
 		int fd = sf_stage_create(d, dst, s->name);
 		if (fd < 0 || linkat(AT_FDCWD, mem, fd, "memory", 0) < 0 ||
-		    mkdirat(fd, "sub", 0500) < 0 || write(p[1], s->name, sizeof s->name) != sizeof s->name)
+		    mkdirat(fd, "sub", 0500) < 0 ||
+		    write(p[1], s->name, sizeof s->name) != sizeof s->name)
 			_exit(1);
 		char c;
 		if (read(go[0], &c, 1) == 1) {
@@ -195,9 +204,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_staging_names),
-		cmocka_unit_test_setup_teardown(test_clean_two_live_one_killed, tt_scratch_setup, tt_scratch_teardown),
-		cmocka_unit_test_setup_teardown(test_fork_sweeps_its_parent, tt_scratch_setup, tt_scratch_teardown),
-		cmocka_unit_test_setup_teardown(test_clean_errors, tt_scratch_setup, tt_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_clean_two_live_one_killed, tt_scratch_setup,
+						tt_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_fork_sweeps_its_parent, tt_scratch_setup,
+						tt_scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_clean_errors, tt_scratch_setup,
+						tt_scratch_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
