@@ -25,8 +25,9 @@ static const char usage[] =
 	"  vmcheck             QEMU restores forks of a real guest's snapshot, several\n"
 	"                      at once; the rules and negative controls\n"
 	"  kernels             the check and the matrix on other kernels under QEMU\n"
-	"  crash               a fork killed at every point where it changes a\n"
-	"                      filesystem: DST absent or whole, nothing left behind\n"
+	"  crash               a fork killed at each point where it changes a\n"
+	"                      filesystem (a sample past --points): DST absent or\n"
+	"                      whole, nothing left behind\n"
 	"  probe DIR           what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
 	"  clean DIR...        remove the staging that forks which died left in DIR\n"
@@ -40,7 +41,7 @@ static const char usage[] =
 	"found violations, or standard output could not be written; 2 usage or setup\n"
 	"error (a --json or --junit file that cannot be written is one; vmcheck: 3\n"
 	"when the run cannot see: QEMU or the guest missing, a control not detected);\n"
-	"check, matrix, vmcheck, kernels: 128+N when stopped by signal N (every\n"
+	"check, matrix, vmcheck, kernels, crash: 128+N when stopped by signal N (every\n"
 	"child killed, scratch removed, mounts undone).\n"
 	"The rules are in CONTRACT.md.\n";
 

@@ -46,8 +46,14 @@ static const char usage[] =
 	"  --point K         only point K (of one --fixture or --layout): reruns one\n"
 	"  --scratch DIR     where snapshots and forks go (default $TMPDIR or /var/tmp)\n"
 	"  --fork-timeout S  limit to each fork (default 300)\n"
+	"  Each row: the points the fork met, how many were tried, what the kills\n"
+	"  left (DST absent, complete or partial; SRC changed), how many left\n"
+	"  something beside DST (the staging of a fork that publishes with a\n"
+	"  rename: expected) and how many of those the cleanup did not remove.\n"
+	"  {src}, {dst} and {dir} are replaced by shell-quoted paths.\n"
 	"  Exit 0: every point left DST absent or complete and nothing behind; 1: a\n"
-	"  point did not; 2: usage or setup error; 128+N: stopped by signal N.\n";
+	"  point did not, or the fork failed unkilled; 2: usage or setup error (a\n"
+	"  fork command that cannot be run); 128+N: stopped by signal N.\n";
 
 struct opts {
 	const char *fork_tmpl, *clean_tmpl, *scratch;
@@ -293,7 +299,8 @@ int cmd_crash(int argc, char **argv)
 	child_subreaper();
 	printf("crash: seed %" PRIu64 ", fork: %s, cleanup: %s\n", o.seed, co.fork_tmpl,
 	       co.clean_tmpl ? co.clean_tmpl : "(none)");
-	struct crash_plan plan = { o.max, o.point, o.seed, o.fork_tmpl, o.clean_tmpl };
+	struct crash_plan plan = { o.max,	 o.point,     o.seed,   o.fork_tmpl,
+				   o.clean_tmpl, o.scratch, o.timeout };
 	int rc = o.generate || o.layout_given ? layouts(&o, &plan, &co) : EXIT_OK;
 	for (size_t i = 0; i < n && rc != EXIT_USAGE && !child_interrupted(); i++) {
 		const char *dir = fixture_dir();
@@ -309,9 +316,10 @@ int cmd_crash(int argc, char **argv)
 	fixture_list_free(fx, n);
 	if (child_interrupted())
 		return 128 + child_interrupted();
-	printf("crash: %s\n", rc == EXIT_OK
-				      ? "every point left DST absent or complete and nothing behind"
-			      : rc == EXIT_FAIL ? "a killed fork left what the contract forbids"
-						: "setup error");
+	printf("crash: %s\n",
+	       rc == EXIT_OK	 ? "every point left DST absent or complete and nothing behind"
+	       : rc == EXIT_FAIL ? "the fork implementation violates the contract (each failing "
+				   "row is above, with the command that reruns it)"
+				 : "setup error (said above)");
 	return rc;
 }

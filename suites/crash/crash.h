@@ -26,6 +26,8 @@ struct layout;
  * unlink, chmod/chown, utimensat, truncate, fallocate, fsync, ...), else
  * NULL.  pid's fds are looked at: a write to a pipe is no point. */
 const char *crash_syscall_point(pid_t pid, long nr, const unsigned long long *args);
+/* Writes to this file are no point either (the fork's own output log). */
+void crash_syscall_ignore(dev_t dev, ino_t ino);
 
 struct crash_trace {
 	unsigned kill_at;  /* the point to kill at (1-based); 0: none */
@@ -119,6 +121,8 @@ struct crash_plan {
 	unsigned max, point; /* --points, --point (0: all) */
 	uint64_t seed;
 	const char *user_fork, *user_clean; /* as given, for the rerun line */
+	const char *scratch;                 /* --scratch as given, or NULL */
+	unsigned timeout;                    /* --fork-timeout, or 0 */
 };
 int crash_fixture_main(const struct crash_plan *pl, const struct crash_opts *co,
 		       const struct crash_source *src);

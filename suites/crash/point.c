@@ -155,23 +155,28 @@ static char *expand_dir(const char *tmpl, const char *dir)
 }
 
 /* The documented cleanup, then nothing may be left but DST; with DST
- * removed too, the mem-file's links are what they were. */
+ * removed too, SRC's files have the links they had. */
 static void judge_cleanup(const struct crash_opts *o, struct crash_fixture *cf,
 			  struct crash_point *p)
 {
-	char left[512];
+	char left[512], said[64] = "";
 	p->debris = beside(cf->parent, left, sizeof left);
 	if (p->debris && o->clean_tmpl) {
 		char *cmd = expand_dir(o->clean_tmpl, cf->parent);
-		if (cmd)
-			child_sh(cmd, NULL, child_deadline_ms((int64_t)o->timeout_s * 1000));
+		int rc = cmd ? child_sh(cmd, NULL,
+					 child_deadline_ms((int64_t)(o->timeout_s ? o->timeout_s : 300) *
+							   1000))
+			     : -ENOMEM;
 		free(cmd);
+		if (rc != 0)
+			snprintf(said, sizeof said, " (the cleanup %s %d)",
+				 rc < 0 ? "could not run:" : "exited", rc < 0 ? -rc : rc);
 	}
 	if (p->debris && beside(cf->parent, left, sizeof left)) {
 		p->not_cleaned = 1;
 		if (!p->what[0])
-			snprintf(p->what, sizeof p->what, "left beside DST%s: %s",
-				 o->clean_tmpl ? " after the cleanup" : " (no cleanup given)",
+			snprintf(p->what, sizeof p->what, "left beside DST%s%s: %s",
+				 o->clean_tmpl ? " after the cleanup" : " (no cleanup given)", said,
 				 left);
 	}
 	judge_remove_tree(cf->dst);

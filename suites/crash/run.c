@@ -1,8 +1,8 @@
 /* run.c - one fixture or layout under `snapfork crash` (crash.h): a run
  * to the end counts the points and must make a whole fork (or, refused,
- * nothing); then each chosen point is
- * a run killed there.  Prints what the points left and the first failing
- * point with the command that reruns exactly it. */
+ * nothing); then each chosen point is a run killed there.  Prints what the
+ * points left and the first failing point with the command that reruns
+ * exactly it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,21 +14,43 @@
 #include "cli.h"
 #include "crash.h"
 
+/* The command that reruns point k (0: the run to the end) of src. */
 static void rerun(const struct crash_plan *pl, const struct crash_source *src, unsigned k)
 {
 	char *fc = pl->user_fork ? child_sh_quote(pl->user_fork) : NULL;
 	char *cc = pl->user_clean ? child_sh_quote(pl->user_clean) : NULL;
 	char *fx = src->rerun ? child_sh_word(src->rerun) : NULL;
-	char which[64] = "";
+	char *sc = pl->scratch ? child_sh_word(pl->scratch) : NULL;
+	char which[64] = "", limit[32] = "", point[32] = "";
 	if (!src->rerun) /* a layout: gen-I of the seed */
 		snprintf(which, sizeof which, " --seed %" PRIu64 " --layout %u", pl->seed,
 			 src->index);
-	printf("  rerun that point: snapfork crash%s%s%s%s%s%s%s --point %u\n",
+	if (pl->timeout)
+		snprintf(limit, sizeof limit, " --fork-timeout %u", pl->timeout);
+	if (k)
+		snprintf(point, sizeof point, " --point %u", k);
+	printf("  rerun %s: snapfork crash%s%s%s%s%s%s%s%s%s%s%s\n", k ? "that point" : "it",
 	       fc ? " --fork-cmd " : "", fc ? fc : "", cc ? " --clean-cmd " : "", cc ? cc : "",
-	       fx ? " --fixture " : "", fx ? fx : "", which, k);
+	       fx ? " --fixture " : "", fx ? fx : "", which, sc ? " --scratch " : "", sc ? sc : "",
+	       limit, point);
 	free(fc);
 	free(cc);
 	free(fx);
+	free(sc);
+}
+
+/* "exit N", "killed by signal N (NAME)", as a wait status says. */
+static const char *how_ended(int st, char *buf, size_t len)
+{
+	if (st == -1)
+		snprintf(buf, len, "its end unknown");
+	else if (WIFEXITED(st))
+		snprintf(buf, len, "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "wait status %d", st);
+	return buf;
 }
 
 struct tally {
@@ -72,8 +94,8 @@ static void log_tail(const struct crash_fixture *cf)
 
 /* The run to the end: its points, and a whole fork that exits 0 (or, for
  * a snapshot the contract refuses, a failure that leaves nothing). */
-static int counting_run(const struct crash_opts *co, struct crash_fixture *cf,
-			struct crash_trace *tr)
+static int counting_run(const struct crash_plan *pl, const struct crash_opts *co,
+			struct crash_fixture *cf, struct crash_trace *tr)
 {
 	struct crash_point p;
 	char err[1024];
@@ -98,11 +120,22 @@ static int counting_run(const struct crash_opts *co, struct crash_fixture *cf,
 							  : NULL;
 	if (!wrong && p.what[0])
 		wrong = "left what it must not";
+	char ended[96];
+	how_ended(tr->status, ended, sizeof ended);
+	if (wrong && !refused && p.dst == CS_ABSENT && WIFEXITED(tr->status) &&
+	    (WEXITSTATUS(tr->status) == 126 || WEXITSTATUS(tr->status) == 127)) {
+		fprintf(stderr,
+			"snapfork crash: %s: setup failed: the fork command cannot be run (%s: not "
+			"found or not executable? a relative path is taken from the working "
+			"directory)\n",
+			name, ended);
+		return EXIT_USAGE;
+	}
 	if (wrong) {
-		printf("%s: FAIL before any kill: the fork, run to its end (wait status %d), %s\n"
-		       "  %s\n",
-		       name, tr->status, wrong, p.what[0] ? p.what : "(nothing more)");
+		printf("%s: FAIL before any kill: the fork, run to its end (%s), %s\n  %s\n", name,
+		       ended, wrong, p.what[0] ? p.what : "(nothing more)");
 		log_tail(cf);
+		rerun(pl, cf->src, 0);
 		return EXIT_FAIL;
 	}
 	if (tr->n == 0 && !refused) /* nothing seen is nothing checked */
@@ -127,7 +160,7 @@ int crash_fixture_main(const struct crash_plan *pl, const struct crash_opts *co,
 		crash_fixture_close(&cf);
 		return EXIT_USAGE;
 	}
-	int rc = counting_run(co, &cf, &tr);
+	int rc = counting_run(pl, co, &cf, &tr);
 	unsigned total = tr.n, *pts = calloc(total ? total : 1, sizeof *pts);
 	size_t np = 0;
 	if (rc == EXIT_OK && pts) {

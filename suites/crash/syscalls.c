@@ -124,6 +124,15 @@ static const struct call *find(long nr)
 
 /* Is fd of pid a pipe, a socket or a device (no filesystem change)?  By
  * its type, not its name: /dev/shm holds regular files. */
+static dev_t ignored_dev;
+static ino_t ignored_ino;
+
+void crash_syscall_ignore(dev_t dev, ino_t ino)
+{
+	ignored_dev = dev;
+	ignored_ino = ino;
+}
+
 static int not_a_file(pid_t pid, long fd)
 {
 	char p[64];
@@ -131,7 +140,8 @@ static int not_a_file(pid_t pid, long fd)
 	snprintf(p, sizeof p, "/proc/%d/fd/%ld", (int)pid, fd);
 	if (stat(p, &st) < 0)
 		return 1; /* no such fd: the call fails, nothing changes */
-	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) ||
+	       (st.st_ino == ignored_ino && st.st_dev == ignored_dev && ignored_ino);
 }
 
 const char *crash_syscall_point(pid_t pid, long nr, const unsigned long long *args)

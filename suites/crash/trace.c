@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -166,6 +167,10 @@ static int trace(char *const *argv, const char *log, struct crash_trace *tr, int
 	if (leader == 0)
 		start(argv, log);
 	int r = first_stop(leader);
+	/* The fork's output goes to log: writes there are no point. */
+	struct stat lst;
+	if (r == 0 && log && stat(log, &lst) == 0)
+		crash_syscall_ignore(lst.st_dev, lst.st_ino);
 	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 	if (r == 0 && ptrace(PTRACE_SETOPTIONS, leader, NULL, (void *)opts) < 0) {

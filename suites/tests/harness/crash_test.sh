@@ -31,7 +31,7 @@ expect 1 "broken-in-place on a layout, and its rerun line (--seed, --layout, --p
 	"$SF" crash --fork-cmd "$D/broken-in-place.sh {src} {dst}" --clean-cmd "$D/clean.sh {dir}" \
 	--generate 1 --seed 2 --points 20 --scratch "$T"
 cmd=$(sed -n 's/^  rerun that point: snapfork //p' "$T/out")
-case $cmd in *"--seed 2 --layout 0 --point "*) ok "the rerun names the layout" ;; *) bad "rerun line: $cmd" ;; esac
+case $cmd in *"--seed 2 --layout 0 "*"--point "*) ok "the rerun names the layout" ;; *) bad "rerun line: $cmd" ;; esac
 
 expect 0 "cp-ln with its cleanup passes" \
 	"$SF" crash --fork-cmd "$D/cp-ln.sh {src} {dst}" --clean-cmd "$D/clean.sh {dir}" \
@@ -55,6 +55,9 @@ else
 	bad "no rerun line"
 fi
 
+expect 2 "a fork command that cannot be run is a setup error, not a finding" \
+	"$SF" crash --fork-cmd "$T/no-such-fork {src} {dst}" --fixture qemu-stopped --scratch "$T"
+has "$T/err" "cannot be run (exit 127" "it says the command cannot be run"
 expect 2 "--point needs one --fixture" "$SF" crash --point 3
 expect 2 "--clean-cmd needs a --fork-cmd" "$SF" crash --clean-cmd "true {dir}" --fixture edge
 mkdir -p "$T/-parent/.x.snapfork-1-0000000a"
