@@ -11,7 +11,8 @@
 
 static const char usage[] =
 	"usage: snapfork fork [--json] [--no-link] [--method auto|reflink|range|rw]\n"
-	"                     [--skip REL]... [--fsync] [--materialize] SRC DST\n"
+	"                     [--skip REL]... [--fsync | --no-writeback] [--materialize]\n"
+	"                     SRC DST\n"
 	"  Fork the snapshot directory SRC into DST, which must not exist: hardlink the\n"
 	"  raw mem-file, copy everything else with its holes, leave out what CONTRACT.md\n"
 	"  skips (logs/, sockets, *.lz4.tmp, *.zst.tmp), refuse FIFOs and devices.  The\n"
@@ -22,7 +23,12 @@ static const char usage[] =
 	"  --method M       how files are copied: auto (reflink, then copy_file_range,\n"
 	"                   then read/write, per file; the default) or only that one\n"
 	"  --skip REL       also leave out SRC/REL and all below it (repeatable)\n"
-	"  --fsync          flush every file and directory before DST appears\n"
+	"  --fsync          flush every file and directory before DST appears, and DST's\n"
+	"                   parent after: DST survives a power cut once fork returned\n"
+	"  --no-writeback   do not wait for each copied file's data to reach the disk\n"
+	"                   before DST appears (by default it does, without a flush:\n"
+	"                   a power cut leaves DST absent or whole); faster, but a\n"
+	"                   power cut can leave DST with files of zeros\n"
 	"  --materialize    for a compressed-only snapshot, first decompress the\n"
 	"                   mem-file INTO SRC (SRC is changed: one decompression for\n"
 	"                   all later forks, which then link it)\n"
@@ -39,6 +45,7 @@ static int parse(int argc, char **argv, struct snapfork_options *opt, const char
 		{ "method", required_argument, NULL, 'm' },
 		{ "skip", required_argument, NULL, 's' },
 		{ "fsync", no_argument, NULL, 'f' },
+		{ "no-writeback", no_argument, NULL, 'W' },
 		{ "materialize", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -59,6 +66,9 @@ static int parse(int argc, char **argv, struct snapfork_options *opt, const char
 			break;
 		case 'M':
 			opt->flags |= SNAPFORK_MATERIALIZE;
+			break;
+		case 'W':
+			opt->flags |= SNAPFORK_NO_WRITEBACK;
 			break;
 		case 's':
 			skip[nskip++] = optarg;

@@ -25,5 +25,7 @@ int cmd_kernels(int argc, char **argv);
 int cmd_junit_merge(int argc, char **argv);
 /* suites/crash: a fork killed at every point where it changes a filesystem. */
 int cmd_crash(int argc, char **argv);
+/* suites/power: a fork cut off by a power loss at every flush. */
+int cmd_powercut(int argc, char **argv);
 
 #endif

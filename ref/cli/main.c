@@ -28,6 +28,9 @@ static const char usage[] =
 	"  crash               a fork killed at each point where it changes a\n"
 	"                      filesystem (a sample past --points): DST absent or\n"
 	"                      whole, nothing left behind\n"
+	"  powercut            as root, with device-mapper: a fork's disk rebuilt at\n"
+	"                      every flush a power cut could follow; DST absent or\n"
+	"                      whole, durable once a --fsync fork returned\n"
 	"  probe DIR           what the filesystem under DIR can do, by trying it\n"
 	"  unshare FILE        give a hardlinked mem-file its own inode\n"
 	"  clean DIR...        remove the staging that forks which died left in DIR\n"
@@ -41,7 +44,7 @@ static const char usage[] =
 	"found violations, or standard output could not be written; 2 usage or setup\n"
 	"error (a --json or --junit file that cannot be written is one; vmcheck: 3\n"
 	"when the run cannot see: QEMU or the guest missing, a control not detected);\n"
-	"check, matrix, vmcheck, kernels, crash: 128+N when stopped by signal N (every\n"
+	"check, matrix, vmcheck, kernels, crash, powercut: 128+N when stopped by signal N (every\n"
 	"child killed, scratch removed, mounts undone).\n"
 	"The rules are in CONTRACT.md.\n";
 
@@ -66,6 +69,7 @@ int main(int argc, char **argv)
 		{ "unshare", cmd_unshare }, { "fixture", cmd_fixture }, { "check", cmd_check },
 		{ "matrix", cmd_matrix },   { "vmcheck", cmd_vmcheck }, { "kernels", cmd_kernels },
 		{ "junit-merge", cmd_junit_merge }, { "clean", cmd_clean }, { "crash", cmd_crash },
+		{ "powercut", cmd_powercut },
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);

@@ -67,8 +67,15 @@ struct crash_point {
 	int src_changed; /* F6 */
 	int debris;      /* entries beside DST before the cleanup */
 	int not_cleaned; /* entries beside DST after it, or the link count off */
+	unsigned failed; /* bit k: rule Fk failed (DST's, and F6) */
 	char what[1024]; /* the first thing wrong, or "" */
 };
+
+/* point.c: what a fork left at dst, judged by the contract alone against
+ * snap (absent, or F1-F5 and F9-F11 as `snapfork verify` judges), into p;
+ * and whether snap is still as before was (F6).  Also for power cuts. */
+void crash_judge_dst(const char *snap, const char *dst, struct crash_point *p);
+void crash_judge_src(const char *snap, const struct judge_state *before, struct crash_point *p);
 
 /* links.c: every regular file's link count under a directory. */
 struct crash_link {

@@ -93,21 +93,22 @@ static int beside(const char *dir, char *out, size_t len)
 	return n;
 }
 
-static void judge_dst(struct crash_fixture *cf, struct crash_point *p)
+void crash_judge_dst(const char *snap, const char *dst, struct crash_point *p)
 {
 	struct stat st;
-	if (lstat(cf->dst, &st) < 0) {
+	if (lstat(dst, &st) < 0) {
 		p->dst = CS_ABSENT;
 		return;
 	}
 	struct judge_result res = { 0 };
 	struct judge_verify_opts vo = { 0 };
 	char err[512];
-	if (judge_verify(cf->snap, cf->dst, &vo, &res, err, sizeof err) < 0) {
+	if (judge_verify(snap, dst, &vo, &res, err, sizeof err) < 0) {
 		p->dst = CS_PARTIAL;
 		snprintf(p->what, sizeof p->what, "DST cannot be read: %s", err);
 	} else if (res.n) {
 		p->dst = CS_PARTIAL;
+		p->failed |= res.failed;
 		snprintf(p->what, sizeof p->what, "DST exists but is not a whole fork: %s %s: %s",
 			 res.v[0].rule, res.v[0].path ? res.v[0].path : "", res.v[0].what);
 	} else {
@@ -116,19 +117,21 @@ static void judge_dst(struct crash_fixture *cf, struct crash_point *p)
 	judge_result_free(&res);
 }
 
-static void judge_src(struct crash_fixture *cf, struct crash_point *p)
+void crash_judge_src(const char *snap, const struct judge_state *before, struct crash_point *p)
 {
 	struct judge_state now;
 	struct judge_result res = { 0 };
 	char err[512];
-	if (judge_state_take(cf->snap, &now, err, sizeof err) < 0) {
+	if (judge_state_take(snap, &now, err, sizeof err) < 0) {
 		p->src_changed = 1;
+		p->failed |= 1u << 6;
 		snprintf(p->what, sizeof p->what, "SRC cannot be read: %s", err);
 		return;
 	}
-	judge_state_compare(cf->before, &now, &res);
+	judge_state_compare(before, &now, &res);
 	if (res.n) {
 		p->src_changed = 1;
+		p->failed |= 1u << 6;
 		if (!p->what[0])
 			snprintf(p->what, sizeof p->what, "SRC changed (F6): %s: %s",
 				 res.v[0].path ? res.v[0].path : "", res.v[0].what);
@@ -229,8 +232,8 @@ int crash_point_run(const struct crash_opts *o, struct crash_fixture *cf, unsign
 			 o->timeout_s ? o->timeout_s : 300);
 	else if (r < 0)
 		return snprintf(err, len, "cannot trace the fork: %s", strerror(-r)), r;
-	judge_dst(cf, p);
-	judge_src(cf, p);
+	crash_judge_dst(cf->snap, cf->dst, p);
+	crash_judge_src(cf->snap, cf->before, p);
 	judge_cleanup(o, cf, p);
 	return reset(cf, p, err, len);
 }

@@ -54,7 +54,15 @@ link_mem() {
 	esac
 }
 
+# Its data on the disk before the rename (syncfs: coreutils' sync -f): else
+# a power cut after the fork can bring DST back with files of zeros
+# (ext4's delayed allocation; snapfork powercut, CONTRACT.md C3).
 publish() {
+	sync -f "$STAGE"
+	publish_unsynced
+}
+
+publish_unsynced() {
 	mv -T -n "$STAGE" "$DST"
 	[ ! -e "$STAGE" ] || { echo "DST appeared meanwhile" >&2; exit 1; }
 }

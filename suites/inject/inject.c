@@ -70,6 +70,7 @@ const char *inj_name(enum inj_call c)
 					 "getrandom",
 					 "fchown",
 					 "fstatfs",
+					 "sync_file_range",
 					 "mount",
 					 "umount2",
 					 "child_sh",
@@ -194,6 +195,8 @@ WRAP(ssize_t, getrandom, INJ_GETRANDOM, (void *b, size_t n, unsigned f), (b, n, 
 WRAP(int, fstat, INJ_FSTAT, (int fd, struct stat *st), (fd, st), NULL, -1)
 WRAP(int, fstatfs, INJ_FSTATFS, (int fd, struct statfs *st), (fd, st), NULL, -1)
 WRAP(int, fstatvfs, INJ_FSTATFS, (int fd, struct statvfs *st), (fd, st), NULL, -1)
+WRAP(int, sync_file_range, INJ_SYNC_FILE_RANGE, (int fd, off_t o, off_t n, unsigned f),
+     (fd, o, n, f), NULL, -1)
 WRAP(int, dup, INJ_DUP, (int fd), (fd), NULL, -1)
 
 /* The request is what ioctl_req looks at, e.g. FICLONE. */

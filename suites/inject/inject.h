@@ -39,6 +39,7 @@ enum inj_call {
 	INJ_GETRANDOM,
 	INJ_FCHOWN,
 	INJ_FSTATFS, /* fstatfs and fstatvfs */
+	INJ_SYNC_FILE_RANGE,
 	/* The CLI's calls (test_cli_faults only; see inject_cli.c). */
 	INJ_MOUNT,
 	INJ_FIRST_CLI = INJ_MOUNT, /* the library's calls are those before */

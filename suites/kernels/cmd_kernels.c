@@ -35,7 +35,9 @@ static const char usage[] =
 	"                    repeatable.  Default: host, the oldest and newest\n"
 	"                    linux-image-6.1.0-*-amd64 and the newest -rt-amd64\n"
 	"  --modules DIR     the lib/modules tree of your own IMAGE\n"
-	"  --legs LIST       check, and matrix legs (snapfork matrix --help); default all\n"
+	"  --legs LIST       check, matrix legs (snapfork matrix --help) and\n"
+	"                    powercut-ext4, -xfs, -btrfs (snapfork powercut --fs; on the\n"
+	"                    host only when named: it needs device-mapper); default all\n"
 	"  --fork-cmd T      the fork implementation, as for check (default: the library)\n"
 	"  --fork-timeout S  for check and matrix (default 300: set it below the leg's)\n"
 	"  --exclude NAME    leave a bundled fixture out of check and every matrix leg\n"
@@ -184,21 +186,16 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 			return cli_usage_error("kernels", "--only takes KERNEL:LEG", o->only);
 		snprintf(o->only_kernel, sizeof o->only_kernel, "%.*s", (int)(colon - o->only), o->only);
 		snprintf(o->only_leg, sizeof o->only_leg, "%s", colon + 1);
-		int known = strcmp(o->only_leg, "check") == 0;
-		for (size_t i = 0; i < matrix_nlegs; i++)
-			known |= strcmp(o->only_leg, matrix_legs[i].name) == 0;
-		if (!known) /* it would run no leg, and pass */
-			return cli_usage_error("kernels", "--only names no leg (check or a matrix leg)",
-					       o->only);
+		/* one it does not know would run no leg, and pass */
+		if (!kern_leg_known(o->only_leg, strlen(o->only_leg)))
+			return cli_usage_error(
+				"kernels", "--only names no leg (check, a matrix leg, powercut-FS)",
+				o->only);
 	}
 	if (check_inputs(o) != 0)
 		return EXIT_USAGE;
 	for (const char *p = o->legs; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-		int known = 0;
-		for (size_t i = 0; i < matrix_nlegs; i++)
-			known |= strncmp(p, matrix_legs[i].name, strcspn(p, ",")) == 0 &&
-				 strlen(matrix_legs[i].name) == strcspn(p, ",");
-		if (!known)
+		if (!kern_leg_known(p, strcspn(p, ",")))
 			return cli_usage_error("kernels", "unknown leg in --legs", o->legs);
 	}
 	return 0;

@@ -14,7 +14,8 @@
 
 enum kern_cell { KC_NA = 0, KC_PASS, KC_FAIL, KC_WARN, KC_SKIP };
 
-#define KERN_RULES (JUDGE_RULES + 1) /* index = rule number, 1..JUDGE_RULES */
+/* Columns 1..JUDGE_RULES are F1.., then C3 and C4 (power cuts). */
+#define KERN_RULES (JUDGE_RULES + 3)
 #define KERN_MAX_LEGS 16
 #define KERN_MAX 12
 
@@ -46,6 +47,16 @@ struct kern_opts {
 	int list, keep, explicit_kernels;
 	char only_kernel[160], only_leg[32];
 };
+
+/* snapfork powercut, one leg per filesystem ("powercut-ext4", ...). */
+#define KERN_POWER_LEGS 3
+extern const char *const kern_power_legs[KERN_POWER_LEGS];
+/* 1 if the len bytes at name are a leg's name (check, a matrix leg, a
+ * powercut leg). */
+int kern_leg_known(const char *name, size_t len);
+/* A rule's column ("F3" 3, "C3" JUDGE_RULES + 1), or -1; its name back. */
+int kern_rule_column(const char *id);
+void kern_rule_name(int column, char *out, size_t len);
 
 /* What runs on one kernel: "check" and the chosen matrix legs (legs may
  * be NULL: the count). */

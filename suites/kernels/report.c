@@ -49,7 +49,9 @@ static void differences(const struct kern_result *r, size_t n)
 				continue;
 			if (!found++)
 				printf("where the kernels differ:\n");
-			printf("  %-20s F%-2d", leg, k);
+			char id[8];
+			kern_rule_name(k, id, sizeof id);
+			printf("  %-20s %-3s", leg, id);
 			for (size_t i = 0; i < n; i++) {
 				const struct kern_leg *x = find_leg(&r[i], leg);
 				if (x && !r[i].error[0])
@@ -67,8 +69,11 @@ void kern_print_table(const struct kern_result *r, size_t n)
 {
 	differences(r, n);
 	printf("%-28s %-20s", "kernel", "leg");
-	for (int k = 1; k < KERN_RULES; k++)
-		printf(" F%-4d", k);
+	for (int k = 1; k < KERN_RULES; k++) {
+		char id[8];
+		kern_rule_name(k, id, sizeof id);
+		printf(" %-5s", id);
+	}
 	printf(" time\n");
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].error[0]) {
@@ -115,7 +120,7 @@ int kern_write_json(const char *path, const struct kern_result *r, size_t n)
 				     cli_json_str(r[i].legs[l].error[0] ? r[i].legs[l].error : NULL));
 			for (int c = 1; c < KERN_RULES; c++) {
 				char id[8];
-				snprintf(id, sizeof id, "F%d", c);
+				kern_rule_name(c, id, sizeof id);
 				cli_json_set(rules, id, cli_json_str(cell_json[r[i].legs[l].cell[c]]));
 			}
 			cli_json_set(x, "rules", rules);

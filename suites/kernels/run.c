@@ -41,13 +41,14 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 	 * results disk). */
 	if (!guest)
 		fputs("export TMPDIR=\"$D/tmp\"\nmkdir -p \"$TMPDIR\"\n", out);
-	char fc[64 + 32 * 80] = "";
+	char fc[64 + 32 * 80] = "", pc[64] = "";
 	size_t k = 0;
 	if (o->tmpl && o->fork_timeout)
 		k = (size_t)snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\" --fork-timeout %u",
 				     o->fork_timeout);
 	else if (o->tmpl)
 		k = (size_t)snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\"");
+	snprintf(pc, sizeof pc, "%.*s", (int)k, fc); /* powercut takes no --exclude */
 	for (size_t x = 0; x < o->nexcl && k < sizeof fc; x++) {
 		char *q = child_sh_quote(o->excludes[x]); /* a fixture's name: short */
 		k += (size_t)snprintf(fc + k, sizeof fc - k, " --exclude %s", q ? q : "''");
@@ -56,8 +57,11 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 	for (size_t i = 0; i < nlegs; i++) {
 		const char *leg = legs[i];
 		char cmd[200];
+		const char *extra = fc;
 		if (strcmp(leg, "check") == 0)
 			snprintf(cmd, sizeof cmd, "check");
+		else if (strncmp(leg, "powercut-", 9) == 0)
+			snprintf(cmd, sizeof cmd, "powercut --fs %s", leg + 9), extra = pc;
 		else if (guest)
 			snprintf(cmd, sizeof cmd, "matrix --legs %s", leg);
 		else
@@ -69,7 +73,7 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 			"mark start %s\nt0=$(date +%%s)\ntimeout%s %u \"$SF\" %s%s --json \"$D/%s.json\" "
 			"--junit \"$D/%s.xml\" >\"$D/%s.txt\" 2>&1\necho $? >\"$D/%s.rc\"\n"
 			"echo $(($(date +%%s) - t0)) >\"$D/%s.secs\"\nmark end %s\n",
-			leg, guest ? "" : " --foreground", o->leg_timeout, cmd, fc, leg, leg, leg, leg,
+			leg, guest ? "" : " --foreground", o->leg_timeout, cmd, extra, leg, leg, leg, leg,
 			leg, leg);
 	}
 	fputs("uname -r >\"$D/uname\"\n", out);

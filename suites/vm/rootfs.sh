@@ -6,7 +6,8 @@
 # each with the shared libraries ldd names, at the same paths), the
 # snapfork binary of this build and its libraries, the bundled fixtures and
 # the doubles at their source paths (the binary finds fixtures there), and
-# the kernel's own modules for loop, ext4, xfs, btrfs, overlay and virtio-blk
+# the kernel's own modules for loop, ext4, xfs, btrfs, overlay, virtio-blk
+# and device-mapper's log-writes and snapshot targets (`snapfork powercut`)
 # with every module they depend on (read from each .ko's modinfo; Debian's
 # package ships no modules.dep).  MODULES_DIR is lib/modules/VERSION of
 # the kernel.  The init runs JOB with /results for its output, then writes
@@ -36,8 +37,11 @@ with_libs() {
 		cp -L "$lib" "$root$lib"
 	done
 }
+# dmsetup, the fscks and blockdev: `snapfork powercut` (dm-log-writes); env
+# and bash: the doubles (`#!/usr/bin/env bash`) as --fork-cmd in a guest.
 for tool in mount umount losetup mkfs.ext4 mke2fs mkfs.xfs mkfs.btrfs chattr lsattr truncate cp ln \
-	mv rm stat dd find tar rsync chmod chown mkdir sha256sum cat sort; do
+	mv rm stat dd find tar rsync chmod chown mkdir sha256sum cat sort dmsetup e2fsck xfs_repair \
+	btrfs blockdev sync env bash; do
 	p=$(command -v "$tool" || true)
 	[ -n "$p" ] || continue
 	# /usr/bin or /usr/sbin in the guest whatever the host's merged-/usr says.
@@ -75,7 +79,7 @@ need() {
 	done
 	order+=("$m")
 }
-for m in loop ext4 xfs btrfs overlay virtio_blk virtio_pci; do need "$m"; done
+for m in loop ext4 xfs btrfs overlay virtio_blk virtio_pci dm_mod dm_log_writes dm_snapshot; do need "$m"; done
 : >"$root/modules.order"
 for m in "${order[@]}"; do
 	cp "${path[$m]}" "$root/lib/modules/$ver/"

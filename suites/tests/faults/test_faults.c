@@ -244,6 +244,7 @@ SWEEP(close, INJ_CLOSE, NOLINK_RANGE)
 SWEEP(fdopendir, INJ_FDOPENDIR, AUTO)
 SWEEP(getrandom, INJ_GETRANDOM, AUTO)
 SWEEP(fchown, INJ_FCHOWN, NOLINK_RANGE)
+SWEEP(sync_file_range, INJ_SYNC_FILE_RANGE, AUTO)
 
 /* copy_file_range returning short counts, and 0 on its first call ("not
  * supported here": coreutils' reading), must still give a right copy. */
@@ -831,6 +832,7 @@ int main(void)
 		F(test_fault_fdopendir),
 		F(test_fault_getrandom),
 		F(test_fault_fchown),
+		F(test_fault_sync_file_range),
 		F(test_copy_file_range_short_and_zero),
 		F(test_fault_option_paths),
 		F(test_fault_materialize),

@@ -1,0 +1,124 @@
+/* run.c - one fork on one filesystem under dm-log-writes (power.h): the
+ * snapshot made on the test filesystem and synced, SRC's state taken, the
+ * "pre" mark, the fork, the "post" mark once it returned, a few seconds
+ * more for the filesystem's periodic commit to do what it would after
+ * any fork (the window a power cut minutes later falls into), the
+ * unmount; then every state of the log judged (states.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "fixture.h"
+#include "forkcmd.h"
+#include "judge.h"
+#include "power.h"
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* SRC on the test filesystem, durable before the first mark. */
+static int make_snapshot(const struct power_opts *o, const struct power_disk *d, char *snap,
+			 char *dst, size_t len, char *err, size_t elen)
+{
+	char parent[4300];
+	snprintf(snap, len, "%s/snap", d->mnt);
+	snprintf(parent, sizeof parent, "%s/p", d->mnt);
+	snprintf(dst, len, "%s/fork", parent);
+	int r = fixture_extract(o->f->tar, snap, o->f->sockets, err, elen);
+	if (r < 0)
+		return r;
+	if (mkdir(parent, 0755) < 0)
+		return snprintf(err, elen, "%s: %s", parent, strerror(errno)), -errno;
+	int fd = open(d->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) < 0) {
+		r = -errno;
+		snprintf(err, elen, "%s: syncfs: %s", d->mnt, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* The fork, between the marks. */
+static int fork_between_marks(const struct power_opts *o, struct power_disk *d, const char *snap,
+			      const char *dst, struct power_result *r, char *err, size_t len)
+{
+	int rc = power_disk_mark(d, "pre", err, len);
+	if (rc < 0)
+		return rc;
+	char *cmd = forkcmd_expand(o->fork_tmpl, snap, dst);
+	if (!cmd)
+		return snprintf(err, len, "out of memory"), -ENOMEM;
+	FILE *f = fopen(d->cmdlog, "ae");
+	if (f)
+		fprintf(f, "$ %s\n", cmd), fclose(f);
+	r->fork_rc = child_sh(cmd, d->cmdlog,
+			      child_deadline_ms((int64_t)(o->timeout_s ? o->timeout_s : 300) * 1000));
+	free(cmd);
+	if (r->fork_rc == -EINTR)
+		return snprintf(err, len, "stopped by signal %d", child_interrupted()), -EINTR;
+	if (r->fork_rc < 0)
+		return snprintf(err, len, "the fork did not end within %u s (killed)",
+				o->timeout_s ? o->timeout_s : 300),
+		       -ETIMEDOUT;
+	if (r->fork_rc == 126 || r->fork_rc == 127)
+		return snprintf(err, len, "the fork command cannot be run (exit %d; see %s)",
+				r->fork_rc, d->cmdlog),
+		       -ENOEXEC;
+	if ((rc = power_disk_mark(d, "post", err, len)) < 0)
+		return rc;
+	for (unsigned s = 0; s < o->settle_s && !child_interrupted(); s++)
+		sleep(1);
+	return child_interrupted() ? -EINTR : 0;
+}
+
+int power_run(const struct power_opts *o, struct power_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->first_bad = -1;
+	r->c3 = r->c4 = -1;
+	r->fork_rc = -1;
+	double t0 = now_s();
+	char dir[4200], snap[4300], dst[4300];
+	snprintf(dir, sizeof dir, "%s/snapfork-power.XXXXXX", o->scratch);
+	if (!mkdtemp(dir)) {
+		snprintf(r->error, sizeof r->error, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	struct power_disk d;
+	struct judge_state before = { 0 };
+	int rc = power_disk_open(&d, dir, o->fs, r->error, sizeof r->error);
+	if (rc == 0)
+		rc = make_snapshot(o, &d, snap, dst, sizeof snap, r->error, sizeof r->error);
+	if (rc == 0)
+		rc = judge_state_take(snap, &before, r->error, sizeof r->error);
+	if (rc == 0)
+		rc = fork_between_marks(o, &d, snap, dst, r, r->error, sizeof r->error);
+	if (rc == 0)
+		rc = power_disk_finish(&d, r->error, sizeof r->error);
+	if (rc == 0)
+		rc = power_judge_states(o, &d, &before, r, r->error, sizeof r->error);
+	judge_state_free(&before);
+	/* A setup error or a bad state keeps the commands' log (which step
+	 * failed and why; what the fork printed) when --keep was given. */
+	if ((rc < 0 || r->first_bad >= 0) && o->keep && d.cmdlog[0]) {
+		char kept[4300];
+		snprintf(kept, sizeof kept, "%s/%s-%s-commands.log", o->keep, o->fs,
+			 o->durable ? "durable" : "plain");
+		power_sh(&d, 60, "cp '%s' '%s'", d.cmdlog, kept);
+	}
+	power_disk_close(&d, 0);
+	judge_remove_tree(dir);
+	r->seconds = now_s() - t0;
+	return rc;
+}
