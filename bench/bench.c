@@ -33,13 +33,16 @@ static const char md_intro[] =
 	"# Benchmark\n"
 	"\n"
 	"`snapfork-bench` (bench.c) builds a realistic snapshot (a sparse mem-file with 256 "
-	"MiB of data in 2 MiB extents, a 2 GiB `overlay.raw` with 5%% data, 20 small config "
+	"MiB of data in 2 MiB extents, a 2 GiB `overlay.raw` with 5% data, 20 small config "
 	"files, a symlink, `logs/`) and times, in rounds with the order of contenders "
 	"rotated, the library, the CLI, `cp -a --sparse=always`, `cp -a --reflink=always` "
-	"(where supported), `rsync -a --sparse` and `ln` + `cp -a --sparse=always`, warm and "
+	"(where supported), `rsync -a --sparse` and `ln` + `cp -a --sparse=always` (also with "
+	"`sync -f` before it is done: what the library's default writeback matches), warm and "
 	"(as root) cold; ratios are taken within a round and their median reported, so the "
 	"shared machine's noise hits both sides. Then fork time and peak RSS against the mem-"
-	"file's size, each copy method forced, the fast path, and the harness's own cost. "
+	"file's size, each copy method forced, the fast path, what durability costs (the "
+	"default writeback before publishing, --no-writeback, --fsync), and the harness's own "
+	"cost. "
 	"`suites/run bench` runs it and rewrites this file below this paragraph (CSV and a "
 	"plot go to `build/bench/`); `bench/scale.sh` (`suites/run scale`) times 1 GiB "
 	"against 64 GiB mem-files alone. Not part of the tests: figures are printed, never "
@@ -117,7 +120,7 @@ static int parse(int argc, char **argv, const char **dir)
 				"N] "
 				"[--data MIB] [--disk-gib N] [--fast N] [--csv FILE] [--md FILE] "
 				"[--plot FILE.png] [--only "
-				"compare|scaling|methods|fast|harness]\n");
+				"compare|scaling|methods|fast|durability|harness]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -158,6 +161,10 @@ static void run_sections(const char *snap, const char *dst, const struct snapfor
 		    snapfork_probe_at(AT_FDCWD, shm, &ps) == 0 && strcmp(ps.fstype, "tmpfs") == 0)
 			bench_fast_path(shm, "tmpfs");
 		bench_rm(shm);
+	}
+	if (SECTION("durability")) {
+		fprintf(stderr, "durability...\n");
+		bench_durability(snap, dst, cfg.dir);
 	}
 	if (SECTION("harness")) {
 		fprintf(stderr, "harness...\n");

@@ -27,7 +27,7 @@ struct stats {
 	double med, min, max, p99;
 };
 
-enum who { LIB, CLI, CP_SPARSE, CP_REFLINK, RSYNC, LN_CP, NO_LINK, NWHO };
+enum who { LIB, CLI, CP_SPARSE, CP_REFLINK, RSYNC, LN_CP, NO_LINK, NO_WB, FSYNC, CLI_NO_WB, LN_CP_SYNC, NWHO };
 extern const char *const who_name[];
 
 struct target {
@@ -53,6 +53,9 @@ void bench_compare(const char *snap, const char *dst, int cold);
 void bench_scaling(const char *snap, const char *dst);
 void bench_methods(const char *snap, const char *dst);
 void bench_fast_path(const char *base, const char *fsname);
+/* durability.c: the library's writeback before publishing (the default),
+ * against --no-writeback and --fsync, on the bench tree and the fast path. */
+void bench_durability(const char *snap, const char *dst, const char *base);
 void bench_harness_cost(void);
 
 #endif

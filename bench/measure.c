@@ -177,7 +177,9 @@ void bench_set_mem_size(const char *snap, unsigned gib)
 const char *const who_name[] = { "snapfork (library)",    "snapfork fork (CLI)",
 					"cp -a --sparse=always", "cp -a --reflink=always",
 					"rsync -a --sparse",     "ln + cp -a --sparse=always",
-					"snapfork --no-link" };
+					"snapfork --no-link",    "snapfork --no-writeback",
+					"snapfork --fsync",      "snapfork fork --no-writeback (CLI)",
+					"ln + cp -a --sparse=always + sync -f" };
 
 /* Fork snap into dst with `w`; the time; peak RSS (KiB) for commands. */
 double bench_fork_with(enum who w, const char *snap, const char *dst, long *rss,
@@ -189,9 +191,14 @@ double bench_fork_with(enum who w, const char *snap, const char *dst, long *rss,
 		*rss = 0;
 	switch (w) {
 	case LIB:
-	case NO_LINK: {
-		struct snapfork_options opt = { .size = sizeof opt, .method = m,
-						.flags = w == NO_LINK ? SNAPFORK_NO_LINK : 0 };
+	case NO_LINK:
+	case NO_WB:
+	case FSYNC: {
+		struct snapfork_options opt = { .size = sizeof opt, .method = m };
+		opt.flags = w == NO_LINK ? SNAPFORK_NO_LINK
+			    : w == NO_WB ? SNAPFORK_NO_WRITEBACK
+			    : w == FSYNC ? SNAPFORK_FSYNC
+					 : 0;
 		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 		double t0 = bench_now();
 		if (snapfork_fork(snap, dst, &opt, &rep) < 0) {
@@ -202,8 +209,9 @@ double bench_fork_with(enum who w, const char *snap, const char *dst, long *rss,
 		return bench_now() - t0;
 	}
 	case CLI:
-		snprintf(cmd, sizeof cmd, "'%s' fork --method %s '%s' '%s' >/dev/null", cfg.cli,
-			 snapfork_method_name(m), snap, dst);
+	case CLI_NO_WB:
+		snprintf(cmd, sizeof cmd, "'%s' fork%s --method %s '%s' '%s' >/dev/null", cfg.cli,
+			 w == CLI_NO_WB ? " --no-writeback" : "", snapfork_method_name(m), snap, dst);
 		break;
 	case CP_SPARSE:
 		snprintf(cmd, sizeof cmd, "cp -a --sparse=always '%s' '%s'", snap, dst);
@@ -215,15 +223,18 @@ double bench_fork_with(enum who w, const char *snap, const char *dst, long *rss,
 		snprintf(cmd, sizeof cmd, "rsync -a --sparse '%s/' '%s/'", snap, dst);
 		break;
 	case LN_CP:
-		/* The best a shell script does: copy all but the mem-file, link it. */
+	case LN_CP_SYNC:
+		/* The best a shell script does: copy all but the mem-file, link
+		 * it; LN_CP_SYNC then writes it back (syncfs), as the library's
+		 * default does before it publishes. */
 		snprintf(cmd, sizeof cmd,
 			 "S='%s' D='%s' M='%s'; mkdir \"$D\" && cd \"$S\" && "
 			 "find . -mindepth 1 -maxdepth 1 ! -name snapshots -exec cp -a "
 			 "--sparse=always {} \"$D/\" \\; && "
 			 "mkdir -p \"$D/snapshots/snapshot-latest\" && "
 			 "find snapshots -mindepth 2 ! -path \"$M\" -exec cp -a --sparse=always {} "
-			 "\"$D/snapshots/snapshot-latest/\" \\; && ln \"$S/$M\" \"$D/$M\"",
-			 snap, dst, mem);
+			 "\"$D/snapshots/snapshot-latest/\" \\; && ln \"$S/$M\" \"$D/$M\"%s",
+			 snap, dst, mem, w == LN_CP_SYNC ? " && sync -f \"$D\"" : "");
 		break;
 	default:
 		return 0;

@@ -21,9 +21,9 @@
  * ratios against `base` are taken within each round, then their median. */
 void bench_compare(const char *snap, const char *dst, int cold)
 {
-	enum who list[] = { LIB, CLI, LN_CP, CP_SPARSE, RSYNC, CP_REFLINK };
-	unsigned n = cfg.reflink ? 6 : 5;
-	double t[NWHO][64], ratio[NWHO][64];
+	enum who list[] = { LIB, CLI, CLI_NO_WB, LN_CP_SYNC, LN_CP, CP_SPARSE, RSYNC, CP_REFLINK };
+	unsigned n = cfg.reflink ? 8 : 7;
+	double t[NWHO][64], ratio[NWHO][64], nowb[64];
 	for (unsigned r = 0; r < cfg.runs; r++) {
 		for (unsigned k = 0; k < n; k++) {
 			enum who w = list[(k + r) % n];
@@ -34,6 +34,7 @@ void bench_compare(const char *snap, const char *dst, int cold)
 		}
 		for (unsigned k = 0; k < n; k++)
 			ratio[list[k]][r] = t[CLI][r] / t[list[k]][r];
+		nowb[r] = t[CLI_NO_WB][r] / t[LN_CP][r];
 	}
 	fprintf(bench_md, "\n### Whole fork, %s cache (%u rounds, order rotated)\n\n",
 		cold ? "cold" : "warm", cfg.runs);
@@ -47,8 +48,14 @@ void bench_compare(const char *snap, const char *dst, int cold)
 			s.med * 1e3, s.min * 1e3, s.max * 1e3, q.med);
 		bench_row_csv(cold ? "whole-cold" : "whole-warm", who_name[w], "median_ms", s.med * 1e3,
 			"ms");
+		/* Like for like: the default writes back what it copied, as
+		 * `sync -f` does; --no-writeback does not, as plain cp. */
+		if (!cold && w == LN_CP_SYNC)
+			bench_target("snapfork fork ÷ (ln + cp --sparse=always + sync -f), warm", q.med,
+				     1.0, 1);
 		if (!cold && w == LN_CP)
-			bench_target("snapfork fork ÷ (ln + cp --sparse=always), warm", q.med, 1.0, 1);
+			bench_target("snapfork fork --no-writeback ÷ (ln + cp --sparse=always), warm",
+				     bench_stats_of(nowb, cfg.runs).med, 1.0, 1);
 		if (!cold && w == CP_REFLINK)
 			bench_target("snapfork fork ÷ cp -a --reflink=always, warm", q.med, 1.0, 1);
 	}

@@ -40,20 +40,12 @@ int sf_copy_file(struct ctx *c, int sdir, int ddir, const char *name, ino_t ino,
 		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, rel, "chmod failed");
 	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(dfd) < 0)
 		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, rel, "fsync failed");
-	/* The data on the disk before the publishing rename can be: with
-	 * delayed allocation (ext4, xfs) a journal commit can make the rename
-	 * and the new inodes durable while their data still sits in the page
-	 * cache, and a power cut then leaves DST with files of zeros or of no
-	 * length (seen by snapfork powercut on ext4).  sync_file_range waits
-	 * for this file's writeback only: no cache flush, no journal commit
-	 * (those come with the commit that carries the rename, which orders
-	 * after the allocation this writeback journaled), nothing of other
-	 * files on the filesystem, unlike syncfs.  tmpfs ignores it. */
-	if (r == 0 && !(c->opt.flags & (SNAPFORK_FSYNC | SNAPFORK_NO_WRITEBACK)) &&
-		 sync_file_range(dfd, 0, 0,
-				 SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-					 SYNC_FILE_RANGE_WAIT_AFTER) < 0)
-		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, rel, "writeback failed");
+	/* Its data on the disk before DST is published (writeback.c), the
+	 * descriptor the window's to close. */
+	if (r == 0 && sf_writeback_wanted(c)) {
+		close(sfd);
+		return sf_writeback_add(c, dfd, rel);
+	}
 	if (close(dfd) < 0 && r == 0)
 		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, rel, "close failed");
 	close(sfd);

@@ -79,8 +79,22 @@ static int decode_fd(int sfd, int want_filter, int fd, uint64_t *size, const cha
 	return r;
 }
 
-int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name, uint64_t *size,
-		     const char **reason)
+/* The data on the disk before the rename: fsync, or this file's
+ * writeback only (writeback.c says why). */
+static int make_durable(int fd, enum sf_durable durable)
+{
+	if (durable == SF_DURABLE_FSYNC)
+		return fsync(fd) < 0 ? -errno : 0;
+	if (durable == SF_DURABLE_WRITEBACK &&
+	    sync_file_range(fd, 0, 0,
+			    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+				    SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+		return -errno;
+	return 0;
+}
+
+int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name,
+		     enum sf_durable durable, uint64_t *size, const char **reason)
 {
 	int filter = sf_ends_with(src_name, ".zst") ? ARCHIVE_FILTER_ZSTD : ARCHIVE_FILTER_LZ4;
 	/* raw_name is the compressed name less ".zst" or ".lz4": it and
@@ -101,6 +115,8 @@ int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_nam
 	struct stat st;
 	if (r == 0 && fstat(sfd, &st) == 0 && fchmod(fd, st.st_mode & 07777) < 0)
 		r = -errno;
+	if (r == 0 && (r = make_durable(fd, durable)) < 0)
+		*reason = "writing the decompressed mem-file back failed";
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat2(dir, tmp, dir, raw_name, RENAME_NOREPLACE) < 0) {

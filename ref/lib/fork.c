@@ -161,6 +161,11 @@ static int build(struct ctx *c, int sroot, const struct stat *sst, int droot)
 	int r = sf_walk(c, sroot, droot, 0);
 	if (r == 0)
 		r = sf_memfile_place(c, sroot, droot);
+	/* Every copied file's data on the disk before the rename publishes
+	 * them (writeback.c); a failed fork only closes them. */
+	int w = sf_writeback_end(c, r == 0);
+	if (r == 0)
+		r = w;
 	if (r == 0 && fchmod(droot, sst->st_mode & 07777) < 0)
 		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, "", "chmod failed");
 	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(droot) < 0)

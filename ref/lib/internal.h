@@ -40,6 +40,14 @@ struct memfile {
 	uint64_t size;
 };
 
+/* writeback.c: copied files whose writeback was started, oldest first. */
+#define SF_WB_WINDOW 32
+struct sf_writeback {
+	int fd[SF_WB_WINDOW];
+	char *rel[SF_WB_WINDOW];
+	unsigned head, n;
+};
+
 struct ctx {
 	struct snapfork_options opt;
 	struct snapfork_report *rep;
@@ -48,7 +56,17 @@ struct ctx {
 	struct memfile mem;
 	char *buf;      /* 1 MiB copy buffer, allocated on first use */
 	int no_reflink; /* FICLONE said "not supported" in this fork: AUTO skips it */
+	struct sf_writeback wb;
 };
+
+/* writeback.c.  Wanted: neither --fsync (which flushes each file itself)
+ * nor SNAPFORK_NO_WRITEBACK.  add: start fd's writeback and keep it (fd
+ * is the window's now, closed by it, also on failure); the oldest is
+ * waited for when the window is full.  end: wait for every file's (wait)
+ * or only close them (a failed fork); 0 or the first failure. */
+int sf_writeback_wanted(const struct ctx *c);
+int sf_writeback_add(struct ctx *c, int fd, const char *rel);
+int sf_writeback_end(struct ctx *c, int wait);
 
 /* Record the first failure: where and why.  Each returns err, so callers
  * can `return sf_fail(...)`.  sf_fail: the walk's current path on side;
@@ -92,9 +110,13 @@ int sf_memfile_find(struct ctx *c, int sroot);
 int sf_memfile_materialize(struct ctx *c, int sroot);
 int sf_memfile_place(struct ctx *c, int sroot, int droot);
 /* Decompress sfd (named src_name: .zst or .lz4) into dir/raw_name via
- * raw_name.tmp and a rename.  0 on success; a positive errno when the stream
- * itself is bad (the caller falls back); a negative errno on a fatal error. */
-int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name, uint64_t *size,
+ * raw_name.tmp and a rename, its data written back (or fsynced) first as
+ * durable says: the rename must not outlive the data in a power cut.  0
+ * on success; a positive errno when the stream itself is bad (the caller
+ * falls back); a negative errno on a fatal error. */
+enum sf_durable { SF_DURABLE_NONE, SF_DURABLE_WRITEBACK, SF_DURABLE_FSYNC };
+int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name,
+		     enum sf_durable durable, uint64_t *size,
 		     const char **reason);
 
 int sf_walk(struct ctx *c, int sdir, int ddir, unsigned depth);

@@ -161,7 +161,10 @@ static int decompress_mem(struct ctx *c, int sdir, int ddir, const char *sbase)
 				   "open compressed mem-file failed");
 	uint64_t size = 0;
 	const char *reason = NULL;
-	int r = sf_decompress_fd(sfd, sbase, ddir, raw_base, &size, &reason);
+	enum sf_durable d = c->opt.flags & SNAPFORK_FSYNC	       ? SF_DURABLE_FSYNC
+			    : c->opt.flags & SNAPFORK_NO_WRITEBACK ? SF_DURABLE_NONE
+								   : SF_DURABLE_WRITEBACK;
+	int r = sf_decompress_fd(sfd, sbase, ddir, raw_base, d, &size, &reason);
 	close(sfd);
 	if (r > 0) {
 		/* The stream is bad: the fork keeps the compressed copy the walk
@@ -230,7 +233,9 @@ int sf_memfile_materialize(struct ctx *c, int sroot)
 	raw_base = raw_base ? raw_base + 1 : c->mem.raw_rel;
 	uint64_t size = 0;
 	const char *reason = NULL;
-	int r = sf_decompress_fd(sfd, sbase, sdir, raw_base, &size, &reason);
+	/* Into SRC, for every later fork to link: flushed, whatever the
+	 * fork's own flags (a torn raw file there would be linked by all). */
+	int r = sf_decompress_fd(sfd, sbase, sdir, raw_base, SF_DURABLE_FSYNC, &size, &reason);
 	close(sfd);
 	close(sdir);
 	if (r > 0) /* a bad stream: refuse to materialize, say why */

@@ -174,13 +174,13 @@ void kern_read_results(struct kern_result *r, const char *const *legs, size_t nl
 		if (!report && access(p, F_OK) == 0)
 			snprintf(leg->error, sizeof leg->error, "%s.json: unreadable: %s", legs[i],
 				 je.text);
+		else if (e && *e) /* the leg's own words first: why it could not run */
+			snprintf(leg->error, sizeof leg->error, "%s", e);
 		else if (!report || (rc != 0 && rc != 1))
 			no_report(rc, legs[i], limit, leg);
 		else if (!found)
 			snprintf(leg->error, sizeof leg->error, "%s.json: no leg %s in it", legs[i],
 				 legs[i]);
-		else if (e && *e)
-			snprintf(leg->error, sizeof leg->error, "%s", e);
 		else
 			fold(found == report ? report : json_object_get(found, "run"), leg);
 		if (!leg->error[0] && !judged(leg))

@@ -181,19 +181,27 @@ static size_t modes(const struct opts *o, struct mode *m)
 
 static int finish(const struct opts *o, const struct power_row *w, size_t n, const char *setup)
 {
+	char first[5200] = "";
+	for (size_t i = 0; !setup && i < n && !first[0]; i++)
+		if (w[i].r.error[0])
+			snprintf(first, sizeof first, "%s %s: %s", w[i].fs, w[i].mode, w[i].r.error);
+	if (first[0])
+		setup = first;
 	if (o->json && power_write_json(o->json, w, n, setup) < 0)
 		cli_error("powercut", o->json, "cannot write the JSON report", -errno);
 	if (o->junit && power_write_junit(o->junit, w, n) < 0)
 		cli_error("powercut", o->junit, "cannot write the JUnit report", -errno);
 	if (child_interrupted())
 		return 128 + child_interrupted();
+	/* A row that could not be judged to its end outweighs a failure:
+	 * what it did not judge may hide more. */
 	int rc = setup ? EXIT_USAGE : EXIT_OK;
-	for (size_t i = 0; i < n; i++) {
-		if (w[i].r.error[0] && rc == EXIT_OK)
-			rc = EXIT_USAGE;
+	for (size_t i = 0; i < n; i++)
 		if (w[i].r.c3 == 1 || w[i].r.c4 == 1)
-			rc = EXIT_FAIL;
-	}
+			rc = rc == EXIT_OK ? EXIT_FAIL : rc;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].r.error[0])
+			rc = EXIT_USAGE;
 	printf("powercut: %s\n", rc == EXIT_OK	 ? "every state held (C3, C4)"
 				 : rc == EXIT_FAIL ? "a state did not hold (each failing row is above)"
 						   : "setup error (said above)");

@@ -125,9 +125,14 @@ int power_write_junit(const char *path, const struct power_row *w, size_t n)
 		errors += w[i].r.error[0] != 0;
 		failures += !w[i].r.error[0] && (w[i].r.c3 == 1 || w[i].r.c4 == 1);
 	}
+	/* Named by its filesystems: kernels merges one suite per leg. */
+	char name[64] = "snapfork powercut";
+	for (size_t i = 0; i < n; i++)
+		if (!strstr(name, w[i].fs) && strlen(name) + strlen(w[i].fs) + 2 < sizeof name)
+			strcat(strcat(name, " "), w[i].fs);
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-		   "<testsuite name=\"powercut\" tests=\"%zu\" failures=\"%u\" errors=\"%u\">\n",
-		n, failures, errors);
+		   "<testsuite name=\"%s\" tests=\"%zu\" failures=\"%u\" errors=\"%u\">\n",
+		name, n, failures, errors);
 	for (size_t i = 0; i < n; i++) {
 		const struct power_result *r = &w[i].r;
 		fprintf(f, "<testcase classname=\"powercut.%s\" name=\"", w[i].fs);

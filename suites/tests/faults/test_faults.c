@@ -246,6 +246,44 @@ SWEEP(getrandom, INJ_GETRANDOM, AUTO)
 SWEEP(fchown, INJ_FCHOWN, NOLINK_RANGE)
 SWEEP(sync_file_range, INJ_SYNC_FILE_RANGE, AUTO)
 
+/* More copied files than the writeback window holds (ref/lib/writeback.c):
+ * the oldest is waited for while the walk goes on.  A failed writeback or
+ * close at any of them, once or from then on, fails the fork cleanly; the
+ * fork without faults, and with --no-writeback, is whole. */
+static void test_writeback_window(void **state)
+{
+	struct fx *f = *state;
+	char many[4300], err[256];
+	snprintf(many, sizeof many, "%s/many", f->dir);
+	tt_mkdir(f->dir, "many", 0755);
+	tt_snapshot(many, "memory-ranges", 1 << 20);
+	for (int i = 0; i < 40; i++) {
+		char rel[32];
+		snprintf(rel, sizeof rel, "file-%02d", i);
+		tt_text(many, rel, 0644, rel);
+	}
+	struct judge_state st;
+	if (judge_state_take(many, &st, err, sizeof err) < 0)
+		fail_msg("%s", err);
+	struct snapfork_options nowb = { .size = sizeof nowb, .flags = SNAPFORK_NO_WRITEBACK };
+	struct inj_plan none = { .call = INJ_SYNC_FILE_RANGE, .nth = 100000 };
+	run(f, many, &st, NULL, &none);
+	run(f, many, &st, &nowb, &none);
+	unsigned fired = 0;
+	static const enum inj_call calls[] = { INJ_SYNC_FILE_RANGE, INJ_CLOSE };
+	for (size_t c = 0; c < 2; c++)
+		for (unsigned n = 1; n < 200; n++) {
+			struct inj_plan p = { .call = calls[c], .nth = n, .err = c ? EIO : ENOSPC,
+					      .persistent = n % 2 };
+			if (!run(f, many, &st, NULL, &p) && !p.persistent)
+				break;
+			fired++;
+		}
+	assert_true(fired > 80); /* past the window: both calls, start and wait */
+	judge_state_free(&st);
+	tt_rm_rf(many);
+}
+
 /* copy_file_range returning short counts, and 0 on its first call ("not
  * supported here": coreutils' reading), must still give a right copy. */
 static void test_copy_file_range_short_and_zero(void **state)
@@ -327,6 +365,7 @@ static void sweep_options(struct fx *f, enum inj_call call)
 		{ .size = sizeof opts[0], .flags = SNAPFORK_FSYNC, .skip = skip },
 		{ .size = sizeof opts[0], .flags = SNAPFORK_NO_LINK, .method = SNAPFORK_METHOD_RW },
 		{ .size = sizeof opts[0], .flags = SNAPFORK_FSYNC | SNAPFORK_NO_LINK },
+		{ .size = sizeof opts[0], .flags = SNAPFORK_NO_WRITEBACK | SNAPFORK_NO_LINK },
 	};
 	for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
 		for (unsigned n = 1; n < 100000; n++) {
@@ -336,8 +375,8 @@ static void sweep_options(struct fx *f, enum inj_call call)
 			struct inj_plan p = {
 				.call = call, .nth = n, .err = err, .persistent = (n + k) % 2
 			};
-			const char *src = k == 2 ? f->packed : f->raw;
-			if (!run(f, src, k == 2 ? &f->packed_state : &f->raw_state, &opts[k], &p) &&
+			const char *src = k >= 2 ? f->packed : f->raw;
+			if (!run(f, src, k >= 2 ? &f->packed_state : &f->raw_state, &opts[k], &p) &&
 			    !p.persistent)
 				break;
 			if (!inj_fired() && p.persistent)
@@ -833,6 +872,7 @@ int main(void)
 		F(test_fault_getrandom),
 		F(test_fault_fchown),
 		F(test_fault_sync_file_range),
+		F(test_writeback_window),
 		F(test_copy_file_range_short_and_zero),
 		F(test_fault_option_paths),
 		F(test_fault_materialize),

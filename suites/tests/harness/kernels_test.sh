@@ -96,6 +96,12 @@ drop_kept "$T/bad.txt"
 n=$(jq length "$T/list.json")
 [ "$n" -eq 6 ] && jq -e '.[0] | .kernel == "host" and .leg == "check" and .only == "host:check"' "$T/list.json" >/dev/null &&
 	ok "--list --json: 2 kernels x (check + 2 legs) = 6 jobs" || bad "--list: $n jobs"
+"$SF" kernels --kernel host --kernel "$K" --list --json - >"$T/all.json"
+jq -e --arg k "$K" '([.[] | select(.kernel == "host" and (.leg | startswith("powercut")))] | length) == 0 and
+	([.[] | select(.kernel == $k and (.leg | startswith("powercut-")))] | map(.leg) | sort) ==
+	["powercut-btrfs", "powercut-ext4", "powercut-xfs"]' "$T/all.json" >/dev/null &&
+	ok "--list: a guest kernel has the three powercut legs, the host none unless named" ||
+	bad "--list: powercut legs: $(jq -c 'map(.leg)' "$T/all.json")"
 expect 2 "--only without a leg is a usage error" "$SF" kernels --kernel host --only host
 expect 2 "an unknown leg is a usage error" "$SF" kernels --kernel host --legs ext5
 expect 2 "--mem 0 is a usage error" "$SF" kernels --mem 0
