@@ -266,7 +266,7 @@ static void bench_rows_cost(void)
 	char cmd[16384], line[256];
 	snprintf(cmd, sizeof cmd,
 		 "'%s' check --scratch '%s' --json - 2>/dev/null | jq -r '"
-		 "def new: .name | test(\"^(concurrent|race|paths-)\"); "
+		 "def new: .fixture | test(\"^(concurrent|race|paths-)\"); "
 		 "\"\\([.rows[] | select(new | not) | .row_us] | add) "
 		 "\\([.rows[] | select(new) | .row_us] | add)\"'",
 		 cfg.cli, cfg.dir);
