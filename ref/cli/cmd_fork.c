@@ -23,12 +23,16 @@ static const char usage[] =
 	"  --method M       how files are copied: auto (reflink, then copy_file_range,\n"
 	"                   then read/write, per file; the default) or only that one\n"
 	"  --skip REL       also leave out SRC/REL and all below it (repeatable)\n"
+	"  By default each copied file's data is written back to the disk before DST\n"
+	"  appears (no flush): a power cut, even after fork returned, leaves DST\n"
+	"  absent or whole, but it may be absent although fork returned 0.  A manager\n"
+	"  that records the fork as created when fork returns wants --fsync.\n"
 	"  --fsync          flush every file and directory before DST appears, and DST's\n"
 	"                   parent after: DST survives a power cut once fork returned\n"
-	"  --no-writeback   do not wait for each copied file's data to reach the disk\n"
-	"                   before DST appears (by default it does, without a flush:\n"
-	"                   a power cut leaves DST absent or whole); faster, but a\n"
-	"                   power cut can leave DST with files of zeros\n"
+	"                   (4-6x the default's time on ext4: bench/README.md)\n"
+	"  --no-writeback   publish without writing copies back (about half the\n"
+	"                   default's time where data is copied): a power cut can leave\n"
+	"                   DST with files of zeros; for forks that need not survive one\n"
 	"  --materialize    for a compressed-only snapshot, first decompress the\n"
 	"                   mem-file INTO SRC (SRC is changed: one decompression for\n"
 	"                   all later forks, which then link it)\n"
@@ -87,6 +91,11 @@ static int parse(int argc, char **argv, struct snapfork_options *opt, const char
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("fork", "need SRC and DST", NULL);
+	if ((opt->flags & SNAPFORK_FSYNC) && (opt->flags & SNAPFORK_NO_WRITEBACK))
+		return cli_usage_error("fork",
+				       "--fsync and --no-writeback contradict each other (--fsync "
+				       "flushes every file; --no-writeback writes none back)",
+				       NULL);
 	opt->skip = skip;
 	return 0;
 }

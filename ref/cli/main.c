@@ -44,8 +44,8 @@ static const char usage[] =
 	"found violations, or standard output could not be written; 2 usage or setup\n"
 	"error (a --json or --junit file that cannot be written is one; vmcheck: 3\n"
 	"when the run cannot see: QEMU or the guest missing, a control not detected);\n"
-	"check, matrix, vmcheck, kernels, crash, powercut: 128+N when stopped by signal N (every\n"
-	"child killed, scratch removed, mounts undone).\n"
+	"check, matrix, vmcheck, kernels, crash, powercut: 128+N when stopped by\n"
+	"signal N (every child killed, scratch removed, mounts and devices undone).\n"
 	"The rules are in CONTRACT.md.\n";
 
 /* Each directory level of a walk holds two fds; let deep trees use the

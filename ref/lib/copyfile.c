@@ -41,8 +41,8 @@ int sf_copy_file(struct ctx *c, int sdir, int ddir, const char *name, ino_t ino,
 	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(dfd) < 0)
 		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, rel, "fsync failed");
 	/* Its data on the disk before DST is published (writeback.c), the
-	 * descriptor the window's to close. */
-	if (r == 0 && sf_writeback_wanted(c)) {
+	 * descriptor the window's to close; a reflink wrote no data. */
+	if (r == 0 && sf_writeback_wanted(c) && res->via != SNAPFORK_VIA_REFLINK) {
 		close(sfd);
 		return sf_writeback_add(c, dfd, rel);
 	}

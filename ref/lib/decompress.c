@@ -79,18 +79,13 @@ static int decode_fd(int sfd, int want_filter, int fd, uint64_t *size, const cha
 	return r;
 }
 
-/* The data on the disk before the rename: fsync, or this file's
- * writeback only (writeback.c says why). */
+/* The data on the disk before the rename: fsync, or as a fork's copies
+ * are (writeback.c says why). */
 static int make_durable(int fd, enum sf_durable durable)
 {
 	if (durable == SF_DURABLE_FSYNC)
 		return fsync(fd) < 0 ? -errno : 0;
-	if (durable == SF_DURABLE_WRITEBACK &&
-	    sync_file_range(fd, 0, 0,
-			    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-				    SYNC_FILE_RANGE_WAIT_AFTER) < 0)
-		return -errno;
-	return 0;
+	return durable == SF_DURABLE_WRITEBACK ? sf_data_on_disk(fd) : 0;
 }
 
 int sf_decompress_fd(int sfd, const char *src_name, int dir, const char *raw_name,

@@ -46,6 +46,7 @@ struct sf_writeback {
 	int fd[SF_WB_WINDOW];
 	char *rel[SF_WB_WINDOW];
 	unsigned head, n;
+	int btrfs; /* DST's filesystem: 0 not known yet, 1 not btrfs, 2 btrfs */
 };
 
 struct ctx {
@@ -67,6 +68,8 @@ struct ctx {
 int sf_writeback_wanted(const struct ctx *c);
 int sf_writeback_add(struct ctx *c, int fd, const char *rel);
 int sf_writeback_end(struct ctx *c, int wait);
+/* One file's data on the disk the same way, now: 0 or -errno. */
+int sf_data_on_disk(int fd);
 
 /* Record the first failure: where and why.  Each returns err, so callers
  * can `return sf_fail(...)`.  sf_fail: the walk's current path on side;

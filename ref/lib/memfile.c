@@ -205,7 +205,7 @@ int sf_memfile_place(struct ctx *c, int sroot, int droot)
 	else
 		r = link_mem(c, sdir, ddir, sbase);
 	if (r == 0 && (c->opt.flags & SNAPFORK_FSYNC) && fsync(ddir) < 0)
-		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel, "fsync failed");
+		r = sf_fail_rel(c, -errno, SNAPFORK_SIDE_DST, c->mem.rel, "fsync failed");
 	close(ddir);
 	close(sdir);
 	return r;

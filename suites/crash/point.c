@@ -97,7 +97,12 @@ void crash_judge_dst(const char *snap, const char *dst, struct crash_point *p)
 {
 	struct stat st;
 	if (lstat(dst, &st) < 0) {
-		p->dst = CS_ABSENT;
+		/* Only ENOENT is absence: EIO or EUCLEAN from a recovered
+		 * filesystem is damage. */
+		int e = errno;
+		p->dst = e == ENOENT ? CS_ABSENT : CS_PARTIAL;
+		if (e != ENOENT)
+			snprintf(p->what, sizeof p->what, "DST cannot be looked at: %s", strerror(e));
 		return;
 	}
 	struct judge_result res = { 0 };

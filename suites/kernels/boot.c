@@ -209,8 +209,10 @@ void kern_run_guest(const struct kern_opts *o, const char *self, const char *spe
 	}
 	snprintf(initrd, sizeof initrd, "%s/initrd.img", r->dir);
 	snprintf(log, sizeof log, "%s/rootfs.log", r->dir);
-	char *argv[] = { SNAPFORK_SOURCE_DIR "/suites/vm/rootfs.sh", initrd, mods, job,
-			 (char *)self, SNAPFORK_SOURCE_DIR, NULL };
+	char *argv[6 + 16 + 1] = { SNAPFORK_SOURCE_DIR "/suites/vm/rootfs.sh", initrd, mods, job,
+				   (char *)self, SNAPFORK_SOURCE_DIR };
+	for (size_t i = 0; i < o->nguest && i < 16; i++)
+		argv[6 + i] = (char *)o->guest_files[i];
 	int rc = child_run(argv, log, child_deadline_ms(600 * 1000));
 	if (rc != 0) {
 		snprintf(r->error, sizeof r->error, "cannot make the initramfs (%s; see %s)",
@@ -229,7 +231,8 @@ void kern_run_guest(const struct kern_opts *o, const char *self, const char *spe
 		return;
 	}
 	close(fd);
-	struct vm_guest g = { o->qemu, image, initrd, o->mem_mib };
+	struct vm_guest g = { o->qemu, image, initrd, o->mem_mib, o->accel };
+	r->accel = o->accel;
 	if (kern_boot(o, r, &g, disk) < 0)
 		return;
 	if (kern_results_extract(disk, r->dir, err, sizeof err) < 0) {

@@ -1,5 +1,5 @@
 /* cmd_kernels.c - `snapfork kernels`: options, the kernels to run (the
- * host and Debian's oldest and newest 6.1 builds and the -rt flavour by
+ * host and Debian's oldest and newest 6.1 and 6.12 builds and the -rt flavour by
  * default), one job per kernel x leg for CI matrices (--list, --only),
  * then the table and the reports (kernels.h). */
 #include <errno.h>
@@ -27,19 +27,30 @@ static const char usage[] =
 	"                        [--fork-cmd TEMPLATE [--fork-timeout S]] [--exclude NAME]...\n"
 	"                        [--junit FILE] [--json FILE]\n"
 	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE] [--work DIR]\n"
-	"                        [--mem MIB] [--boot-timeout S] [--leg-timeout S] [--keep]\n"
+	"                        [--mem MIB] [--accel auto|kvm|tcg] [--boot-timeout S]\n"
+	"                        [--leg-timeout S] [--keep]\n"
 	"  The conformance check and the filesystem matrix on each kernel: the host's\n"
-	"  directly, others booted under QEMU (TCG), one leg at a time.\n"
+	"  directly, others booted under QEMU, one leg at a time.\n"
 	"  --kernel K        host, a Debian package (linux-image-..., fetched with\n"
 	"                    apt-get download), or your own bzImage (with --modules);\n"
 	"                    repeatable.  Default: host, the oldest and newest\n"
-	"                    linux-image-6.1.0-*-amd64 and the newest -rt-amd64\n"
+	"                    linux-image-6.1.0-*-amd64 and linux-image-6.12.*+deb12-amd64,\n"
+	"                    and the newest -rt-amd64 (suites/vm/kernel.sh defaults)\n"
 	"  --modules DIR     the lib/modules tree of your own IMAGE\n"
 	"  --legs LIST       check, matrix legs (snapfork matrix --help) and\n"
-	"                    powercut-ext4, -xfs, -btrfs (snapfork powercut --fs; on the\n"
-	"                    host only when named: it needs device-mapper); default all\n"
-	"  --fork-cmd T      the fork implementation, as for check (default: the library)\n"
-	"  --fork-timeout S  for check and matrix (default 300: set it below the leg's)\n"
+	"                    powercut-ext4, -xfs, -btrfs (snapfork powercut --fs;\n"
+	"                    powercut names all three; on the host only when named and\n"
+	"                    /dev/mapper/control exists); default all\n"
+	"  --fork-cmd T      the fork implementation, as for check (default: the library);\n"
+	"                    in a guest it must find its programs there: --guest-file\n"
+	"  --guest-file PATH a file (with the libraries ldd names) or directory copied\n"
+	"                    into each guest at the same absolute path: your fork\n"
+	"                    (repeatable, 16)\n"
+	"  --durable         the --fork-cmd promises durability once it returned: the\n"
+	"                    powercut legs judge C4 for it too\n"
+	"  --fork-timeout S  for check, matrix and powercut (default 300 for check and\n"
+	"                    matrix, half the leg's limit for powercut: set it below the\n"
+	"                    leg's)\n"
 	"  --exclude NAME    leave a bundled fixture out of check and every matrix leg\n"
 	"                    (repeatable; e.g. the compressed ones, slow under TCG)\n"
 	"  --junit FILE, --json FILE  reports, one suite per kernel and leg; - is stdout\n"
@@ -49,6 +60,9 @@ static const char usage[] =
 	"                    the row; $D holds its results)\n"
 	"  --work DIR        where kernels, guests and results go (default /var/tmp)\n"
 	"  --mem MIB         each guest's RAM (default 3072: the guest holds the scratch)\n"
+	"  --accel A         auto (default): KVM when /dev/kvm opens read-write and the\n"
+	"                    CPU has vmx/svm, else TCG, the reason printed; kvm\n"
+	"                    (refused without it) or tcg\n"
 	"  --boot-timeout S  limit to the kernel's first console line (default 180)\n"
 	"  --leg-timeout S   limit to each leg or job (default 180)\n"
 	"  --keep            keep the work directory (kept and named anyway when a kernel\n"
@@ -86,6 +100,22 @@ static int option(int c, struct kern_opts *o)
 	case 'b': o->job = optarg; return 0;
 	case 'w': o->work = optarg; return 0;
 	case 'K': o->keep = 1; return 0;
+	case 'd': o->durable = 1; return 0;
+	case 'g':
+		if (o->nguest == sizeof o->guest_files / sizeof *o->guest_files)
+			return cli_usage_error("kernels", "too many --guest-file (16)", optarg);
+		if (optarg[0] != '/')
+			return cli_usage_error("kernels",
+					       "--guest-file takes an absolute path (the guest "
+					       "has it at the same one)",
+					       optarg);
+		o->guest_files[o->nguest++] = optarg;
+		return 0;
+	case 'a':
+		if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+			return cli_usage_error("kernels", "--accel takes auto, kvm or tcg", optarg);
+		o->accel_want = optarg;
+		return 0;
 	case 'x':
 		if (o->nexcl == sizeof o->excludes / sizeof *o->excludes)
 			return cli_usage_error("kernels", "too many --exclude", optarg);
@@ -100,60 +130,6 @@ static int option(int c, struct kern_opts *o)
 	}
 }
 
-/* path must be a readable file (dir: a directory): a job that cannot be
- * read must stop here, not run empty on every kernel and pass. */
-static int input(const char *opt, const char *path, int dir)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
-	int e = fd < 0 ? errno : fstat(fd, &st) < 0 ? errno : 0;
-	if (fd >= 0)
-		close(fd);
-	if (!e && !dir && !S_ISREG(st.st_mode))
-		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-	if (!e)
-		return 0;
-	char what[64];
-	snprintf(what, sizeof what, "%s: cannot read it%s", opt,
-		 e == EINVAL ? " (not a regular file)" : "");
-	cli_error("kernels", path, what, -e);
-	return -1;
-}
-
-/* Each --exclude names a bundled fixture: a typo would boot every
- * kernel and then fail each leg (or leave the fixture in). */
-static int excludes_known(const struct kern_opts *o)
-{
-	struct fixture *fx;
-	size_t n;
-	char err[1024];
-	if (o->nexcl == 0)
-		return 0;
-	if (fixture_list(&fx, &n, err, sizeof err) < 0) {
-		fprintf(stderr, "snapfork kernels: %s\n", err);
-		return -1;
-	}
-	int bad = 0;
-	for (size_t x = 0; x < o->nexcl && !bad; x++)
-		if ((bad = fixture_exclude(fx, &n, o->excludes[x]) < 0))
-			fprintf(stderr, "snapfork kernels: --exclude names no bundled fixture: %s (see "
-					"snapfork fixture list)\n",
-				o->excludes[x]);
-	fixture_list_free(fx, n);
-	return bad ? -1 : 0;
-}
-
-static int check_inputs(const struct kern_opts *o)
-{
-	int bad = (o->job && input("--job", o->job, 0) < 0) ||
-		  (o->modules && input("--modules", o->modules, 1) < 0) ||
-		  (o->work && input("--work", o->work, 1) < 0) || excludes_known(o) < 0;
-	for (size_t i = 0; !bad && i < o->nkernels; i++)
-		if (strcmp(o->kernels[i], "host") != 0 && strncmp(o->kernels[i], "linux-image-", 12))
-			bad = input("--kernel", o->kernels[i], 0) < 0;
-	return bad;
-}
-
 static int parse(int argc, char **argv, struct kern_opts *o)
 {
 	static const struct option longopts[] = {
@@ -163,6 +139,9 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 		{ "list", no_argument, NULL, 'L' },          { "only", required_argument, NULL, 'o' },
 		{ "job", required_argument, NULL, 'b' },     { "work", required_argument, NULL, 'w' },
 		{ "keep", no_argument, NULL, 'K' },          { "mem", required_argument, NULL, 'm' },
+		{ "accel", required_argument, NULL, 'a' },
+		{ "guest-file", required_argument, NULL, 'g' },
+		{ "durable", no_argument, NULL, 'd' },
 		{ "boot-timeout", required_argument, NULL, 't' },
 		{ "leg-timeout", required_argument, NULL, 'T' },
 		{ "fork-timeout", required_argument, NULL, 'F' },
@@ -187,12 +166,13 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 		snprintf(o->only_kernel, sizeof o->only_kernel, "%.*s", (int)(colon - o->only), o->only);
 		snprintf(o->only_leg, sizeof o->only_leg, "%s", colon + 1);
 		/* one it does not know would run no leg, and pass */
-		if (!kern_leg_known(o->only_leg, strlen(o->only_leg)))
+		if (!kern_leg_known(o->only_leg, strlen(o->only_leg)) ||
+		    !strcmp(o->only_leg, "powercut"))
 			return cli_usage_error(
 				"kernels", "--only names no leg (check, a matrix leg, powercut-FS)",
 				o->only);
 	}
-	if (check_inputs(o) != 0)
+	if (kern_check_inputs(o) != 0)
 		return EXIT_USAGE;
 	for (const char *p = o->legs; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
 		if (!kern_leg_known(p, strcspn(p, ",")))
@@ -320,6 +300,10 @@ int cmd_kernels(int argc, char **argv)
 		return EXIT_FAIL;
 	if (o.list)
 		return list_jobs(&o);
+	if (vm_accel_choose(o.accel_want, &o.accel, o.accel_why, sizeof o.accel_why) < 0) {
+		fprintf(stderr, "snapfork kernels: %s\n", o.accel_why);
+		return EXIT_USAGE;
+	}
 	char self[PATH_MAX], work[PATH_MAX];
 	ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (k <= 0) {
@@ -334,6 +318,8 @@ int cmd_kernels(int argc, char **argv)
 	}
 	child_signals_install();
 	int saved_stdout = cli_stdout_aside(o.junit, o.json);
+	printf("kernels: guests run under %s (%s)\n", !strcmp(o.accel, "kvm") ? "KVM" : "TCG",
+	       o.accel_why);
 	struct kern_result *r = calloc(o.nkernels, sizeof *r);
 	size_t n = 0;
 	for (size_t i = 0; r && i < o.nkernels && !child_interrupted(); i++)

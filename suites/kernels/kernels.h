@@ -16,7 +16,7 @@ enum kern_cell { KC_NA = 0, KC_PASS, KC_FAIL, KC_WARN, KC_SKIP };
 
 /* Columns 1..JUDGE_RULES are F1.., then C3 and C4 (power cuts). */
 #define KERN_RULES (JUDGE_RULES + 3)
-#define KERN_MAX_LEGS 16
+#define KERN_MAX_LEGS 24 /* check, the matrix legs (11), powercut (3): room to grow */
 #define KERN_MAX 12
 
 struct kern_leg {
@@ -35,6 +35,7 @@ struct kern_result {
 	size_t nlegs;
 	double seconds;
 	int job_rc;          /* a --job script's exit status */
+	const char *accel;   /* a guest's: "kvm" or "tcg"; NULL on the host */
 };
 
 struct kern_opts {
@@ -44,6 +45,12 @@ struct kern_opts {
 	unsigned mem_mib, boot_timeout, leg_timeout, fork_timeout;
 	const char *excludes[32]; /* --exclude NAME: to check and each matrix leg */
 	size_t nexcl;
+	const char *guest_files[16]; /* --guest-file: copied into each guest */
+	size_t nguest;
+	int durable; /* --durable: the --fork-cmd promises durability (powercut's C4) */
+	const char *accel_want; /* --accel: auto (NULL), kvm, tcg */
+	const char *accel;      /* what guests run with (vm_accel_choose) */
+	char accel_why[300];
 	int list, keep, explicit_kernels;
 	char only_kernel[160], only_leg[32];
 };
@@ -57,6 +64,10 @@ int kern_leg_known(const char *name, size_t len);
 /* A rule's column ("F3" 3, "C3" JUDGE_RULES + 1), or -1; its name back. */
 int kern_rule_column(const char *id);
 void kern_rule_name(int column, char *out, size_t len);
+
+/* inputs.c: every file option readable, --exclude known, --durable with
+ * --fork-cmd; else a usage error printed and nonzero. */
+int kern_check_inputs(const struct kern_opts *o);
 
 /* What runs on one kernel: "check" and the chosen matrix legs (legs may
  * be NULL: the count). */

@@ -98,7 +98,8 @@ void kern_print_table(const struct kern_result *r, size_t n)
 	}
 	printf("\n");
 	for (size_t i = 0; i < n; i++)
-		printf("%-28s %s, %.0f s\n", label(&r[i]), r[i].label, r[i].seconds);
+		printf("%-28s %s, %.0f s%s%s\n", label(&r[i]), r[i].label, r[i].seconds,
+		       r[i].accel ? ", " : "", r[i].accel ? r[i].accel : "");
 }
 
 int kern_write_json(const char *path, const struct kern_result *r, size_t n)
@@ -110,6 +111,7 @@ int kern_write_json(const char *path, const struct kern_result *r, size_t n)
 		cli_json_set(k, "uname", cli_json_str(r[i].uname[0] ? r[i].uname : NULL));
 		cli_json_set(k, "error", cli_json_str(r[i].error[0] ? r[i].error : NULL));
 		cli_json_set(k, "seconds", json_real(r[i].seconds));
+		cli_json_set(k, "accel", cli_json_str(r[i].accel)); /* null: the host */
 		cli_json_set(k, "results", cli_json_str(r[i].dir));
 		for (size_t l = 0; l < r[i].nlegs; l++) {
 			json_t *x = json_object(), *rules = json_object();
@@ -142,8 +144,10 @@ static void one_case(FILE *f, const struct kern_result *r, const char *what, con
 	conform_xml_text(f, r->label);
 	fprintf(f, "%s%s\" tests=\"1\" errors=\"%d\">\n    <properties>\n", error ? ": " : "",
 		error ? what : "", error != NULL);
-	const char *props[][2] = { { "kernel_release", r->uname }, { "kernel_source", r->label } };
-	for (int i = 0; i < 2; i++)
+	const char *props[][2] = { { "kernel_release", r->uname },
+				   { "kernel_source", r->label },
+				   { "accel", r->accel ? r->accel : "none (the host)" } };
+	for (int i = 0; i < 3; i++)
 		conform_junit_property(f, props[i][0], props[i][1]);
 	fputs("    </properties>\n    <testcase classname=\"job\" name=\"", f);
 	conform_xml_text(f, what);
@@ -167,7 +171,8 @@ int kern_write_junit(const char *path, const struct kern_result *r, size_t n)
 			one_case(f, &r[i], "boot and run the job", r[i].error[0] ? r[i].error : NULL);
 			continue;
 		}
-		const char *props[] = { "kernel_release", r[i].uname, "kernel_source", r[i].label, NULL };
+		const char *props[] = { "kernel_release", r[i].uname, "kernel_source", r[i].label,
+					"accel", r[i].accel ? r[i].accel : "none (the host)", NULL };
 		for (size_t l = 0; l < r[i].nlegs; l++) {
 			const struct kern_leg *leg = &r[i].legs[l];
 			char p[4300], why[700];

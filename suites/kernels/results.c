@@ -29,15 +29,19 @@ size_t kern_jobs(const struct kern_opts *o, const char *kernel, const char **leg
 		snprintf(key, sizeof key, ",%s,", name);
 		snprintf(list, sizeof list, ",%s,", o->legs ? o->legs : "");
 		/* Power cuts need device-mapper, which a guest's initramfs
-		 * has and this host may not: on the host only when named. */
-		int wanted = o->legs ? strstr(list, key) != NULL : !power || strcmp(kernel, "host") != 0;
+		 * has and a host may not: on the host only when named and it
+		 * has device-mapper's control node.  "powercut" names all three. */
+		int named = strstr(list, key) || (power && strstr(list, ",powercut,"));
+		int host = strcmp(kernel, "host") == 0;
+		int wanted = o->legs ? named && (!power || !host || access("/dev/mapper/control", F_OK) == 0)
+				     : !power || !host;
 		if (only ? strcmp(only, name) != 0 : !wanted)
 			continue;
 		if (legs && n < max)
 			legs[n] = name;
 		n++;
 	}
-	return n;
+	return legs && n > max ? max : n; /* never more than legs[] holds */
 }
 
 const char *const kern_power_legs[KERN_POWER_LEGS] = { "powercut-ext4", "powercut-xfs",
@@ -45,7 +49,8 @@ const char *const kern_power_legs[KERN_POWER_LEGS] = { "powercut-ext4", "powercu
 
 int kern_leg_known(const char *name, size_t len)
 {
-	if (len == 5 && strncmp(name, "check", 5) == 0)
+	if ((len == 5 && strncmp(name, "check", 5) == 0) ||
+	    (len == 8 && strncmp(name, "powercut", 8) == 0))
 		return 1;
 	for (size_t i = 0; i < matrix_nlegs + KERN_POWER_LEGS; i++) {
 		const char *n = i < matrix_nlegs ? matrix_legs[i].name

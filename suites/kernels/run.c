@@ -41,14 +41,18 @@ void kern_job_commands(const struct kern_opts *o, const char *self, const char *
 	 * results disk). */
 	if (!guest)
 		fputs("export TMPDIR=\"$D/tmp\"\nmkdir -p \"$TMPDIR\"\n", out);
-	char fc[64 + 32 * 80] = "", pc[64] = "";
+	char fc[64 + 32 * 80] = "", pc[96] = "";
 	size_t k = 0;
 	if (o->tmpl && o->fork_timeout)
 		k = (size_t)snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\" --fork-timeout %u",
 				     o->fork_timeout);
 	else if (o->tmpl)
 		k = (size_t)snprintf(fc, sizeof fc, " --fork-cmd \"$FORK_CMD\"");
-	snprintf(pc, sizeof pc, "%.*s", (int)k, fc); /* powercut takes no --exclude */
+	/* powercut takes no --exclude; its forks get half the leg's limit
+	 * unless told, so that a hung fork fails its row, not the leg. */
+	snprintf(pc, sizeof pc, "%s%s --fork-timeout %u", o->tmpl ? " --fork-cmd \"$FORK_CMD\"" : "",
+		 o->durable ? " --durable" : "",
+		 o->fork_timeout ? o->fork_timeout : (o->leg_timeout / 2 ? o->leg_timeout / 2 : 1));
 	for (size_t x = 0; x < o->nexcl && k < sizeof fc; x++) {
 		char *q = child_sh_quote(o->excludes[x]); /* a fixture's name: short */
 		k += (size_t)snprintf(fc + k, sizeof fc - k, " --exclude %s", q ? q : "''");

@@ -30,24 +30,30 @@ static const char usage[] =
 	"  there would have left it; mount each state (the journal replays), judge\n"
 	"  it and fsck it (CONTRACT.md C3, C4): DST absent or complete, SRC as\n"
 	"  before, nothing to repair; after a durable fork returned, DST complete.\n"
-	"  Needs root, dmsetup and the dm-log-writes and dm-snapshot modules; a\n"
-	"  host without device-mapper runs it in a guest: snapfork kernels --legs\n"
-	"  powercut.\n"
+	"  Runs on any host with root, dmsetup and the dm-log-writes and dm-snapshot\n"
+	"  modules (Debian's kernels have them); elsewhere in a guest of a Debian\n"
+	"  kernel: snapfork kernels --kernel linux-image-... --legs powercut\n"
+	"  [--fork-cmd T --guest-file /path/to/your/fork [--durable]].\n"
+	"  Only states at flush boundaries are tried, not writes reordered between\n"
+	"  two flushes; the disk is 512 MiB (a --fixture must fit).\n"
 	"  --fs LIST         ext4,xfs,btrfs (the default)\n"
 	"  --fork-cmd T      the fork, as for check (default: this binary's fork,\n"
-	"                    plain and with --fsync)\n"
+	"                    plain and with --fsync, and on xfs and btrfs, where it\n"
+	"                    reflinks, with --method rw: copies to write back)\n"
 	"  --durable         the --fork-cmd promises durability once it returned (C4)\n"
 	"  --fixture NAME    a bundled fixture or FILE.tar; repeatable (default\n"
 	"                    qemu-cycles: files copied, a mem-file linked, holes)\n"
 	"  --states N        judge at most N states a fork (default 40): past that\n"
 	"                    the first after the fork returned, the last, the rest\n"
 	"                    evenly spaced\n"
-	"  --settle S        seconds recorded after the fork returned (default 3;\n"
-	"                    ext4 and btrfs commit every second meanwhile)\n"
+	"  --settle S        seconds recorded after the fork returned (default 3; the\n"
+	"                    filesystems are mounted with commit=1, and xfs's log\n"
+	"                    forced every second: what a periodic commit minutes after\n"
+	"                    a fork does, within the run)\n"
 	"  --scratch DIR     where the disk images go (default $TMPDIR or /var/tmp)\n"
 	"  --keep DIR        keep the first bad state's disk image and the log there\n"
 	"  --fork-timeout S  limit to each fork (default 300)\n"
-	"  --json FILE       rows as check's (- for stdout); --junit FILE\n"
+	"  --json FILE, --junit FILE  reports (- for stdout: the table goes to stderr)\n"
 	"  Each row: the states, how many were judged, what DST was in them\n"
 	"  (absent, complete, torn), SRC changed, states that did not recover\n"
 	"  (no mount, or fsck found damage), C3 and C4 (- when it does not apply).\n"
@@ -145,7 +151,11 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (o->keep && access(o->keep, W_OK) != 0)
 		return cli_error("powercut", o->keep, "--keep needs a writable directory", -errno),
 		       EXIT_USAGE;
-	return 0;
+	if (o->scratch && access(o->scratch, W_OK) != 0)
+		return cli_error("powercut", o->scratch, "--scratch needs a writable directory",
+				 -errno),
+		       EXIT_USAGE;
+	return cli_reports_writable("powercut", o->junit, o->json) < 0 ? EXIT_USAGE : 0;
 }
 
 /* The forks to record: the library both ways, or the user's. */
@@ -153,6 +163,7 @@ struct mode {
 	char name[40];
 	char tmpl[PATH_MAX + 64];
 	int durable;
+	int copies; /* on xfs and btrfs only: the default reflinks, writes nothing back */
 };
 
 static size_t modes(const struct opts *o, struct mode *m)
@@ -161,6 +172,7 @@ static size_t modes(const struct opts *o, struct mode *m)
 		snprintf(m[0].name, sizeof m[0].name, "%s", o->durable ? "fork-cmd (durable)" : "fork-cmd");
 		snprintf(m[0].tmpl, sizeof m[0].tmpl, "%s", o->fork_tmpl);
 		m[0].durable = o->durable;
+		m[0].copies = 0;
 		return 1;
 	}
 	char self[PATH_MAX];
@@ -173,14 +185,22 @@ static size_t modes(const struct opts *o, struct mode *m)
 	snprintf(m[0].tmpl, sizeof m[0].tmpl, "%s fork {src} {dst} >/dev/null", q ? q : self);
 	snprintf(m[1].name, sizeof m[1].name, "library --fsync");
 	snprintf(m[1].tmpl, sizeof m[1].tmpl, "%s fork --fsync {src} {dst} >/dev/null", q ? q : self);
-	m[0].durable = 0;
+	/* xfs (reflink=1 by mkfs's default) and btrfs clone every file: the
+	 * writeback of copied data is judged there with --method rw. */
+	snprintf(m[2].name, sizeof m[2].name, "library --method rw");
+	snprintf(m[2].tmpl, sizeof m[2].tmpl, "%s fork --method rw {src} {dst} >/dev/null",
+		 q ? q : self);
+	m[0].durable = m[2].durable = 0;
 	m[1].durable = 1;
+	m[0].copies = m[1].copies = 0;
+	m[2].copies = 1;
 	free(q);
-	return 2;
+	return 3;
 }
 
 static int finish(const struct opts *o, const struct power_row *w, size_t n, const char *setup)
 {
+	const char *explicit_setup = setup;
 	char first[5200] = "";
 	for (size_t i = 0; !setup && i < n && !first[0]; i++)
 		if (w[i].r.error[0])
@@ -189,7 +209,7 @@ static int finish(const struct opts *o, const struct power_row *w, size_t n, con
 		setup = first;
 	if (o->json && power_write_json(o->json, w, n, setup) < 0)
 		cli_error("powercut", o->json, "cannot write the JSON report", -errno);
-	if (o->junit && power_write_junit(o->junit, w, n) < 0)
+	if (o->junit && power_write_junit(o->junit, w, n, explicit_setup) < 0)
 		cli_error("powercut", o->junit, "cannot write the JUnit report", -errno);
 	if (child_interrupted())
 		return 128 + child_interrupted();
@@ -219,6 +239,8 @@ static size_t run_all(const struct opts *o, const struct mode *m, size_t nm,
 	for (size_t f = 0; f < o->nfs; f++)
 		for (size_t k = 0; k < nfx; k++)
 			for (size_t i = 0; i < nm && !child_interrupted(); i++) {
+				if (m[i].copies && !strcmp(o->fs[f], "ext4"))
+					continue; /* no reflink: the default copies already */
 				struct power_row *x = &w[n++];
 				snprintf(x->fs, sizeof x->fs, "%s", o->fs[f]);
 				snprintf(x->mode, sizeof x->mode, "%s", m[i].name);
@@ -236,21 +258,13 @@ static size_t run_all(const struct opts *o, const struct mode *m, size_t nm,
 
 int cmd_powercut(int argc, char **argv)
 {
-	static char fs_default[] = "ext4,xfs,btrfs";
+	char fs_default[] = "ext4,xfs,btrfs"; /* strtok_r writes into it */
 	struct opts o = { .states = 40, .settle = 3 };
 	fs_list(fs_default, &o);
 	int p = parse(argc, argv, &o);
 	if (p)
 		return p < 0 ? EXIT_OK : p;
-	char why[400];
-	for (size_t i = 0; i < o.nfs; i++)
-		if (power_available(o.fs[i], why, sizeof why) < 0) {
-			fprintf(stderr, "snapfork powercut: cannot run here: %s\n", why);
-			if (o.json)
-				power_write_json(o.json, NULL, 0, why);
-			return EXIT_USAGE;
-		}
-	struct mode m[2];
+	struct mode m[3];
 	size_t nm = modes(&o, m);
 	if (!nm)
 		return cli_error("powercut", "/proc/self/exe", "cannot find this binary", -errno),
@@ -262,9 +276,21 @@ int cmd_powercut(int argc, char **argv)
 	for (size_t i = 0; i < nn; i++)
 		if (fixture_resolve(o.nnames ? o.names[i] : names[i], &fx[i], err, sizeof err) < 0) {
 			fprintf(stderr, "snapfork powercut: %s\n", err);
+			while (i > 0)
+				fixture_free(&fx[--i]);
+			return EXIT_USAGE;
+		}
+	char why[600];
+	for (size_t i = 0; i < o.nfs; i++)
+		if (power_available(o.fs[i], why, sizeof why) < 0) {
+			fprintf(stderr, "snapfork powercut: cannot run here: %s\n", why);
+			finish(&o, NULL, 0, why);
+			for (size_t k = 0; k < nn; k++)
+				fixture_free(&fx[k]);
 			return EXIT_USAGE;
 		}
 	child_signals_install();
+	int saved_stdout = cli_stdout_aside(o.junit, o.json); /* a report to "-": the table to stderr */
 	printf("powercut: %zu filesystem(s) x %zu fork(s) x %zu fixture(s); at most %u states a "
 	       "fork, %u s recorded after it returned\n",
 	       o.nfs, nm, nn, o.states, o.settle);
@@ -273,6 +299,7 @@ int cmd_powercut(int argc, char **argv)
 	if (!w)
 		return cli_error("powercut", "-", "out of memory", -ENOMEM), EXIT_USAGE;
 	size_t n = run_all(&o, m, nm, fx, nn, w);
+	cli_stdout_back(&saved_stdout);
 	int rc = finish(&o, w, n, NULL);
 	free(w);
 	for (size_t i = 0; i < nn; i++)

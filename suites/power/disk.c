@@ -91,8 +91,10 @@ int power_available(const char *fs, char *why, size_t len)
 		     " targets | grep -q '^snapshot'") != 0)
 		return snprintf(why, len,
 				"this kernel has no device-mapper log-writes and snapshot targets "
-				"(dm-log-writes, dm-snapshot; run it in a guest: snapfork kernels "
-				"--legs powercut)"),
+				"(modules dm-log-writes and dm-snapshot; Debian's kernels have them, "
+				"some distributions in an extra package); or run it in a guest of "
+				"a Debian kernel: snapfork kernels --kernel linux-image-... --legs "
+				"powercut"),
 		       -ENODEV;
 	return 0;
 }
@@ -147,22 +149,28 @@ static int dm_remove(const char *name)
 	int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC), r = -EBUSY;
 	if (fd < 0)
 		return -errno;
-	for (int tries = 0; r == -EBUSY && tries < 10; tries++) {
+	for (int tries = 0; r == -EBUSY && tries <= 10; tries++) {
 		struct dm_ioctl io;
 		memset(&io, 0, sizeof io);
 		io.version[0] = DM_VERSION_MAJOR; /* minor 0: any kernel of this major */
 		io.data_size = sizeof io;
 		io.data_start = sizeof io;
+		/* The last try defers: the kernel removes it once its last
+		 * opener (a lazily detached mount) lets go. */
+		io.flags = tries == 10 ? DM_DEFERRED_REMOVE : 0;
 		snprintf(io.name, sizeof io.name, "%s", name);
 		r = ioctl(fd, DM_DEV_REMOVE, &io) == 0 ? 0 : -errno;
-		if (r == -EBUSY)
+		if (r == -EBUSY && tries < 10)
 			usleep(100000);
 	}
 	close(fd);
-	char node[128];
-	snprintf(node, sizeof node, "/dev/mapper/%s", name);
-	unlink(node);
-	return r == -ENXIO ? 0 : r; /* ENXIO: no such device (any more) */
+	if (r == 0 || r == -ENXIO) { /* ENXIO: no such device (any more) */
+		char node[128];
+		snprintf(node, sizeof node, "/dev/mapper/%s", name);
+		unlink(node);
+		return 0;
+	}
+	return r;
 }
 
 static void loop_detach(const char *dev)
@@ -190,7 +198,20 @@ static const char *mkfs_opts(const char *fs)
  * ext4.rst, auto_da_alloc covers replace-by-rename of files only). */
 static const char *mount_opts(const char *fs)
 {
-	return !strcmp(fs, "xfs") ? "defaults" : "commit=1";
+	return !strcmp(fs, "xfs") ? NULL : "commit=1";
+}
+
+/* mount(2) itself: no shell between a path and the kernel. */
+static int mount_dev(struct power_disk *d, const char *name, const char *at, const char *opts)
+{
+	char dev[128];
+	snprintf(dev, sizeof dev, "/dev/mapper/%s", name);
+	FILE *f = fopen(d->cmdlog, "ae");
+	if (f)
+		fprintf(f, "# mount -t %s%s%s %s %s\n", d->fs, opts ? " -o " : "", opts ? opts : "", dev,
+			at),
+			fclose(f);
+	return mount(dev, at, d->fs, 0, opts) < 0 ? -errno : 0;
 }
 
 int power_disk_open(struct power_disk *d, const char *dir, const char *fs, char *err, size_t len)
@@ -224,10 +245,10 @@ int power_disk_open(struct power_disk *d, const char *dir, const char *fs, char 
 	if (power_sh(d, SH_LIMIT_S, "mkfs.%s %s /dev/mapper/%s", fs, mkfs_opts(fs), d->lw) != 0)
 		return snprintf(err, len, "mkfs.%s failed (see %s)", fs, d->cmdlog), -EIO;
 	d->mounted = 1;
-	if (power_sh(d, SH_LIMIT_S, "mount -t %s -o %s /dev/mapper/%s '%s'", fs, mount_opts(fs), d->lw,
-		     d->mnt) != 0) {
+	r = mount_dev(d, d->lw, d->mnt, mount_opts(fs));
+	if (r < 0) {
 		d->mounted = 0;
-		return snprintf(err, len, "mounting the %s disk failed (see %s)", fs, d->cmdlog), -EIO;
+		return snprintf(err, len, "mounting the %s disk: %s", fs, strerror(-r)), r;
 	}
 	return 0;
 }
@@ -243,8 +264,8 @@ int power_disk_mark(struct power_disk *d, const char *name, char *err, size_t le
 
 int power_disk_finish(struct power_disk *d, char *err, size_t len)
 {
-	if (d->mounted && power_sh(d, SH_LIMIT_S, "umount '%s'", d->mnt) != 0)
-		return snprintf(err, len, "%s: umount failed (see %s)", d->mnt, d->cmdlog), -EIO;
+	if (d->mounted && umount2(d->mnt, 0) < 0)
+		return snprintf(err, len, "%s: umount: %s", d->mnt, strerror(errno)), -errno;
 	d->mounted = 0;
 	if (power_disk_mark(d, "end", err, len) < 0)
 		return -EIO;
@@ -272,9 +293,10 @@ int power_state_mount(struct power_disk *d, const char *mnt, char *err, size_t l
 		return snprintf(err, len, "dmsetup create %s (snapshot) failed (see %s)", d->snap,
 				d->cmdlog),
 		       -EIO;
-	if (power_sh(d, SH_LIMIT_S, "mount -t %s /dev/mapper/%s '%s'", d->fs, d->snap, mnt) != 0)
-		return snprintf(err, len, "the %s filesystem did not mount (its recovery failed)",
-				d->fs),
+	int r = mount_dev(d, d->snap, mnt, NULL);
+	if (r < 0)
+		return snprintf(err, len, "the %s filesystem did not mount (its recovery failed: %s)",
+				d->fs, strerror(-r)),
 		       -EUCLEAN;
 	d->mounted = 2;
 	return 0;
@@ -295,8 +317,8 @@ static int fsck(struct power_disk *d)
 int power_state_umount(struct power_disk *d, const char *mnt, char *err, size_t len)
 {
 	int found = 0;
-	if (d->mounted == 2 && power_sh(d, SH_LIMIT_S, "umount '%s'", mnt) != 0)
-		return snprintf(err, len, "%s: umount failed (see %s)", mnt, d->cmdlog), -EIO;
+	if (d->mounted == 2 && umount2(mnt, 0) < 0)
+		return snprintf(err, len, "%s: umount: %s", mnt, strerror(errno)), -errno;
 	if (d->mounted == 2) {
 		int rc = fsck(d);
 		if (rc != 0) {

@@ -91,6 +91,11 @@ struct power_result {
 
 int power_run(const struct power_opts *o, struct power_result *r);
 
+/* keep.c: o->keep/FS-MODE-FIXTURE-what into out; a sparse copy of from
+ * at to (replaced): 0 or -errno. */
+void power_keep_name(const struct power_opts *o, char *out, size_t len, const char *what);
+int power_copy(const char *from, const char *to);
+
 /* states.c: replay d's log from its "pre" mark on and judge states (see
  * above) into r; before is SRC's state as the pre mark found it.  0, or
  * -errno (err: the log cannot be read). */
@@ -110,6 +115,8 @@ void power_print_row(const struct power_row *w);
  * ..., "C3", "C4"}}]}), path "-" for stdout: 0 or -errno. */
 int power_write_json(const char *path, const struct power_row *w, size_t n,
 		     const char *setup_error);
-int power_write_junit(const char *path, const struct power_row *w, size_t n);
+/* setup_error: the run could not start (an <error> of its own), or NULL. */
+int power_write_junit(const char *path, const struct power_row *w, size_t n,
+		      const char *setup_error);
 
 #endif

@@ -15,7 +15,7 @@ static const char *verdict(int c)
 
 void power_print_header(void)
 {
-	printf("%-6s %-18s %-18s %6s %6s %6s %8s %5s %4s %5s %-5s %-5s %s\n", "fs", "fork", "fixture",
+	printf("%-6s %-20s %-18s %6s %6s %6s %8s %5s %4s %5s %-5s %-5s %s\n", "fs", "fork", "fixture",
 	       "states", "judged", "absent", "complete", "torn", "src", "unrec", "C3", "C4", "time");
 }
 
@@ -23,10 +23,10 @@ void power_print_row(const struct power_row *w)
 {
 	const struct power_result *r = &w->r;
 	if (r->error[0] && r->judged == 0) {
-		printf("%-6s %-18s %-18s ERROR: %s\n", w->fs, w->mode, w->fixture, r->error);
+		printf("%-6s %-20s %-18s ERROR: %s\n", w->fs, w->mode, w->fixture, r->error);
 		return;
 	}
-	printf("%-6s %-18s %-18s %6u %6u %6u %8u %5u %4u %5u %-5s %-5s %.0f s\n", w->fs, w->mode,
+	printf("%-6s %-20s %-18s %6u %6u %6u %8u %5u %4u %5u %-5s %-5s %.0f s\n", w->fs, w->mode,
 	       w->fixture, r->states, r->judged, r->absent, r->complete, r->torn, r->src_changed,
 	       r->unrecovered, verdict(r->c3), verdict(r->c4), r->seconds);
 	if (r->error[0])
@@ -115,12 +115,14 @@ static void xml_text(FILE *f, const char *s)
 		}
 }
 
-int power_write_junit(const char *path, const struct power_row *w, size_t n)
+int power_write_junit(const char *path, const struct power_row *w, size_t n,
+		      const char *setup_error)
 {
-	FILE *f = fopen(path, "we");
+	int out = strcmp(path, "-") == 0;
+	FILE *f = out ? stdout : fopen(path, "we");
 	if (!f)
 		return -1;
-	unsigned failures = 0, errors = 0;
+	unsigned failures = 0, errors = setup_error != NULL;
 	for (size_t i = 0; i < n; i++) {
 		errors += w[i].r.error[0] != 0;
 		failures += !w[i].r.error[0] && (w[i].r.c3 == 1 || w[i].r.c4 == 1);
@@ -132,7 +134,13 @@ int power_write_junit(const char *path, const struct power_row *w, size_t n)
 			strcat(strcat(name, " "), w[i].fs);
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
 		   "<testsuite name=\"%s\" tests=\"%zu\" failures=\"%u\" errors=\"%u\">\n",
-		name, n, failures, errors);
+		name, n + (setup_error != NULL), failures, errors);
+	/* A run that could not start still says why to a CI's JUnit view. */
+	if (setup_error) {
+		fputs("<testcase classname=\"powercut\" name=\"setup\"><error message=\"", f);
+		xml_text(f, setup_error);
+		fputs("\"/></testcase>\n", f);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct power_result *r = &w[i].r;
 		fprintf(f, "<testcase classname=\"powercut.%s\" name=\"", w[i].fs);
@@ -153,5 +161,7 @@ int power_write_junit(const char *path, const struct power_row *w, size_t n)
 		fputs("</testcase>\n", f);
 	}
 	fputs("</testsuite>\n</testsuites>\n", f);
+	if (out)
+		return fflush(f) == 0 ? 0 : -1;
 	return fclose(f) == 0 ? 0 : -1;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "crash.h"
 #include "fixture.h"
 #include "forkcmd.h"
 #include "judge.h"
@@ -49,6 +50,25 @@ static int make_snapshot(const struct power_opts *o, const struct power_disk *d,
 	return r;
 }
 
+/* xfs forces its log on a timer of its own, 30 s by default, not on the
+ * mount's commit=: set it to a second (its minimum,
+ * Documentation/admin-guide/xfs.rst, fs.xfs.xfssyncd_centisecs) for the
+ * run, so that --settle sees what a periodic log force after a fork does;
+ * the old value back after.  Returns the old value, or -1. */
+#define XFS_SYNCD "/proc/sys/fs/xfs/xfssyncd_centisecs"
+static int xfs_syncd(int set)
+{
+	int old = -1;
+	FILE *f = fopen(XFS_SYNCD, "r+e");
+	if (f && fscanf(f, "%d", &old) == 1 && set >= 0) {
+		rewind(f);
+		fprintf(f, "%d\n", set);
+	}
+	if (f)
+		fclose(f);
+	return old;
+}
+
 /* The fork, between the marks. */
 static int fork_between_marks(const struct power_opts *o, struct power_disk *d, const char *snap,
 			      const char *dst, struct power_result *r, char *err, size_t len)
@@ -67,16 +87,30 @@ static int fork_between_marks(const struct power_opts *o, struct power_disk *d, 
 	free(cmd);
 	if (r->fork_rc == -EINTR)
 		return snprintf(err, len, "stopped by signal %d", child_interrupted()), -EINTR;
-	if (r->fork_rc < 0)
+	if (r->fork_rc == -ETIMEDOUT)
 		return snprintf(err, len, "the fork did not end within %u s (killed)",
 				o->timeout_s ? o->timeout_s : 300),
 		       -ETIMEDOUT;
-	if (r->fork_rc == 126 || r->fork_rc == 127)
-		return snprintf(err, len, "the fork command cannot be run (exit %d; see %s)",
+	if (r->fork_rc < 0)
+		return snprintf(err, len, "cannot run the fork: %s", strerror(-r->fork_rc)),
+		       r->fork_rc;
+	/* Every fixture powercut takes must fork: a fork that fails would
+	 * leave DST absent in every state, a pass that judged nothing. */
+	if (r->fork_rc != 0)
+		return snprintf(err, len, "the fork exited %d (it must fork this fixture; see %s)",
 				r->fork_rc, d->cmdlog),
 		       -ENOEXEC;
 	if ((rc = power_disk_mark(d, "post", err, len)) < 0)
 		return rc;
+	/* Whole now, on the live filesystem: else it is the fork's own bug
+	 * (check fails it), not something a power cut did. */
+	struct crash_point live = { 0 };
+	crash_judge_dst(snap, dst, &live);
+	if (live.dst != CS_COMPLETE)
+		return snprintf(err, len, "the fork returned 0 but DST is not whole before any power "
+					  "cut (snapfork check fails it): %s",
+				live.what[0] ? live.what : "DST absent"),
+		       -EPROTO;
 	for (unsigned s = 0; s < o->settle_s && !child_interrupted(); s++)
 		sleep(1);
 	return child_interrupted() ? -EINTR : 0;
@@ -102,8 +136,11 @@ int power_run(const struct power_opts *o, struct power_result *r)
 		rc = make_snapshot(o, &d, snap, dst, sizeof snap, r->error, sizeof r->error);
 	if (rc == 0)
 		rc = judge_state_take(snap, &before, r->error, sizeof r->error);
+	int syncd = rc == 0 && !strcmp(o->fs, "xfs") ? xfs_syncd(100) : -1;
 	if (rc == 0)
 		rc = fork_between_marks(o, &d, snap, dst, r, r->error, sizeof r->error);
+	if (syncd >= 0)
+		xfs_syncd(syncd);
 	if (rc == 0)
 		rc = power_disk_finish(&d, r->error, sizeof r->error);
 	if (rc == 0)
@@ -112,10 +149,9 @@ int power_run(const struct power_opts *o, struct power_result *r)
 	/* A setup error or a bad state keeps the commands' log (which step
 	 * failed and why; what the fork printed) when --keep was given. */
 	if ((rc < 0 || r->first_bad >= 0) && o->keep && d.cmdlog[0]) {
-		char kept[4300];
-		snprintf(kept, sizeof kept, "%s/%s-%s-commands.log", o->keep, o->fs,
-			 o->durable ? "durable" : "plain");
-		power_sh(&d, 60, "cp '%s' '%s'", d.cmdlog, kept);
+		char kept[4400];
+		power_keep_name(o, kept, sizeof kept, "commands.log");
+		power_copy(d.cmdlog, kept);
 	}
 	power_disk_close(&d, 0);
 	judge_remove_tree(dir);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "crash.h"
 #include "power.h"
 
@@ -51,7 +52,7 @@ static int find_states(const char *log, struct state **out, size_t *n, char *err
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 256;
-			struct state *s = cap <= POWER_MAX_STATES ? realloc(*out, cap * sizeof **out) : NULL;
+			struct state *s = *n < POWER_MAX_STATES ? realloc(*out, cap * sizeof **out) : NULL;
 			if (!s) {
 				r = -E2BIG;
 				break;
@@ -96,50 +97,20 @@ static void choose(struct state *s, size_t n, unsigned max)
 		s[(size_t)k * (n - 1) / (max - 2)].judge = 1;
 }
 
-/* A sparse copy of from at to (its data extents only: SEEK_DATA): 0 or
- * -errno.  Here rather than cp, which a guest's busybox may answer. */
-static int sparse_copy(const char *from, const char *to)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC), r = 0;
-	int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	struct stat st;
-	if (in < 0 || out < 0 || fstat(in, &st) < 0 || ftruncate(out, st.st_size) < 0)
-		r = -errno;
-	for (off_t at = 0; r == 0 && at < st.st_size;) {
-		off_t data = lseek(in, at, SEEK_DATA), end;
-		if (data < 0) /* ENXIO: no data past at */
-			break;
-		if ((end = lseek(in, data, SEEK_HOLE)) < 0) {
-			r = -errno;
-			break;
-		}
-		loff_t src = data, dst = data;
-		while (r == 0 && src < end) {
-			ssize_t n = copy_file_range(in, &src, out, &dst, (size_t)(end - src), 0);
-			r = n < 0 ? -errno : n == 0 ? -EIO : 0;
-		}
-		at = end;
-	}
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out) < 0 && r == 0)
-		r = -errno;
-	return r;
-}
-
 /* The replay image as it is now into keep, once (the first bad state). */
 static void keep_state(const struct power_opts *o, struct power_disk *d, struct power_result *r,
 		       uint64_t entry)
 {
 	if (!o->keep || r->kept[0])
 		return;
-	snprintf(r->kept, sizeof r->kept, "%s/%s-%s-entry%llu.img", o->keep, o->fs,
-		 o->durable ? "durable" : "plain", (unsigned long long)entry);
+	char what[64];
+	snprintf(what, sizeof what, "entry%llu.img", (unsigned long long)entry);
+	power_keep_name(o, r->kept, sizeof r->kept, what);
 	char log[4500];
 	snprintf(log, sizeof log, "%s.log", r->kept);
-	int rc = sparse_copy(d->replay, r->kept);
+	int rc = power_copy(d->replay, r->kept);
 	if (rc == 0)
-		rc = sparse_copy(d->logimg, log);
+		rc = power_copy(d->logimg, log);
 	if (rc < 0) {
 		char why[4600];
 		snprintf(why, sizeof why, "(could not keep %s: %s)", r->kept, strerror(-rc));
@@ -158,6 +129,10 @@ static int judge_one(const struct power_opts *o, struct power_disk *d,
 	snprintf(dst, sizeof dst, "%s/p/fork", mnt);
 	struct crash_point p = { 0 };
 	int bad = 0, rc = power_state_mount(d, mnt, why, sizeof why);
+	/* After SIGINT/SIGTERM no command runs: a mount or fsck that "failed"
+	 * then says nothing of the state. */
+	if (child_interrupted())
+		return snprintf(err, len, "stopped by signal %d", child_interrupted()), -EINTR;
 	if (rc == -EUCLEAN) {
 		r->unrecovered++;
 		bad = 1;
@@ -173,7 +148,10 @@ static int judge_one(const struct power_opts *o, struct power_disk *d,
 		r->failed |= p.failed;
 		if (p.dst == CS_PARTIAL || p.src_changed)
 			bad = 1, snprintf(why, sizeof why, "%s", p.what);
-		if ((rc = power_state_umount(d, mnt, p.what, sizeof p.what)) < 0)
+		rc = power_state_umount(d, mnt, p.what, sizeof p.what);
+		if (child_interrupted())
+			return snprintf(err, len, "stopped by signal %d", child_interrupted()), -EINTR;
+		if (rc < 0)
 			return snprintf(err, len, "%s", p.what), rc;
 		if (rc == 1) {
 			r->unrecovered++;
@@ -235,8 +213,8 @@ int power_judge_states(const struct power_opts *o, struct power_disk *d,
 		r->c4 = -1;
 	struct crash_log_entry e;
 	size_t i = 0;
-	int whole = 0;
-	while (rc == 0 && i < n && crash_log_next(&l, &e) == 1) {
+	int whole = 0, got = 1;
+	while (rc == 0 && i < n && (got = crash_log_next(&l, &e)) == 1) {
 		if ((rc = crash_log_apply(&l, &e, fd)) < 0) {
 			snprintf(err, len, "%s: replaying entry %llu: %s", d->replay,
 				 (unsigned long long)e.index, strerror(-rc));
@@ -255,6 +233,10 @@ int power_judge_states(const struct power_opts *o, struct power_disk *d,
 			rc = -EPROTO;
 		}
 		i++;
+	}
+	if (rc == 0 && got != 1) { /* pass one read it all: it changed since */
+		snprintf(err, len, "%s: the log ended at entry %zu of the states' %zu", d->logimg, i, n);
+		rc = -EIO;
 	}
 	crash_log_close(&l);
 	close(fd);

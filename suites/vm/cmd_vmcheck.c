@@ -20,7 +20,7 @@
 #include "vmcheck.h"
 
 struct opts {
-	const char *tmpl, *kernel, *initrd, *junit, *json, *work, *copy_dir, *qemu, *rounds;
+	const char *tmpl, *kernel, *initrd, *junit, *json, *work, *copy_dir, *qemu, *rounds, *accel;
 	unsigned forks, mem;
 	int keep;
 };
@@ -28,8 +28,9 @@ struct opts {
 static const char usage[] =
 	"usage: snapfork vmcheck [--fork-cmd TEMPLATE] [--forks N] [--kernel PATH --initrd PATH]\n"
 	"                        [--mem MIB] [--rounds link,copy,compressed] [--work DIR]\n"
-	"                        [--fork-dir DIR] [--qemu PATH] [--junit FILE] [--json FILE] [--keep]\n"
-	"  QEMU (TCG) boots a small guest whose RAM is a snapshot's mem-file, the\n"
+	"                        [--fork-dir DIR] [--qemu PATH] [--accel auto|kvm|tcg]\n"
+	"                        [--junit FILE] [--json FILE] [--keep]\n"
+	"  QEMU boots a small guest whose RAM is a snapshot's mem-file, the\n"
 	"  snapshot is forked several times, and every fork is restored and run at\n"
 	"  once: each resumes where the template stopped, keeps its own memory, and\n"
 	"  survives the snapshot's deletion (suites/vm/README.md: the rules).\n"
@@ -43,6 +44,9 @@ static const char usage[] =
 	"  --work DIR      where snapshots and forks go (default /var/tmp)\n"
 	"  --fork-dir DIR  another filesystem for the copy round (default /dev/shm)\n"
 	"  --qemu PATH     the QEMU binary (default qemu-system-x86_64)\n"
+	"  --accel A       auto (default): KVM when /dev/kvm opens read-write and the\n"
+	"                  CPU has vmx/svm, else TCG, the reason printed; kvm\n"
+	"                  (refused without it), tcg\n"
 	"  --junit FILE, --json FILE  reports (checked before the run)\n"
 	"  --keep          keep the work directory\n"
 	"  Exit 0: every rule holds; 1: one fails; 2: usage; 3: the run cannot see\n"
@@ -57,7 +61,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "work", required_argument, NULL, 'w' },     { "fork-dir", required_argument, NULL, 'd' },
 		{ "qemu", required_argument, NULL, 'q' },     { "junit", required_argument, NULL, 'j' },
 		{ "json", required_argument, NULL, 'J' },     { "keep", no_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+		{ "accel", required_argument, NULL, 'a' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	char *end;
@@ -71,6 +76,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'w': o->work = optarg; break;
 		case 'd': o->copy_dir = optarg; break;
 		case 'q': o->qemu = optarg; break;
+		case 'a': o->accel = optarg; break;
 		case 'j': o->junit = optarg; break;
 		case 'J': o->json = optarg; break;
 		case 'K': o->keep = 1; break;
@@ -94,6 +100,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		return cli_usage_error("vmcheck", "--fork-cmd needs bare {src} and {dst} (replaced by shell-quoted paths: no quotes around them)", o->tmpl);
 	if (!o->kernel != !o->initrd)
 		return cli_usage_error("vmcheck", "--kernel and --initrd go together", NULL);
+	if (o->accel && strcmp(o->accel, "auto") && strcmp(o->accel, "kvm") && strcmp(o->accel, "tcg"))
+		return cli_usage_error("vmcheck", "--accel takes auto, kvm or tcg", o->accel);
 	return 0;
 }
 
@@ -339,11 +347,17 @@ int cmd_vmcheck(int argc, char **argv)
 	struct vm_run *run = calloc(1, sizeof *run);
 	struct forkcmd fc = { .tmpl = o.tmpl };
 	char kpath[4096], ipath[4096], work[4096] = "";
-	struct vm_cfg c = { { NULL, NULL, NULL, o.mem }, o.forks, work, NULL,
+	struct vm_cfg c = { { NULL, NULL, NULL, o.mem, NULL }, o.forks, work, NULL,
 			    o.tmpl ? forkcmd_run : conform_fork_ref, &fc, o.keep, 120000, 15000 };
 	struct utsname u;
 	if (!run)
 		return EXIT_FAIL;
+	if (vm_accel_choose(o.accel, &run->accel, run->accel_why, sizeof run->accel_why) < 0) {
+		fprintf(stderr, "snapfork vmcheck: %s\n", run->accel_why);
+		free(run);
+		return EXIT_USAGE;
+	}
+	c.guest.accel = run->accel;
 	child_signals_install();
 	int saved_stdout = cli_stdout_aside(o.junit, o.json);
 	run->fork_desc = o.tmpl ? o.tmpl : "reference library (libsnapfork " SNAPFORK_VERSION ")";
@@ -354,9 +368,10 @@ int cmd_vmcheck(int argc, char **argv)
 	if (rc == 0 && make_work(&o, work, sizeof work) < 0)
 		rc = EXIT_FAIL;
 	if (rc == 0) {
-		printf("snapfork vmcheck: %s\n  %s, TCG, %u MiB; guest %s; %u forks per round; "
-		       "host %s\n\n", run->fork_desc, run->qemu_version, o.mem, run->kernel_desc,
-		       o.forks, run->kernel);
+		printf("snapfork vmcheck: %s\n  %s, %s (%s), %u MiB; guest %s; %u forks per "
+		       "round; host %s\n\n",
+		       run->fork_desc, run->qemu_version, !strcmp(run->accel, "kvm") ? "KVM" : "TCG",
+		       run->accel_why, o.mem, run->kernel_desc, o.forks, run->kernel);
 		fflush(stdout);
 		rc = check(&o, &c, run) < 0 ? 3 : 0;
 	}

@@ -102,7 +102,9 @@ static int launch(struct vm *v, const struct vm_guest *g, const struct vm_start 
 	int n = 0;
 	argv[n++] = (char *)g->qemu;
 	argv[n++] = "-machine";
-	argv[n++] = s->mem_path ? "pc,accel=tcg,memory-backend=mem" : "pc,accel=tcg";
+	int kvm = g->accel && !strcmp(g->accel, "kvm");
+	argv[n++] = s->mem_path ? (kvm ? "pc,accel=kvm,memory-backend=mem" : "pc,accel=tcg,memory-backend=mem")
+				: (kvm ? "pc,accel=kvm" : "pc,accel=tcg");
 	argv[n++] = "-m";
 	argv[n++] = p->size;
 	if (s->mem_path) {

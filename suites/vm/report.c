@@ -134,7 +134,9 @@ int vm_write_junit(const struct vm_run *run, const char *path)
 	const char *props[][2] = { { "fork", run->fork_desc },
 				   { "qemu", run->qemu_version },
 				   { "kernel", run->kernel },
-				   { "guest", run->kernel_desc } };
+				   { "guest", run->kernel_desc },
+				   { "accel", run->accel ? run->accel : "tcg" },
+				   { "accel_reason", run->accel_why } };
 	for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
 		conform_junit_property(f, props[i][0], props[i][1]);
 	fputs("    </properties>\n", f);
@@ -190,6 +192,8 @@ int vm_write_json(const struct vm_run *run, const char *path)
 	cli_json_set(o, "qemu", cli_json_str(run->qemu_version));
 	cli_json_set(o, "kernel", cli_json_str(run->kernel));
 	cli_json_set(o, "guest", cli_json_str(run->kernel_desc));
+	cli_json_set(o, "accel", cli_json_str(run->accel ? run->accel : "tcg"));
+	cli_json_set(o, "accel_reason", cli_json_str(run->accel_why));
 	cli_json_set(o, "boot_ms", json_real(run->t[0].boot_ms));
 	cli_json_set(o, "save_ms", json_real(run->t[0].save_ms));
 	cli_json_set(o, "wall_ms", json_real(run->wall_ms));

@@ -5,7 +5,8 @@
 # (mount, losetup, mkfs.ext4/xfs/btrfs, chattr, GNU coreutils, tar, rsync;
 # each with the shared libraries ldd names, at the same paths), the
 # snapfork binary of this build and its libraries, the bundled fixtures and
-# the doubles at their source paths (the binary finds fixtures there), and
+# the doubles at their source paths (the binary finds fixtures there), each
+# --guest-file at its own path (files with their libraries), and
 # the kernel's own modules for loop, ext4, xfs, btrfs, overlay, virtio-blk
 # and device-mapper's log-writes and snapshot targets (`snapfork powercut`)
 # with every module they depend on (read from each .ko's modinfo; Debian's
@@ -14,6 +15,7 @@
 # /results as a tar onto /dev/vda (the host reads it back) and powers off.
 set -euo pipefail
 out=$1 mods=$2 job=$3 sf=$4 src=$5
+shift 5 # the rest: --guest-file paths (a user's fork and what it needs)
 ver=$(basename "$mods")
 root=$(mktemp -d "${TMPDIR:-/tmp}/snapfork-rootfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -55,15 +57,37 @@ mkdir -p "$root$(dirname "$sf")"
 mkdir -p "$root$src/fixtures" "$root$src/suites"
 cp -a "$src/fixtures/data" "$root$src/fixtures/"
 cp -a "$src/suites/doubles" "$root$src/suites/"
+# Each --guest-file at its own path: a file with the libraries ldd names,
+# a directory as it is.
+for extra in "$@"; do
+	p=$(readlink -f "$extra")
+	if [ -d "$p" ]; then
+		mkdir -p "$root$(dirname "$p")"
+		cp -a "$p" "$root$(dirname "$p")/"
+	else
+		with_libs "$p"
+	fi
+	[ "$extra" = "$p" ] || { mkdir -p "$root$(dirname "$extra")"; ln -sfn "$p" "$root$extra"; }
+done
 cp "$job" "$root/job.sh"
 chmod +x "$root/job.sh"
 
 # The modules wanted and what they depend on, loaded in that order.
+# Debian's 6.12 kernels ship them compressed (.ko.xz; .ko.zst elsewhere):
+# read and copied decompressed, as busybox's insmod takes plain ELF only.
 declare -A path seen
 while IFS= read -r -d '' ko; do
-	n=$(basename "$ko" .ko)
+	n=$(basename "$ko")
+	n=${n%.xz} n=${n%.zst} n=${n%.ko}
 	path[${n//-/_}]=$ko
-done < <(find "$mods" -name '*.ko' -print0)
+done < <(find "$mods" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' \) -print0)
+ko_text() {
+	case $1 in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
 order=()
 need() {
 	local m=${1//-/_} dep
@@ -72,8 +96,10 @@ need() {
 	[ -n "${path[$m]:-}" ] || return 0 # built in
 	# Hard dependencies (depends=) and the crypto algorithms they load by
 	# name (softdep=pre: crc32c for libcrc32c, xxhash and blake2b for btrfs).
-	for dep in $(grep -a -o 'depends=[a-z0-9_,-]*' "${path[$m]}" | head -1 | cut -d= -f2 | tr ',' ' ') \
-		$(grep -a -o 'softdep=pre: [a-z0-9_ -]*' "${path[$m]}" | cut -d: -f2); do
+	local text
+	text=$(ko_text "${path[$m]}" | grep -a -o -e 'depends=[a-z0-9_,-]*' -e 'softdep=pre: [a-z0-9_ -]*')
+	for dep in $(echo "$text" | grep '^depends=' | head -1 | cut -d= -f2 | tr ',' ' ') \
+		$(echo "$text" | grep '^softdep=pre:' | cut -d: -f2); do
 		need "$dep"
 		[ -n "${path[${dep//-/_}_generic]:-}" ] && need "${dep}_generic"
 	done
@@ -82,8 +108,10 @@ need() {
 for m in loop ext4 xfs btrfs overlay virtio_blk virtio_pci dm_mod dm_log_writes dm_snapshot; do need "$m"; done
 : >"$root/modules.order"
 for m in "${order[@]}"; do
-	cp "${path[$m]}" "$root/lib/modules/$ver/"
-	echo "/lib/modules/$ver/$(basename "${path[$m]}")" >>"$root/modules.order"
+	ko=$(basename "${path[$m]}")
+	ko=${ko%.xz} ko=${ko%.zst}
+	ko_text "${path[$m]}" >"$root/lib/modules/$ver/$ko"
+	echo "/lib/modules/$ver/$ko" >>"$root/modules.order"
 done
 
 cat >"$root/init" <<'INIT'

@@ -60,7 +60,8 @@ static int mkdirs(const char *dir, char *err, size_t len)
 static int describe(const struct vm_cfg *c, const char *snap, const struct vm *v)
 {
 	char p[4200];
-	json_t *cfg = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:b}", "machine", "pc", "accel", "tcg",
+	json_t *cfg = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:b}", "machine", "pc", "accel",
+				c->guest.accel ? c->guest.accel : "tcg",
 				"mem_mib", (int)c->guest.mem_mib, "kernel", c->guest.kernel, "initrd",
 				c->guest.initrd, "mem", "memory", "state", "state", "x-ignore-shared", 1);
 	snprintf(p, sizeof p, "%s/" LATEST "/qemu-config.json", snap);

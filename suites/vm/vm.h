@@ -17,7 +17,13 @@ struct vm_guest {
 	const char *qemu; /* the qemu-system-x86_64 binary */
 	const char *kernel, *initrd;
 	unsigned mem_mib;
+	const char *accel; /* "kvm" or "tcg" (vm_accel_choose); NULL: tcg */
 };
+
+/* accel.c: want is "auto" (or NULL), "kvm" or "tcg".  *chosen is "kvm" when
+ * /dev/kvm opens read-write and the CPU has vmx/svm (auto, kvm), else "tcg"; why says which and
+ * why.  0, or -errno (kvm asked for and refused; an unknown word). */
+int vm_accel_choose(const char *want, const char **chosen, char *why, size_t len);
 
 struct vm {
 	char name[32]; /* "template", "fork-1", ... */

@@ -118,6 +118,8 @@ struct vm_run {
 	char qemu_version[64], kernel[160];
 	struct vm_template t[2]; /* the rounds', the controls' */
 	char kernel_desc[200];   /* the guest kernel's package or file */
+	const char *accel;       /* "kvm" or "tcg" */
+	char accel_why[300];     /* why that one */
 	char setup_error[1200];
 	double wall_ms;
 };

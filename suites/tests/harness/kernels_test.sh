@@ -102,6 +102,25 @@ jq -e --arg k "$K" '([.[] | select(.kernel == "host" and (.leg | startswith("pow
 	["powercut-btrfs", "powercut-ext4", "powercut-xfs"]' "$T/all.json" >/dev/null &&
 	ok "--list: a guest kernel has the three powercut legs, the host none unless named" ||
 	bad "--list: powercut legs: $(jq -c 'map(.leg)' "$T/all.json")"
+expect 2 "--accel takes auto, kvm or tcg" "$SF" kernels --kernel host --accel hvf
+expect 2 "--durable goes with --fork-cmd" "$SF" kernels --kernel host --durable
+expect 2 "--guest-file takes an absolute path" "$SF" kernels --kernel host --guest-file relative/fork
+expect 2 "--guest-file must be readable" "$SF" kernels --kernel host --guest-file /nonexistent/fork
+"$SF" kernels --kernel host --kernel "$K" --legs powercut --list --json - >"$T/pc.json"
+want='["check","powercut-btrfs","powercut-ext4","powercut-xfs"]'
+[ -e /dev/mapper/control ] || want_host='["check"]'
+jq -e --arg k "$K" --argjson w "$want" --argjson h "${want_host:-$want}" \
+	'([.[] | select(.kernel == $k) | .leg] | sort) == $w and ([.[] | select(.kernel == "host") | .leg] | sort) == $h' \
+	"$T/pc.json" >/dev/null && ok "--legs powercut names the three legs (the host without device-mapper: none)" ||
+	bad "--legs powercut: $(jq -c 'map(.only)' "$T/pc.json")"
+if ! { [ -w /dev/kvm ] && grep -qwE "vmx|svm" /proc/cpuinfo; }; then
+	expect 2 "--accel kvm without KVM is refused before anything runs" "$SF" kernels --kernel "$K" --accel kvm
+	has "$T/err" "/dev/kvm" "the refusal names /dev/kvm"
+	jq -e '.kernels[0].accel == "tcg"' "$T/ok.json" >/dev/null && grep -q 'name="accel" value="tcg"' "$T/ok.xml" &&
+		grep -q "guests run under TCG (/dev/kvm" "$T/ok.txt" &&
+		ok "auto fell back to TCG: said first, in the JSON and the JUnit" ||
+		bad "accel: $(jq -c '.kernels[0].accel' "$T/ok.json")"
+fi
 expect 2 "--only without a leg is a usage error" "$SF" kernels --kernel host --only host
 expect 2 "an unknown leg is a usage error" "$SF" kernels --kernel host --legs ext5
 expect 2 "--mem 0 is a usage error" "$SF" kernels --mem 0

@@ -93,6 +93,20 @@ has "$T/err" "$T/none" "the error names the missing kernel"
 expect 3 "a missing QEMU is an error" "$SF" vmcheck --work "$W" --qemu "$T/no-qemu"
 has "$T/err" "QEMU not found" "the error says QEMU is missing"
 expect 2 "--forks 9 is a usage error" "$SF" vmcheck --forks 9
+expect 2 "--accel takes auto, kvm or tcg" "$SF" vmcheck --accel hvf
+# The accelerator: KVM where /dev/kvm opens read-write, TCG with the reason.
+if ! { [ -w /dev/kvm ] && grep -qwE "vmx|svm" /proc/cpuinfo; }; then
+	expect 2 "--accel kvm without KVM is refused" "$SF" vmcheck --accel kvm
+	has "$T/err" "/dev/kvm" "the refusal names /dev/kvm and why"
+	jq -e '.accel == "tcg" and (.accel_reason | test("/dev/kvm"))' "$T/lib.json" >/dev/null &&
+		grep -q 'name="accel" value="tcg"' "$T/lib.xml" &&
+		grep -q "TCG (/dev/kvm" "$T/lib.txt" &&
+		ok "auto fell back to TCG: said in the header, the JSON and the JUnit" ||
+		bad "accel: $(jq -c '{accel, accel_reason}' "$T/lib.json")"
+else
+	jq -e '.accel == "kvm"' "$T/lib.json" >/dev/null && ok "auto chose KVM where /dev/kvm opens" ||
+		bad "accel with /dev/kvm: $(jq -c .accel "$T/lib.json")"
+fi
 expect 2 "--kernel without --initrd is a usage error" "$SF" vmcheck --kernel "$G/vmlinuz"
 expect 2 "a fork command without {dst} is a usage error" "$SF" vmcheck --fork-cmd "cp -a {src}"
 
