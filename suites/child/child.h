@@ -110,6 +110,10 @@ int child_exit_code(const struct child *c);
  * up to deadline (stopped there: -ETIMEDOUT); its exit code, or -errno. */
 int child_run(char *const *argv, const char *log, int64_t deadline);
 
+/* The last non-empty line of a log child_run wrote (what a script said
+ * before it failed, e.g. which package it lacks) into out; "" if none. */
+void child_log_last_line(const char *log, char *out, size_t len);
+
 /* The same for /bin/sh -c cmd. */
 int child_sh(const char *cmd, const char *log, int64_t deadline);
 

@@ -2,6 +2,7 @@
  * output in a log, a shell command, and quoting for the shell. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,4 +56,26 @@ char *child_sh_word(const char *s)
 	if (*s && strspn(s, plain) == strlen(s) && *s != '-')
 		return strdup(s);
 	return child_sh_quote(s);
+}
+
+void child_log_last_line(const char *log, char *out, size_t len)
+{
+	char buf[4096];
+	size_t n = 0;
+	FILE *f = fopen(log, "re");
+	if (f && fseek(f, 0, SEEK_END) == 0) {
+		long end = ftell(f);
+		if (end > (long)sizeof buf - 1)
+			fseek(f, end - (long)sizeof buf + 1, SEEK_SET);
+		else
+			rewind(f);
+		n = fread(buf, 1, sizeof buf - 1, f);
+	}
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	char *line = strrchr(buf, '\n');
+	snprintf(out, len, "%s", line ? line + 1 : buf);
 }

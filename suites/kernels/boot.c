@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "kernels.h"
 #include "vm.h"
+#include "where.h"
 
 /* The image and the modules directory (lib/modules/VERSION). */
 static int locate(const struct kern_opts *o, const char *spec, struct kern_result *r,
@@ -37,8 +39,9 @@ static int locate(const struct kern_opts *o, const char *spec, struct kern_resul
 	 * unpacked once. */
 	char log[sizeof r->dir + 16], dir[PATH_MAX] = "";
 	snprintf(log, sizeof log, "%s/fetch.log", r->dir);
-	char *argv[] = { SNAPFORK_SOURCE_DIR "/suites/vm/kernel.sh", "fetch", (char *)spec,
-			 (char *)o->cache, NULL };
+	char script[4096];
+	where_script("kernel.sh", script, sizeof script);
+	char *argv[] = { script, "fetch", (char *)spec, (char *)o->cache, NULL };
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	struct child_spec cs = { .argv = argv, .out = CHILD_OUT_PIPE,
 				 .err = fd >= 0 ? fd : CHILD_OUT_NULL };
@@ -209,17 +212,22 @@ void kern_run_guest(const struct kern_opts *o, const char *self, const char *spe
 	}
 	snprintf(initrd, sizeof initrd, "%s/initrd.img", r->dir);
 	snprintf(log, sizeof log, "%s/rootfs.log", r->dir);
-	char *argv[6 + 16 + 1] = { SNAPFORK_SOURCE_DIR "/suites/vm/rootfs.sh", initrd, mods, job,
-				   (char *)self, SNAPFORK_SOURCE_DIR };
+	char script[4096], doubles[4096];
+	where_script("rootfs.sh", script, sizeof script);
+	where_doubles(doubles, sizeof doubles);
+	char *argv[7 + 16 + 1] = { script, initrd, mods, job, (char *)self,
+				   (char *)fixture_dir(), doubles };
 	for (size_t i = 0; i < o->nguest && i < 16; i++)
-		argv[6 + i] = (char *)o->guest_files[i];
+		argv[7 + i] = (char *)o->guest_files[i];
 	int rc = child_run(argv, log, child_deadline_ms(600 * 1000));
 	if (rc != 0) {
-		snprintf(r->error, sizeof r->error, "cannot make the initramfs (%s; see %s)",
+		char said[300];
+		child_log_last_line(log, said, sizeof said);
+		snprintf(r->error, sizeof r->error, "cannot make the initramfs (%s%s%s; see %s)",
 			 rc == -ETIMEDOUT ? "still running after 600 s"
 			 : rc < 0	  ? strerror(-rc)
 					  : "it failed",
-			 log);
+			 said[0] ? ": " : "", said, log);
 		return;
 	}
 	snprintf(disk, sizeof disk, "%s/results.img", r->dir);

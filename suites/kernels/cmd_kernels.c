@@ -21,6 +21,7 @@
 #include "kernels.h"
 #include "matrix.h"
 #include "vm.h"
+#include "where.h"
 
 static const char usage[] =
 	"usage: snapfork kernels [--kernel host|PACKAGE|IMAGE]... [--modules DIR] [--legs LIST]\n"
@@ -186,7 +187,9 @@ static int parse(int argc, char **argv, struct kern_opts *o)
 static int defaults(struct kern_opts *o, char store[KERN_MAX][160])
 {
 	o->kernels[o->nkernels++] = "host";
-	char *argv[] = { SNAPFORK_SOURCE_DIR "/suites/vm/kernel.sh", "defaults", NULL };
+	char script[4096];
+	where_script("kernel.sh", script, sizeof script);
+	char *argv[] = { script, "defaults", NULL };
 	/* stdout only: a warning on stderr is no kernel name. */
 	struct child_spec cs = { .argv = argv, .out = CHILD_OUT_PIPE, .err = CHILD_OUT_NULL };
 	struct child c;
@@ -289,8 +292,10 @@ static int reports(const struct kern_opts *o, const struct kern_result *r, size_
 int cmd_kernels(int argc, char **argv)
 {
 	struct kern_opts o = { .mem_mib = 3072, .boot_timeout = 180, .leg_timeout = 180,
-			       .cache = SNAPFORK_KERNEL_CACHE, .qemu = "qemu-system-x86_64" };
-	static char store[KERN_MAX][160];
+			       .qemu = "qemu-system-x86_64" };
+	static char store[KERN_MAX][160], cache[4096];
+	where_cache("kernel-cache", cache, sizeof cache);
+	o.cache = cache;
 	int rc = parse(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : rc;

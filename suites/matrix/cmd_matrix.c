@@ -33,9 +33,10 @@ static const char usage[] =
 	"  --artifacts DIR   where a failed leg's log and trees go (default: artifacts/\n"
 	"                    in the matrix's scratch under /var/tmp, kept only when a leg\n"
 	"                    fails)\n"
-	"  Exit 0: every leg passed; 1: a MUST rule failed in one; 2: usage or setup\n"
-	"  error (not root, a tool missing); 128+N: stopped by signal N, children\n"
-	"  killed, everything undone.\n";
+	"  Exit 0: every leg passed; 1: a MUST rule failed in one, or a leg is an\n"
+	"  ERROR (it could not be made: a tool missing, named with its package);\n"
+	"  2: usage or setup error (not root); 128+N: stopped by signal N,\n"
+	"  children killed, everything undone.\n";
 
 static int parse(int argc, char **argv, struct matrix_opts *o)
 {
@@ -174,7 +175,7 @@ int cmd_matrix(int argc, char **argv)
 	const struct leg *chosen[16];
 	size_t nchosen = choose(o.legs, chosen);
 	if (nchosen == 0)
-		return cli_usage_error("matrix", "no such leg (see snapfork matrix --help)", o.legs);
+		return cli_usage_error("matrix", "no such leg", o.legs);
 	if (geteuid() != 0) {
 		fprintf(stderr, "snapfork matrix: needs root: it makes loop devices, runs mkfs and "
 				"mounts filesystems (the ordinary tests run without it)\n");

@@ -196,7 +196,12 @@ int matrix_make_fs(const char *base, const char *name, const char *fs, const cha
 		return remember(mnt, NULL);
 	}
 	if (matrix_sh("command -v mkfs.%s", fs) != 0) {
-		snprintf(why, wlen, "mkfs.%s is not installed", fs);
+		snprintf(why, wlen, "mkfs.%s is not installed (Debian package %s)", fs,
+			 !strcmp(fs, "xfs") ? "xfsprogs" : !strcmp(fs, "btrfs") ? "btrfs-progs" : "e2fsprogs");
+		return -1;
+	}
+	if (matrix_sh("command -v mount && command -v truncate") != 0) {
+		snprintf(why, wlen, "mount or truncate is not installed (Debian packages mount, coreutils)");
 		return -1;
 	}
 	if (matrix_sh("truncate -s 1G '%s' && mkfs.%s %s '%s'", image, fs, mkfs_opts, image) != 0) {

@@ -82,7 +82,11 @@ int power_available(const char *fs, char *why, size_t len)
 		return snprintf(why, len, "dmsetup is not installed (Debian package dmsetup)"),
 		       -ENOENT;
 	if (sh_quiet("command -v mkfs.%s && command -v %s", fs, fsck_of(fs)) != 0)
-		return snprintf(why, len, "mkfs.%s or %s is not installed", fs, fsck_of(fs)),
+		return snprintf(why, len, "mkfs.%s or %s is not installed (Debian package %s)", fs,
+				fsck_of(fs),
+				!strcmp(fs, "xfs")     ? "xfsprogs"
+				: !strcmp(fs, "btrfs") ? "btrfs-progs"
+						       : "e2fsprogs"),
 		       -ENOENT;
 	/* The targets are modules on Debian's kernels: load them when modprobe
 	 * can (a guest's init has loaded them already). */

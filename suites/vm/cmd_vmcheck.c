@@ -37,7 +37,9 @@ static const char usage[] =
 	"  Negative controls (sabotaged forks) must be caught, or the run exits 3.\n"
 	"  --fork-cmd T    the fork implementation ({src} {dst}; default: the library)\n"
 	"  --forks N       forks restored at once per round (1-8, default 2)\n"
-	"  --kernel, --initrd  the guest (default: the one suites/run made)\n"
+	"  --kernel, --initrd  the guest (default: made on first use into the cache,\n"
+	"                  $SNAPFORK_CACHE, else the build tree, else $XDG_CACHE_HOME\n"
+	"                  or /var/cache/snapfork for root: vm-guest)\n"
 	"  --mem MIB       guest RAM, the mem-file's size (default 256)\n"
 	"  --rounds LIST   of link, copy (forks on another filesystem), compressed\n"
 	"                  (only memory.zst); default all\n"
@@ -103,60 +105,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (o->accel && strcmp(o->accel, "auto") && strcmp(o->accel, "kvm") && strcmp(o->accel, "tcg"))
 		return cli_usage_error("vmcheck", "--accel takes auto, kvm or tcg", o->accel);
 	return 0;
-}
-
-/* The first line of `QEMU --version` (a child under a 30 s limit). */
-static int qemu_version(const char *qemu, char *out, size_t len)
-{
-	char *argv[] = { (char *)qemu, "--version", NULL };
-	struct child_spec cs = { .argv = argv, .out = CHILD_OUT_PIPE, .err = CHILD_OUT_NULL };
-	struct child ch;
-	char text[1024];
-	size_t have = 0;
-	int r = child_start(&ch, &cs);
-	if (r == 0 && (r = child_collect(&ch, child_deadline_ms(30000), text, sizeof text, &have)) < 0)
-		child_stop(&ch);
-	if (r < 0 || child_exit_code(&ch) != 0 || !strstr(text, "QEMU"))
-		return -1;
-	snprintf(out, len, "%.*s", (int)strcspn(text, "\n"), text);
-	return 0;
-}
-
-/* The guest (guest.sh's output in the build tree unless given), QEMU. */
-static int find_guest(const struct opts *o, struct vm_cfg *c, struct vm_run *run, char *kpath,
-		      char *ipath, size_t len)
-{
-	snprintf(kpath, len, "%s", o->kernel ? o->kernel : SNAPFORK_GUEST_DIR "/vmlinuz");
-	snprintf(ipath, len, "%s", o->initrd ? o->initrd : SNAPFORK_GUEST_DIR "/initrd.img");
-	const char *paths[] = { kpath, ipath };
-	for (int i = 0; i < 2; i++)
-		if (access(paths[i], R_OK) < 0) {
-			snprintf(run->setup_error, sizeof run->setup_error,
-				 "%s: %s: no guest %s (make one with `suites/vm/guest.sh %s`, "
-				 "which `suites/run test` runs, or give --kernel and --initrd)",
-				 paths[i], strerror(errno), i ? "initramfs" : "kernel",
-				 SNAPFORK_GUEST_DIR);
-			return -1;
-		}
-	c->guest.kernel = kpath;
-	c->guest.initrd = ipath;
-	c->guest.qemu = o->qemu ? o->qemu : "qemu-system-x86_64";
-	if (qemu_version(c->guest.qemu, run->qemu_version, sizeof run->qemu_version) < 0) {
-		snprintf(run->setup_error, sizeof run->setup_error,
-			 "%s: QEMU not found or not runnable (Debian: apt-get install qemu-system-x86)",
-			 c->guest.qemu);
-		run->qemu_version[0] = '\0';
-	}
-	run->qemu_version[strcspn(run->qemu_version, "\n")] = '\0';
-	char desc[4300];
-	snprintf(desc, sizeof desc, "%s.txt", kpath);
-	FILE *d = fopen(desc, "r");
-	if (!d || !fgets(run->kernel_desc, sizeof run->kernel_desc, d))
-		snprintf(run->kernel_desc, sizeof run->kernel_desc, "%s", kpath);
-	if (d)
-		fclose(d);
-	run->kernel_desc[strcspn(run->kernel_desc, "\n")] = '\0';
-	return run->setup_error[0] ? -1 : 0;
 }
 
 static int wants(const struct opts *o, const char *round)
@@ -364,7 +312,7 @@ int cmd_vmcheck(int argc, char **argv)
 	if (uname(&u) == 0)
 		snprintf(run->kernel, sizeof run->kernel, "%s %s", u.sysname, u.release);
 	int64_t t0 = child_now_ms();
-	rc = find_guest(&o, &c, run, kpath, ipath, sizeof kpath) < 0 ? 3 : 0;
+	rc = vm_find_guest(o.kernel, o.initrd, o.qemu, &c, run, kpath, ipath, sizeof kpath) < 0 ? 3 : 0;
 	if (rc == 0 && make_work(&o, work, sizeof work) < 0)
 		rc = EXIT_FAIL;
 	if (rc == 0) {

@@ -10,6 +10,14 @@
 #   SNAPFORK-COUNTER 17 tag=fork-1
 set -euo pipefail
 out=${1:?usage: guest.sh OUTDIR}
+# Tools this script needs, each with the Debian package that has it.
+need_tool() {
+	command -v "$1" >/dev/null || { echo "${0##*/}: $1 is not installed (Debian package $2)" >&2; exit 1; }
+}
+need_tool apt-get apt
+need_tool dpkg dpkg
+need_tool cpio cpio
+need_tool gzip gzip
 mkdir -p "$out/cache"
 out=$(cd "$out" && pwd)
 cache=$out/cache

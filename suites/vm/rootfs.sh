@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# suites/vm/rootfs.sh OUT.img MODULES_DIR JOB SNAPFORK SOURCE_DIR - the
+# suites/vm/rootfs.sh OUT.img MODULES_DIR JOB SNAPFORK FIXTURES DOUBLES - the
 # initramfs `snapfork kernels` boots each kernel with: busybox-static for
 # the shell, this machine's own tools that the check and the matrix call
 # (mount, losetup, mkfs.ext4/xfs/btrfs, chattr, GNU coreutils, tar, rsync;
 # each with the shared libraries ldd names, at the same paths), the
-# snapfork binary of this build and its libraries, the bundled fixtures and
-# the doubles at their source paths (the binary finds fixtures there), each
+# snapfork binary and its libraries, the bundled fixtures (FIXTURES: where
+# this binary finds them) and the doubles at their own paths, each
 # --guest-file at its own path (files with their libraries), and
 # the kernel's own modules for loop, ext4, xfs, btrfs, overlay, virtio-blk
 # and device-mapper's log-writes and snapshot targets (`snapfork powercut`)
@@ -14,8 +14,16 @@
 # the kernel.  The init runs JOB with /results for its output, then writes
 # /results as a tar onto /dev/vda (the host reads it back) and powers off.
 set -euo pipefail
-out=$1 mods=$2 job=$3 sf=$4 src=$5
-shift 5 # the rest: --guest-file paths (a user's fork and what it needs)
+out=$1 mods=$2 job=$3 sf=$4 fixtures=$5 doubles=$6
+shift 6 # the rest: --guest-file paths (a user's fork and what it needs)
+# Tools this script needs, each with the Debian package that has it.
+need_tool() {
+	command -v "$1" >/dev/null || { echo "${0##*/}: $1 is not installed (Debian package $2)" >&2; exit 1; }
+}
+need_tool cpio cpio
+need_tool gzip gzip
+need_tool ldd libc-bin
+need_tool busybox busybox-static
 ver=$(basename "$mods")
 root=$(mktemp -d "${TMPDIR:-/tmp}/snapfork-rootfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -24,9 +32,7 @@ chmod 0755 "$root"
 mkdir -p "$root"/{bin,usr/bin,usr/sbin,proc,sys,dev,tmp,var/tmp,run,results,etc,lib/modules/"$ver"}
 ln -s bin "$root/sbin"
 
-bb=$(command -v busybox || true)
-[ -n "$bb" ] || bb=${BUSYBOX:?busybox-static is needed (BUSYBOX=PATH or in PATH)}
-cp "$bb" "$root/bin/busybox"
+cp "$(command -v busybox)" "$root/bin/busybox"
 
 # A host file and every library it needs, at the same paths.
 with_libs() {
@@ -54,9 +60,10 @@ done
 with_libs "$(readlink -f "$sf")"
 mkdir -p "$root$(dirname "$sf")"
 [ -e "$root$sf" ] || ln -s "$(readlink -f "$sf")" "$root$sf"
-mkdir -p "$root$src/fixtures" "$root$src/suites"
-cp -a "$src/fixtures/data" "$root$src/fixtures/"
-cp -a "$src/suites/doubles" "$root$src/suites/"
+fixtures=$(readlink -f "$fixtures") doubles=$(readlink -f "$doubles")
+mkdir -p "$root$(dirname "$fixtures")" "$root$(dirname "$doubles")"
+cp -a "$fixtures" "$root$fixtures"
+cp -a "$doubles" "$root$doubles"
 # Each --guest-file at its own path: a file with the libraries ldd names,
 # a directory as it is.
 for extra in "$@"; do
@@ -80,6 +87,7 @@ while IFS= read -r -d '' ko; do
 	n=$(basename "$ko")
 	n=${n%.xz} n=${n%.zst} n=${n%.ko}
 	path[${n//-/_}]=$ko
+	case $ko in *.xz) need_tool xz xz-utils ;; *.zst) need_tool zstd zstd ;; esac
 done < <(find "$mods" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' \) -print0)
 ko_text() {
 	case $1 in

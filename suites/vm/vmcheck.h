@@ -126,6 +126,11 @@ struct vm_run {
 int vm_row_failed(const struct vm_row *row);   /* a round failed a rule */
 int vm_row_detected(const struct vm_row *row); /* a control failed its rule */
 void vm_print_table(FILE *out, const struct vm_run *run);
+/* The guest (kernel and initrd given, or NULL: the default one in the
+ * cache, made on first use) and QEMU (NULL: qemu-system-x86_64) into c
+ * and run's descriptions; -1 with run->setup_error said. */
+int vm_find_guest(const char *kernel, const char *initrd, const char *qemu, struct vm_cfg *c,
+		  struct vm_run *run, char *kpath, char *ipath, size_t len);
 int vm_write_junit(const struct vm_run *run, const char *path);
 int vm_write_json(const struct vm_run *run, const char *path);
 

@@ -12,7 +12,7 @@ trap 'rm -rf "$T"' EXIT
 # the build tree's (zeroing what the other tests counted): keep them apart.
 export GCOV_PREFIX=$T/gcov
 cmake --install "$build" --prefix "$T/prefix" >/dev/null
-libdir=$(ls -d "$T"/prefix/lib*/ | head -1)
+libdir=$(dirname "$(find "$T/prefix" -name libsnapfork.so | head -1)")
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 test -x "$T/prefix/bin/snapfork"
 test -f "$T/prefix/include/snapfork.h"
@@ -63,4 +63,39 @@ grep -q "via link" "$T/example.out" || { echo "README example: $(cat "$T/example
 out=$(env -u SNAPFORK_FIXTURES "$T/prefix/bin/snapfork" fixture list | tail -1)
 case $out in *"15 fixtures in $T/prefix/bin/../share/snapfork/fixtures"*) ;; *) echo "installed fixtures not found: $out"; exit 1 ;; esac
 "$T/prefix/bin/snapfork" fixture extract qemu-stopped "$T/qs" >/dev/null
-echo "3 passed, 0 failed"
+# Man pages: one per command the CLI lists, each naming every option of
+# that command's --help and none it lacks (read from the roff source, where
+# a hyphen is "\-"), and bash completion, installed where bash-completion
+# looks.
+sf=$T/prefix/bin/snapfork
+man1=$T/prefix/share/man/man1
+cmds=$("$sf" --help | sed -n '/^commands/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p')
+[ "$(echo "$cmds" | wc -w)" -ge 10 ] || { echo "snapfork --help lists only: $cmds"; exit 1; }
+[ -s "$man1/snapfork.1" ] || { echo "no snapfork.1 in $man1"; exit 1; }
+opts() { grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u; }
+for c in $cmds; do
+	[ -s "$man1/snapfork-$c.1" ] || { echo "no man page snapfork-$c.1"; exit 1; }
+	if ! diff <("$sf" "$c" --help | opts) <(sed 's/\\-/-/g' "$man1/snapfork-$c.1" | opts) >"$T/man.diff"; then
+		echo "snapfork-$c.1 and snapfork $c --help name different options (< help, > page):"
+		cat "$T/man.diff"
+		exit 1
+	fi
+	sed 's/\\-/-/g' "$man1/snapfork.1" | grep -q "^\.BR snapfork-$c (1)" || { echo "snapfork.1 does not refer to snapfork-$c(1)"; exit 1; }
+done
+if command -v groff >/dev/null; then
+	for page in "$man1"/*.1; do
+		w=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
+		[ -z "$w" ] || { echo "$page: groff warns: $w"; exit 1; }
+	done
+fi
+comp=$T/prefix/share/bash-completion/completions/snapfork
+got=$(PATH=$T/prefix/bin:$PATH bash -c '. "$1"; COMP_WORDS=(snapfork check --fork-); COMP_CWORD=2
+	_snapfork; echo "${COMPREPLY[*]}"; COMP_WORDS=(snapfork kern); COMP_CWORD=1; _snapfork
+	echo "${COMPREPLY[*]}"' _ "$comp")
+[ "$got" = $'--fork-cmd --fork-dir --fork-timeout\nkernels' ] || { echo "bash completion gave: $got"; exit 1; }
+# The QEMU commands' scripts and the doubles are installed beside the fixtures.
+for f in vm/guest.sh vm/kernel.sh vm/rootfs.sh doubles/cp-ln.sh doubles/lib.sh; do
+	[ -x "$T/prefix/share/snapfork/$f" ] || [ "$f" = doubles/lib.sh ] ||
+		{ echo "not installed (executable): share/snapfork/$f"; exit 1; }
+done
+echo "5 passed, 0 failed"
