@@ -19,7 +19,8 @@
 # /proc and /dev go with it, whatever way this script ends.
 set -euo pipefail
 deb=$(readlink -f "${1:?usage: package_test.sh DEB [--full]}")
-full=${2:-}
+shift
+full=${1:-}
 src=$(cd "$(dirname "$0")/../../.." && pwd)
 here=$src/suites/tests/package
 skip() { echo "skip: package: $*"; exit 77; }
@@ -35,7 +36,18 @@ ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 work=$(mktemp -d "${SNAPFORK_TEST_DIR:-/var/tmp}/snapfork-package.XXXXXX")
 root=$work/root
-trap 'umount -R "$root/dev" "$root/proc" 2>/dev/null; rm -rf --one-file-system "$work"' EXIT
+# On every exit: whatever still runs in the root killed (a step stopped
+# midway), its mounts undone, the root removed.
+cleanup() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null
+	done
+	umount -R "$root/dev" "$root/proc" 2>/dev/null
+	rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 	LANG=C.UTF-8 "$@"; }
 
