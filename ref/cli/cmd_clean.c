@@ -10,7 +10,7 @@
 
 static const char usage[] =
 	"usage: snapfork clean [--] DIR...\n"
-	"  remove from each DIR the staging directories (.NAME.snapfork-PID-RANDOM)\n"
+	"  Remove from each DIR the staging directories (.NAME.snapfork-PID-RANDOM)\n"
 	"  of forks that died (killed, or the machine went down); a running fork's\n"
 	"  staging is left alone (it holds a lock on it).  Each fork does the same\n"
 	"  in its DST's parent before it starts: this is for the parents no fork\n"

@@ -11,7 +11,7 @@ int cmd_unshare(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		printf("usage: snapfork unshare FILE\n"
-		       "  if FILE has more than one link, replace it by a private copy (a\n"
+		       "  If FILE has more than one link, replace it by a private copy (a\n"
 		       "  fork's mem-file that must stop sharing the snapshot's inode)\n"
 		       "  Exit 0: unshared, or not shared; 1: it failed; 2: usage.\n");
 		return EXIT_OK;

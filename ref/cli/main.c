@@ -38,7 +38,7 @@ static const char usage[] =
 	"                      the bundled fixture snapshots; unpack one; make your own\n"
 	"  junit-merge OUT IN...  every testsuite of the INs in one JUnit file\n"
 	"\n"
-	"  --help, --version\n"
+	"  --help, --version   this text; the version (snapfork help CMD: CMD --help)\n"
 	"\n"
 	"exit status: 0 success; 1 the operation failed, a MUST rule failed, verify\n"
 	"found violations, or standard output could not be written; 2 usage or setup\n"
@@ -73,7 +73,17 @@ int main(int argc, char **argv)
 	};
 	if (argc < 2)
 		return cli_usage_error(NULL, "missing command", NULL);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	/* "help" as git and apt take it: the top-level text, or a command's. */
+	if (strcmp(argv[1], "help") == 0 && argc > 2) {
+		static char *help_argv[4];
+		help_argv[0] = argv[0];
+		help_argv[1] = argv[2];
+		help_argv[2] = "--help";
+		argc = 3;
+		argv = help_argv;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
 		return EXIT_OK;
 	}

@@ -53,6 +53,7 @@ static void note_row(struct failures *fl, struct conform_row *row, unsigned i, i
 static void progress(unsigned i, unsigned n, unsigned failing, double t0, int final)
 {
 	double rate = (double)i / (now_s() - t0 + 1e-9);
+	fflush(stdout); /* stdout's lines first where both go to one log (CI) */
 	if (isatty(2))
 		fprintf(stderr, "\rcheck: layout %u/%u, %u failing, %.1f layouts/s%s", i, n,
 			failing, rate, final ? "\n" : "");
@@ -196,11 +197,12 @@ static void shrink_one(const struct check_opts *o, const struct conform_setup *c
 	char err[1024], snap[PATH_MAX], tar[PATH_MAX + 8], desc[256];
 	if (layout_generate(o->seed, index, o->devices, &l) < 0)
 		return;
+	fflush(stdout); /* the table so far before this line, where both go to one log */
 	fprintf(stderr, "check: shrinking gen-%u (F%d, %zu entries)...\n", index, rule, l.n);
 	struct conform_setup sc = *c;
 	sc.keep = 0;
 	if (check_shrink(&sc, &l, rule, &small, &trials) == 0) {
-		snprintf(snap, sizeof snap, "%s/gen-%" PRIu64 "-%u-F%d", dir, o->seed, index, rule);
+		snprintf(snap, sizeof snap, "%.3800s/gen-%" PRIu64 "-%u-F%d", dir, o->seed, index, rule);
 		snprintf(tar, sizeof tar, "%s.tar", snap);
 		char how[96] = "", conc[32] = "";
 		if (small.forks > 1)

@@ -65,16 +65,14 @@ void child_log_last_line(const char *log, char *out, size_t len)
 	FILE *f = fopen(log, "re");
 	if (f && fseek(f, 0, SEEK_END) == 0) {
 		long end = ftell(f);
-		if (end > (long)sizeof buf - 1)
-			fseek(f, end - (long)sizeof buf + 1, SEEK_SET);
-		else
-			rewind(f);
-		n = fread(buf, 1, sizeof buf - 1, f);
+		long from = end > (long)sizeof buf - 1 ? end - (long)sizeof buf + 1 : 0;
+		if (end >= 0 && fseek(f, from, SEEK_SET) == 0)
+			n = fread(buf, 1, sizeof buf - 1, f);
 	}
 	if (f)
 		fclose(f);
 	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+	while (n > 0 && strchr("\n\r\t ", buf[n - 1]))
 		buf[--n] = '\0';
 	char *line = strrchr(buf, '\n');
 	snprintf(out, len, "%s", line ? line + 1 : buf);

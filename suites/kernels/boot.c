@@ -180,7 +180,7 @@ static int write_job(const struct kern_opts *o, const char *self, struct kern_re
 	FILE *f = fopen(job, "we");
 	int e = 0;
 	if (!f) {
-		snprintf(err, elen, "%s: %s", job, strerror(errno));
+		snprintf(err, elen, "%.400s: %s", job, strerror(errno));
 		return -errno;
 	}
 	if (o->job) {
@@ -192,7 +192,7 @@ static int write_job(const struct kern_opts *o, const char *self, struct kern_re
 	}
 	if (fclose(f) != 0 && e == 0) {
 		e = -errno;
-		snprintf(err, elen, "%s: %s", job, strerror(-e));
+		snprintf(err, elen, "%.400s: %s", job, strerror(-e));
 	}
 	return e;
 }

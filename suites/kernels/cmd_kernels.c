@@ -44,9 +44,9 @@ static const char usage[] =
 	"                    /dev/mapper/control exists); default all\n"
 	"  --fork-cmd T      the fork implementation, as for check (default: the library);\n"
 	"                    in a guest it must find its programs there: --guest-file\n"
-	"  --guest-file PATH a file (with the libraries ldd names) or directory copied\n"
-	"                    into each guest at the same absolute path: your fork\n"
-	"                    (repeatable, 16)\n"
+	"  --guest-file P    a file P (with the libraries ldd names) or directory\n"
+	"                    copied into each guest at the same absolute path: your\n"
+	"                    fork (repeatable, 16)\n"
 	"  --durable         the --fork-cmd promises durability once it returned: the\n"
 	"                    powercut legs judge C4 for it too\n"
 	"  --fork-timeout S  for check, matrix and powercut (default 300 for check and\n"
@@ -254,7 +254,7 @@ static void run_one(const struct kern_opts *o, const char *self, const char *wor
 	snprintf(r->label, sizeof r->label, "%s", spec);
 	char name[64];
 	snprintf(name, sizeof name, "%s", strrchr(spec, '/') ? strrchr(spec, '/') + 1 : spec);
-	snprintf(r->dir, sizeof r->dir, "%s/%zu-%s", work, i + 1, name);
+	snprintf(r->dir, sizeof r->dir, "%.3900s/%zu-%s", work, i + 1, name);
 	if (mkdir(r->dir, 0755) < 0) {
 		snprintf(r->error, sizeof r->error, "%s: %s", r->dir, strerror(errno));
 		return;

@@ -102,7 +102,10 @@ int cmd_junit_merge(int argc, char **argv)
 	int help = argc > 1 && !strcmp(argv[1], "--help");
 	if (argc < 3 || help) {
 		fputs("usage: snapfork junit-merge OUT.xml IN.xml...\n"
-		      "  every <testsuite> of each IN into one OUT (e.g. the jobs of a CI matrix)\n",
+		      "  Every <testsuite> of each IN into one OUT (e.g. the jobs of a CI\n"
+		      "  matrix); OUT is replaced only once every IN was read.\n"
+		      "  Exit 0: written; 1: an IN unreadable or without a testsuite, or OUT\n"
+		      "  not writable; 2: usage.\n",
 		      help ? stdout : stderr);
 		return help ? EXIT_OK : EXIT_USAGE;
 	}

@@ -92,7 +92,7 @@ static int loop_of(const char *image, char *dev, size_t len)
 			back[strcspn(back, "\n")] = '\0';
 		fclose(f);
 		if (strcmp(back, image) == 0) {
-			snprintf(dev, len, "/dev/%s", e->d_name);
+			snprintf(dev, len, "/dev/%.50s", e->d_name);
 			found = 1;
 		}
 	}
@@ -155,7 +155,7 @@ static int remember(const char *path, const char *image)
 	if (nmounts == MAX_MOUNTS)
 		return -1;
 	snprintf(mounts[nmounts].path, sizeof mounts[0].path, "%s", path);
-	snprintf(mounts[nmounts].image, sizeof mounts[0].image, "%s", image ? image : "");
+	snprintf(mounts[nmounts].image, sizeof mounts[0].image, "%.4000s", image ? image : "");
 	nmounts++;
 	return 0;
 }
@@ -197,11 +197,14 @@ int matrix_make_fs(const char *base, const char *name, const char *fs, const cha
 	}
 	if (matrix_sh("command -v mkfs.%s", fs) != 0) {
 		snprintf(why, wlen, "mkfs.%s is not installed (Debian package %s)", fs,
-			 !strcmp(fs, "xfs") ? "xfsprogs" : !strcmp(fs, "btrfs") ? "btrfs-progs" : "e2fsprogs");
+			 !strcmp(fs, "xfs")     ? "xfsprogs"
+			 : !strcmp(fs, "btrfs") ? "btrfs-progs"
+						: "e2fsprogs");
 		return -1;
 	}
 	if (matrix_sh("command -v mount && command -v truncate") != 0) {
-		snprintf(why, wlen, "mount or truncate is not installed (Debian packages mount, coreutils)");
+		snprintf(why, wlen,
+			 "mount or truncate is not installed (Debian packages mount, coreutils)");
 		return -1;
 	}
 	if (matrix_sh("truncate -s 1G '%s' && mkfs.%s %s '%s'", image, fs, mkfs_opts, image) != 0) {

@@ -243,7 +243,7 @@ static size_t run_all(const struct opts *o, const struct mode *m, size_t nm,
 					continue; /* no reflink: the default copies already */
 				struct power_row *x = &w[n++];
 				snprintf(x->fs, sizeof x->fs, "%s", o->fs[f]);
-				snprintf(x->mode, sizeof x->mode, "%s", m[i].name);
+				snprintf(x->mode, sizeof x->mode, "%.39s", m[i].name);
 				snprintf(x->fixture, sizeof x->fixture, "%s", fx[k].name);
 				struct power_opts po = { o->fs[f],   m[i].name, m[i].tmpl,
 							 m[i].durable, &fx[k],    scratch,

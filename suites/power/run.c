@@ -34,7 +34,7 @@ static int make_snapshot(const struct power_opts *o, const struct power_disk *d,
 	char parent[4300];
 	snprintf(snap, len, "%s/snap", d->mnt);
 	snprintf(parent, sizeof parent, "%s/p", d->mnt);
-	snprintf(dst, len, "%s/fork", parent);
+	snprintf(dst, len, "%.4000s/fork", parent);
 	int r = fixture_extract(o->f->tar, snap, o->f->sockets, err, elen);
 	if (r < 0)
 		return r;

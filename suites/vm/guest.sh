@@ -20,6 +20,11 @@ need_tool cpio cpio
 need_tool gzip gzip
 mkdir -p "$out/cache"
 out=$(cd "$out" && pwd)
+# One maker at a time (two root runs share /var/cache/snapfork); what a
+# reader tests for, vmlinuz and initrd.img, appears whole (renamed into
+# place), so a run stopped midway leaves nothing that looks made.
+exec 9>"$out/.lock"
+flock 9
 cache=$out/cache
 cd "$cache"
 
@@ -41,7 +46,8 @@ bdeb=$(fetch busybox-static)
 rm -rf kernel busybox
 dpkg -x "$kdeb" kernel
 dpkg -x "$bdeb" busybox
-cp kernel/boot/vmlinuz-* "$out/vmlinuz"
+cp kernel/boot/vmlinuz-* "$out/vmlinuz.tmp"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 # What snapfork vmcheck reports as the guest's kernel.
 echo "$(basename "$kdeb" .deb)" >"$out/vmlinuz.txt"
 
@@ -68,5 +74,6 @@ while :; do
 done
 INIT
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$out/initrd.img"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$out/initrd.img.tmp"
+mv "$out/initrd.img.tmp" "$out/initrd.img"
 echo "guest: $kernel_pkg, $(basename "$bdeb" .deb); $out/vmlinuz, $out/initrd.img"

@@ -1,9 +1,11 @@
 /* guestfind.c - vmcheck's guest and QEMU: --kernel/--initrd, else the
  * default guest in the cache (where.h), made by guest.sh on first use. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -19,12 +21,28 @@ static int qemu_version(const char *qemu, char *out, size_t len)
 	char text[1024];
 	size_t have = 0;
 	int r = child_start(&ch, &cs);
-	if (r == 0 && (r = child_collect(&ch, child_deadline_ms(30000), text, sizeof text, &have)) < 0)
+	if (r == 0 &&
+	    (r = child_collect(&ch, child_deadline_ms(30000), text, sizeof text, &have)) < 0)
 		child_stop(&ch);
 	if (r < 0 || child_exit_code(&ch) != 0 || !strstr(text, "QEMU"))
 		return -1;
 	snprintf(out, len, "%.*s", (int)strcspn(text, "\n"), text);
 	return 0;
+}
+
+/* mkdir -p: 0 or -errno. */
+static int make_dirs(const char *path)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 /* The default guest, made by guest.sh into the cache directory on first
@@ -37,14 +55,15 @@ static int make_guest(const char *dir, struct vm_run *run)
 	snprintf(log, sizeof log, "%s.log", dir);
 	fprintf(stderr, "snapfork vmcheck: no guest in %s yet: making it (first use; Debian's "
 		"kernel and busybox-static by apt-get download; log: %s)\n", dir, log);
-	char parent[4200];
-	snprintf(parent, sizeof parent, "%s", dir);
-	*strrchr(parent, '/') = '\0';
-	char *mk[] = { "mkdir", "-p", parent, NULL };
 	char *argv[] = { script, (char *)dir, NULL };
-	int r = child_run(mk, NULL, child_deadline_ms(10000));
-	if (r == 0)
-		r = child_run(argv, log, child_deadline_ms(900 * 1000));
+	int r = make_dirs(dir);
+	if (r < 0) {
+		snprintf(run->setup_error, sizeof run->setup_error, "%.300s: cannot create: %s",
+			 dir, strerror(-r));
+		return -1;
+	}
+	unlink(log); /* child_run appends: this run's lines only */
+	r = child_run(argv, log, child_deadline_ms(900 * 1000));
 	char said[200] = "";
 	if (r > 0)
 		child_log_last_line(log, said, sizeof said);
@@ -52,7 +71,12 @@ static int make_guest(const char *dir, struct vm_run *run)
 		snprintf(run->setup_error, sizeof run->setup_error,
 			 "%.300s: cannot make the guest (%s; see %.300s; it needs apt-get and "
 			 "Debian's mirror), or give --kernel and --initrd",
-			 dir, r < 0 ? strerror(-r) : said[0] ? said : "guest.sh failed", log);
+			 dir,
+			 r == -ETIMEDOUT ? "still running after 900 s"
+			 : r < 0	 ? strerror(-r)
+			 : said[0]	 ? said
+					 : "guest.sh failed",
+			 log);
 	return r == 0 ? 0 : -1;
 }
 
@@ -85,7 +109,8 @@ int vm_find_guest(const char *kernel, const char *initrd, const char *qemu, stru
 	c->guest.qemu = qemu ? qemu : "qemu-system-x86_64";
 	if (qemu_version(c->guest.qemu, run->qemu_version, sizeof run->qemu_version) < 0) {
 		snprintf(run->setup_error, sizeof run->setup_error,
-			 "%s: QEMU not found or not runnable (Debian: apt-get install qemu-system-x86)",
+			 "%s: QEMU not found or not runnable "
+			 "(Debian: apt-get install qemu-system-x86)",
 			 c->guest.qemu);
 		run->qemu_version[0] = '\0';
 	}

@@ -23,7 +23,9 @@ need_tool() {
 need_tool cpio cpio
 need_tool gzip gzip
 need_tool ldd libc-bin
-need_tool busybox busybox-static
+# BUSYBOX=PATH: a busybox-static not in PATH.
+bb=${BUSYBOX:-$(command -v busybox || true)}
+[ -n "$bb" ] || need_tool busybox busybox-static
 ver=$(basename "$mods")
 root=$(mktemp -d "${TMPDIR:-/tmp}/snapfork-rootfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -32,7 +34,7 @@ chmod 0755 "$root"
 mkdir -p "$root"/{bin,usr/bin,usr/sbin,proc,sys,dev,tmp,var/tmp,run,results,etc,lib/modules/"$ver"}
 ln -s bin "$root/sbin"
 
-cp "$(command -v busybox)" "$root/bin/busybox"
+cp "$bb" "$root/bin/busybox"
 
 # A host file and every library it needs, at the same paths.
 with_libs() {

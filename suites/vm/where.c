@@ -15,51 +15,69 @@
 #define SNAPFORK_BINARY_DIR "."
 #endif
 
-/* <prefix>/share/snapfork when this binary is <prefix>/bin/snapfork and
- * that directory holds the scripts (an installed tree, the package's
- * /usr among them); NULL for a build tree. */
-static const char *installed_share(void)
+/* This binary's directory (resolved), or "" when /proc cannot say. */
+static const char *exe_dir(void)
+{
+	static char dir[PATH_MAX];
+	if (!dir[0]) {
+		ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+		dir[n > 0 ? n : 0] = '\0';
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	return dir;
+}
+
+/* Run from the build tree it was built in: <build>/bin/snapfork, the
+ * sources still there. */
+static int in_build_tree(void)
+{
+	char real[PATH_MAX], probe[PATH_MAX + 32];
+	snprintf(probe, sizeof probe, "%s/suites/vm/guest.sh", SNAPFORK_SOURCE_DIR);
+	return realpath(SNAPFORK_BINARY_DIR "/bin", real) && !strcmp(real, exe_dir()) &&
+	       access(probe, R_OK) == 0;
+}
+
+/* Where the installed data is: $SNAPFORK_DATADIR, else <prefix>/share/
+ * snapfork beside <prefix>/bin (the package's /usr among them).  Used
+ * whenever this is not the build tree, so that a copied or moved binary
+ * never reaches for the paths it was built in: what it lacks is named. */
+static const char *share_dir(void)
 {
 	static char share[PATH_MAX + 32];
-	static int known;
-	if (known)
-		return share[0] ? share : NULL;
-	known = 1;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	char probe[sizeof share + 32];
-	snprintf(share, sizeof share, "%s/../share/snapfork", exe);
-	snprintf(probe, sizeof probe, "%s/vm/guest.sh", share);
-	char real[PATH_MAX];
-	if (access(probe, R_OK) != 0 || !realpath(share, real)) {
-		share[0] = '\0';
-		return NULL;
+	const char *env = getenv("SNAPFORK_DATADIR");
+	if (env && *env)
+		return env;
+	if (!share[0]) {
+		char real[PATH_MAX];
+		snprintf(share, sizeof share, "%s/../share/snapfork", exe_dir());
+		if (realpath(share, real))
+			snprintf(share, sizeof share, "%s", real);
 	}
-	snprintf(share, sizeof share, "%s", real);
 	return share;
+}
+
+static int installed(void)
+{
+	static int known = -1;
+	if (known < 0)
+		known = getenv("SNAPFORK_DATADIR") || !in_build_tree();
+	return known;
 }
 
 void where_script(const char *name, char *out, size_t len)
 {
-	const char *share = installed_share();
-	if (share)
-		snprintf(out, len, "%s/vm/%s", share, name);
+	if (installed())
+		snprintf(out, len, "%s/vm/%s", share_dir(), name);
 	else
 		snprintf(out, len, "%s/suites/vm/%s", SNAPFORK_SOURCE_DIR, name);
 }
 
 void where_doubles(char *out, size_t len)
 {
-	const char *share = installed_share();
-	if (share)
-		snprintf(out, len, "%s/doubles", share);
+	if (installed())
+		snprintf(out, len, "%s/doubles", share_dir());
 	else
 		snprintf(out, len, "%s/suites/doubles", SNAPFORK_SOURCE_DIR);
 }
@@ -71,14 +89,15 @@ void where_cache(const char *what, char *out, size_t len)
 	const char *home = getenv("HOME");
 	if (env && *env)
 		snprintf(out, len, "%s/%s", env, what);
-	else if (!installed_share())
+	else if (!installed())
 		snprintf(out, len, "%s/%s", SNAPFORK_BINARY_DIR, what);
-	else if (xdg && *xdg == '/')
-		snprintf(out, len, "%s/snapfork/%s", xdg, what);
 	/* root's guests are shared by every run on the machine (FHS: /var/cache
-	 * holds data an application can rebuild). */
+	 * holds data an application can rebuild), whatever XDG_CACHE_HOME a
+	 * `sudo -E` kept: root's files never go into a user's home. */
 	else if (geteuid() == 0 || !home || *home != '/')
 		snprintf(out, len, "/var/cache/snapfork/%s", what);
+	else if (xdg && *xdg == '/')
+		snprintf(out, len, "%s/snapfork/%s", xdg, what);
 	else
 		snprintf(out, len, "%s/.cache/snapfork/%s", home, what);
 }

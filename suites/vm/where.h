@@ -1,9 +1,10 @@
 /* where.h - where the QEMU commands find their scripts, the doubles and
  * their caches, at run time: from a build tree (the binary is
  * <build>/bin/snapfork: the sources it was built from, caches in <build>)
- * or from an installed tree (<prefix>/bin/snapfork: <prefix>/share/snapfork,
- * caches in the user's cache directory).  Nothing here is a path compiled
- * in for an installed binary: a package works wherever it is unpacked. */
+ * or from anywhere else: an installed tree (<prefix>/bin/snapfork:
+ * <prefix>/share/snapfork, or $SNAPFORK_DATADIR; caches in the user's cache
+ * directory).  A binary away from its build tree never uses the paths it
+ * was built in: a package works wherever it is unpacked. */
 #ifndef SNAPFORK_WHERE_H
 #define SNAPFORK_WHERE_H
 
@@ -15,8 +16,8 @@ void where_script(const char *name, char *out, size_t len);
 /* The shell doubles (suites/doubles or <prefix>/share/snapfork/doubles). */
 void where_doubles(char *out, size_t len);
 /* The cache directory for WHAT ("vm-guest", "kernel-cache"): $SNAPFORK_CACHE/
- * WHAT when set; else the build tree's own; else $XDG_CACHE_HOME/snapfork/
- * WHAT, /var/cache/snapfork/WHAT for root, ~/.cache/snapfork/WHAT. */
+ * WHAT when set; else the build tree's own; else /var/cache/snapfork/WHAT for
+ * root, $XDG_CACHE_HOME/snapfork/WHAT or ~/.cache/snapfork/WHAT for others. */
 void where_cache(const char *what, char *out, size_t len);
 
 #endif

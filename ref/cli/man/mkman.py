@@ -80,12 +80,17 @@ TOP_EXTRA = r"""
 .B SNAPFORK_CACHE
 where vmcheck's guest and the kernels' packages are kept (default: the build
 tree when run from one, else
-.I $XDG_CACHE_HOME/snapfork
-when that is set, else
 .I /var/cache/snapfork
-for root and
+for root,
+.I $XDG_CACHE_HOME/snapfork
+or
 .I ~/.cache/snapfork
 for others)
+.TP
+.B SNAPFORK_DATADIR
+where the scripts and doubles are (default: share/snapfork beside the
+binary's bin directory,
+.IR /usr/share/snapfork )
 .TP
 .B TMPDIR
 scratch for check (else /var/tmp)
@@ -144,12 +149,21 @@ def main():
         m = re.match(r"^  ([a-z][a-z-]+)\b(.*)$", line)
         if m and not line.startswith("  --"):
             commands.append(m.group(1))
-            rest = re.split(r" {2,}", m.group(2).strip(), maxsplit=1)
-            summaries[m.group(1)] = rest[1] if len(rest) > 1 else ""
+            # "  name ARGS   summary", "  name    summary" or "  name ARGS"
+            # with the summary on the lines below.
+            rest = m.group(2)
+            parts = re.split(r" {2,}", rest.strip(), maxsplit=1)
+            summaries[m.group(1)] = (rest.strip() if rest.startswith("  ") else
+                                     parts[1] if len(parts) > 1 else "")
         elif commands and line.startswith("      ") and line.strip():
             summaries[commands[-1]] = (summaries[commands[-1]] + " " + line.strip()).strip()
         elif not line.strip() and commands:
             break
+    for cmd, text in summaries.items():
+        # NAME's line is short (whatis, apropos): up to a parenthesis or
+        # semicolon that leaves enough to read.
+        cut = min([i for i in (text.find(" ("), text.find("; ")) if i >= 20] or [len(text)])
+        summaries[cmd] = text[:cut]
     pages = ["snapfork-%s" % c for c in commands]
     forms, body = split_usage(top)
     items, exit_text = blocks([l for l in body if l.strip()], commands)

@@ -11,10 +11,11 @@ _snapfork()
 		mapfile -t COMPREPLY < <(compgen -W "$cmds --help --version" -- "$cur")
 		return
 	fi
+	# Fixture names: the table's first column, not its header or footer.
+	fixtures() { "$sf" fixture list 2>/dev/null | awk 'NR > 1 && $1 !~ /^\(/ { print $1 }'; }
 	case $prev in
 	--fixture | --exclude)
-		mapfile -t COMPREPLY < <(compgen -W "$("$sf" fixture list 2>/dev/null |
-			awk 'NR > 1 { print $1 }')" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "$(fixtures)" -- "$cur")
 		[ "$prev" = --fixture ] && mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
@@ -22,8 +23,13 @@ _snapfork()
 	esac
 	if [ "$cmd" = fixture ] && [ "$COMP_CWORD" -eq 2 ]; then
 		mapfile -t COMPREPLY < <(compgen -W "list extract capture" -- "$cur")
+	elif [ "$cmd" = fixture ] && [ "${COMP_WORDS[2]}" = extract ] && [ "$COMP_CWORD" -eq 3 ]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(fixtures)" -- "$cur")
+		mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
 	elif [[ $cur == -* ]]; then
+		# Options from the usage lines and the option lines, not the prose.
 		mapfile -t COMPREPLY < <(compgen -W "$("$sf" "$cmd" --help 2>/dev/null |
+			awk '/^usage:/ || /^ +(\[|snapfork )/ || /^  -/' |
 			grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u)" -- "$cur")
 	else
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")

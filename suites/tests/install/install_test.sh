@@ -61,7 +61,7 @@ grep -q "via link" "$T/example.out" || { echo "README example: $(cat "$T/example
 "$T/prefix/bin/snapfork" verify "$T/snap" "$T/fork" >/dev/null
 # The installed CLI finds the installed fixtures, not the source tree's.
 out=$(env -u SNAPFORK_FIXTURES "$T/prefix/bin/snapfork" fixture list | tail -1)
-case $out in *"15 fixtures in $T/prefix/bin/../share/snapfork/fixtures"*) ;; *) echo "installed fixtures not found: $out"; exit 1 ;; esac
+case $out in *"15 fixtures in $(readlink -f "$T/prefix/share/snapfork/fixtures")"*) ;; *) echo "installed fixtures not found: $out"; exit 1 ;; esac
 "$T/prefix/bin/snapfork" fixture extract qemu-stopped "$T/qs" >/dev/null
 # Man pages: one per command the CLI lists, each naming every option of
 # that command's --help and none it lacks (read from the roff source, where
@@ -80,6 +80,14 @@ for c in $cmds; do
 		cat "$T/man.diff"
 		exit 1
 	fi
+	# Each option the help lists as a term (its line starts with it) is a
+	# term of the page (.TP then .B), not words inside a paragraph.
+	terms=$(awk 'prev == ".TP" && /^\.B / { print } { prev = $0 }' "$man1/snapfork-$c.1" |
+		sed 's/\\-/-/g' | { grep -o -- '^\.B --[a-z0-9-]*' || true; } | cut -c4- | sort -u)
+	for t in $("$sf" "$c" --help | sed -n 's/^  \(--[a-z0-9][a-z0-9-]*\).*/\1/p' | sort -u); do
+		echo "$terms" | grep -qx -- "$t" ||
+			{ echo "snapfork-$c.1: $t is not an option term (.TP/.B) of the page"; exit 1; }
+	done
 	sed 's/\\-/-/g' "$man1/snapfork.1" | grep -q "^\.BR snapfork-$c (1)" || { echo "snapfork.1 does not refer to snapfork-$c(1)"; exit 1; }
 done
 if command -v groff >/dev/null; then
@@ -87,6 +95,8 @@ if command -v groff >/dev/null; then
 		w=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
 		[ -z "$w" ] || { echo "$page: groff warns: $w"; exit 1; }
 	done
+else
+	echo "note: groff is not installed (Debian package groff-base): the pages' roff not checked"
 fi
 comp=$T/prefix/share/bash-completion/completions/snapfork
 got=$(PATH=$T/prefix/bin:$PATH bash -c '. "$1"; COMP_WORDS=(snapfork check --fork-); COMP_CWORD=2

@@ -69,6 +69,9 @@ if [ -s "$root/var/cache/snapfork/vm-guest/initrd.img" ] && [ -s "$root/var/cach
 else
 	bad "no guest in /var/cache/snapfork/vm-guest"
 fi
-expect 0 "linux-image-6.12." "kernels --list: the defaults from /usr/share/snapfork/vm/kernel.sh" -- \
+expect 0 "linux-image-6.12." "kernels --list: 6.12 defaults from /usr/share/snapfork/vm/kernel.sh" -- \
 	snapfork kernels --list
+expect 0 "linux-image-6.1.0-" "kernels --list: 6.1 defaults" -- snapfork kernels --list
+expect 0 "snapfork-check - conformance check of a fork implementation\"" "the NAME line whatis reads (lexgrog)" -- lexgrog /usr/share/man/man1/snapfork-check.1
+expect 0 "--fork-cmd" "snapfork help check is check --help" -- snapfork help check
 [ "$fails" -eq 0 ]

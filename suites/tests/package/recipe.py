@@ -17,6 +17,11 @@ GitLab job's artifacts must match files once the job ran, as they would have
 to for the upload to hold anything; an expression this runner does not know
 is an error, never a guess.
 
+Not run here: the job's container: and its options, permissions:, a job's
+own if: and rules: (the job named is run), and the actions themselves
+(mikepenz/action-junit-report needs checks: write, which the recipe asks
+for; only the review of the YAML can see such things).
+
 Prints a line per step and per artifact path; exit 0 if the job passed, 1
 if it failed, 2 if the recipe could not be run as written.
 """
@@ -49,18 +54,38 @@ def base_env(overrides, more):
     return env
 
 
-def github_should_run(cond, failed):
+TOKEN = re.compile(r"\s*(success\(\)|failure\(\)|always\(\)|!cancelled\(\)|&&|\|\||\(|\)|"
+                   r"steps\.([\w-]+)\.(outcome|conclusion)\s*(==|!=)\s*'(\w+)')")
+
+
+def github_should_run(cond, failed, outcomes):
+    """A step's if: as GitHub evaluates it, for the functions and the
+    steps.ID.outcome comparisons recipes use; anything else is an error."""
     if cond is None:
         return not failed
     text = str(cond).strip()
     if text.startswith("${{") and text.endswith("}}"):
         text = text[3:-2].strip()
-    known = {"success()": not failed, "failure()": failed, "always()": True,
-             "!cancelled()": True}
-    terms = [t.strip() for t in text.split("||")]
-    if not all(t in known for t in terms):
-        raise RecipeError("if: %s: not an expression this runner knows" % cond)
-    return any(known[t] for t in terms)
+    py, pos, status_fn = [], 0, False
+    while pos < len(text):
+        m = TOKEN.match(text, pos)
+        if not m:
+            raise RecipeError("if: %s: not an expression this runner knows" % cond)
+        tok = m.group(1)
+        if m.group(2):
+            got = outcomes.get(m.group(2))
+            if got is None:
+                raise RecipeError("if: %s: no step with id %s before it" % (cond, m.group(2)))
+            py.append(repr((got == m.group(5)) == (m.group(4) == "==")))
+        else:
+            status_fn = status_fn or tok.endswith(")") and tok != ")"
+            py.append({"success()": repr(not failed), "failure()": repr(failed),
+                       "always()": "True", "!cancelled()": "True", "&&": "and",
+                       "||": "or"}.get(tok, tok))
+        pos = m.end()
+    value = eval(" ".join(py), {"__builtins__": {}})  # only True/False/and/or/()
+    # Without a status function GitHub adds success() (its docs: "if").
+    return bool(value) and (status_fn or not failed)
 
 
 def check_paths(root, workdir, patterns, what):
@@ -80,13 +105,13 @@ def check_paths(root, workdir, patterns, what):
 def run_github(doc, job_name, root, workdir, overrides):
     job = doc["jobs"][job_name]
     env = base_env(overrides, {**(doc.get("env") or {}), **(job.get("env") or {})})
-    env.update(overrides)
     env["GITHUB_WORKSPACE"] = workdir
-    failed = False
+    failed, outcomes = False, {}
     for i, step in enumerate(job["steps"]):
         name = step.get("name") or step.get("uses") or "step %d" % (i + 1)
-        if not github_should_run(step.get("if"), failed):
+        if not github_should_run(step.get("if"), failed, outcomes):
             print("step %s: skipped" % name)
+            outcomes[step.get("id", "")] = "skipped"
             continue
         if "run" in step:
             if "${{" in step["run"]:
@@ -94,6 +119,7 @@ def run_github(doc, job_name, root, workdir, overrides):
             rc = shell(root, workdir, {**env, **(step.get("env") or {})}, step["run"])
             print("step %s: exit %d" % (name, rc))
             failed = failed or rc != 0
+            outcomes[step.get("id", "")] = "success" if rc == 0 else "failure"
         elif str(step["uses"]).startswith("actions/checkout@"):
             print("step %s: the workspace is %s" % (name, workdir))
         else:
