@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""test_mutants.py - coverage/mutants.py makes the mutants it claims, and
+none inside comments or string literals (ctest: mutants)."""
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mutants  # noqa: E402
+
+SRC = r'''/* a comment: if (a < b && c) return -EXDEV; */
+static int f(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (renameat2(dir, "a < b", dir, name, RENAME_NOREPLACE) < 0 && errno == EXDEV)
+		return -EXDEV; // a trailing comment with || and <=
+	r = fsync(fd);
+	close(fd);
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	return n >= 16 ? 0 : 1;
+}
+'''
+fails = 0
+
+
+def want(cond, what):
+    global fails
+    print("%s: %s" % ("ok" if cond else "FAIL", what))
+    fails += 0 if cond else 1
+
+
+lines = SRC.split("\n")
+ms = mutants.mutants(lines)
+after = {(m[0], m[3].strip()) for m in ms}
+ops = {m[1] for m in ms}
+want(not any(m[0] == 1 for m in ms), "nothing in a comment")
+want(all('"a < b"' in m[3] for m in ms if m[0] == 7 and m[1] != "delete"),
+     "string literals kept as they were")
+want(all(m[3].endswith("// a trailing comment with || and <=") for m in ms if m[0] == 8),
+     "nothing in a trailing comment")
+want((5, "if (fd <= 0)") in after, "relational boundary")
+want((7, 'if (renameat2(dir, "a < b", dir, name, RENAME_NOREPLACE) < 0 || errno == EXDEV)') in after,
+     "logical && to ||")
+want((7, 'if (renameat2(dir, "a < b", dir, name, RENAME_NOREPLACE) < 0 && errno != EXDEV)') in after,
+     "equality flipped")
+want((4, "int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);") in after, "O_NOFOLLOW removed")
+want((4, "int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW);") in after, "O_CLOEXEC removed")
+want((7, 'if (renameat2(dir, "a < b", dir, name, 0) < 0 && errno == EXDEV)') in after,
+     "a lone flag argument made 0")
+want((11, "void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);") in after,
+     "MAP_PRIVATE swapped for MAP_SHARED")
+want((8, "return -EIO; // a trailing comment with || and <=") in after, "errno class moved")
+want((6, "return 0;") in after and (6, "return errno;") in after, "an -errno zeroed, its sign lost")
+want((9, ";") in after, "a checked call's statement deleted")
+want(not any(m[0] == 10 and m[1] == "delete" for m in ms), "close() is no checked call")
+want((7, "if (0)") in after, "a checked call and its check deleted (if (0))")
+want((12, "return n >= 17 ? 0 : 1;") in after and (12, "return n > 16 ? 0 : 1;") in after,
+     "constant +1, boundary")
+want((11, "void *p = mmap(NULL, 4097, PROT_READ, MAP_PRIVATE, fd, 0);") in after, "constant +1")
+want({"relational", "equality", "logical", "flag", "errno", "return", "delete",
+      "constant+1", "constant-1"} <= ops, "every operator present: %s" % sorted(ops))
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+total = 0
+for f in sorted(os.listdir(os.path.join(root, "ref/lib"))):
+    if f.endswith(".c"):
+        with open(os.path.join(root, "ref/lib", f)) as fh:
+            total += len(mutants.mutants(fh.read().split("\n")))
+want(total > 1000, "ref/lib has %d mutants" % total)
+print("%d failed" % fails)
+sys.exit(1 if fails else 0)
