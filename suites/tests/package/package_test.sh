@@ -67,7 +67,7 @@ mirror=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' 
 mirror=${mirror:-http://deb.debian.org/debian}
 t0=$SECONDS
 pristine=$work/pristine
-if ! debootstrap --variant=minbase bookworm "$pristine" "$mirror" >"$work/debootstrap.log" 2>&1; then
+if ! bg debootstrap --variant=minbase bookworm "$pristine" "$mirror" >"$work/debootstrap.log" 2>&1; then
 	tail -5 "$work/debootstrap.log"
 	echo "FAIL: debootstrap bookworm from $mirror"
 	exit 1
