@@ -101,8 +101,8 @@ def operators_at(code):
     for m in re.finditer(r"&&|\|\|", code):
         found.append((m.start(), 2, LOGICAL[m.group(0)], "logical"))
     for m in NUMBER.finditer(code):
-        if re.search(r"\[\s*$", code[:m.start()]) or re.match(r"\s*#", code):
-            continue  # an array's size; a preprocessor line
+        if code[:m.start()].count("[") > code[:m.start()].count("]") or re.match(r"\s*#", code):
+            continue  # inside an array's size; a preprocessor line
         if m.group(1) in ("0", "1") and re.search(r"(<|>|<=|>=|==|!=)\s*$", code[:m.start()]):
             continue  # "r < 0" -> "r < 1" is "r <= 0": the relational mutant
         for delta in (1, -1):
@@ -133,8 +133,8 @@ def mutants(lines):
     out = []
     masked = mask(lines)
     for n, (line, code) in enumerate(zip(lines, masked), 1):
-        if not code.strip():
-            continue
+        if not code.strip() or "_Static_assert" in code:
+            continue  # nothing, or a check the compiler makes: never runs
         is_pp = code.lstrip().startswith("#")
         for col, length, new, op in sorted(operators_at(code)):
             if is_pp and op not in ("flag",):
@@ -161,4 +161,11 @@ def mutants(lines):
         if m and code.count("(") == code.count(")"):
             # The checked call and its check gone: "if (0)".
             out.append((n, "delete", line, line[:m.end(1)] + "0" + line[m.start(3):]))
-    return out
+    # One mutant per distinct line after (constant-1 and return can both
+    # make "return 1;" into "return 0;"); and none that changes nothing.
+    seen, unique = set(), []
+    for m in out:
+        if (m[0], m[3]) not in seen and m[3] != m[2]:
+            seen.add((m[0], m[3]))
+            unique.append(m)
+    return unique
