@@ -27,7 +27,7 @@ ERRNO_MOVES = {"EXDEV": "EIO", "EMLINK": "EIO", "EPERM": "EIO", "EACCES": "EIO",
 
 RELATIONAL = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
 LOGICAL = {"&&": "||", "||": "&&"}
-CALL_STMT = re.compile(r"^(\s*)((?:\w+\s*=\s*)?([a-z_][a-z0-9_]*)\s*\(.*\)\s*);\s*$")
+CALL_STMT = re.compile(r"^(\s*)((?:(\w+)\s*=\s*)?([a-z_][a-z0-9_]*)\s*\(.*\)\s*);\s*$")
 # Cleanups whose deletion leaks and changes nothing a test can see: not
 # "a checked call deleted".
 CLEANUPS = {"close", "free", "closedir", "fclose", "munmap", "va_end", "sf_close_keep_errno"}
@@ -154,9 +154,12 @@ def mutants(lines):
             for alt in filter(None, alts):
                 out.append((n, "return", line, line[:m.start(2)] + alt + line[m.end(2):]))
         m = CALL_STMT.match(code)
-        if (m and code.count("(") == code.count(")") and m.group(3) not in CLEANUPS and
+        if (m and code.count("(") == code.count(")") and m.group(4) not in CLEANUPS and
                 not re.match(r"\s*(return|if|while|for)\b", code)):
-            out.append((n, "delete", line, m.group(1) + ";"))
+            # "r = call(...);" keeps r defined: the call skipped, success
+            # pretended (";" would leave r whatever the stack held).
+            keep = m.group(3) + " = 0" if m.group(3) else ""
+            out.append((n, "delete", line, m.group(1) + keep + ";"))
         m = IF_CALL.match(code)
         if m and code.count("(") == code.count(")"):
             # The checked call and its check gone: "if (0)".

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import time
 
+import ctests
+
 
 def copy_tree(source, dest):
     """The tracked files (as they are in the working tree) into dest."""
@@ -48,14 +50,57 @@ class Worker:
     def __init__(self, source, work, index, log):
         self.src = os.path.join(work, "src-%d" % index)
         self.build = os.path.join(work, "build-%d" % index)
+        self.test_log = os.path.join(work, "test-%d.log" % index)
+        # Each worker's tests have their own scratch (on /var/tmp's
+        # filesystem, as unmutated), so what one mutant's tests leave
+        # there, mounts included, is this worker's to undo.
+        self.scratch = "/var/tmp/snapfork-mutate-%d" % index
         self.log = log
+        self.flaky = []
         copy_tree(source, self.src)  # the sources as they are now
-        subprocess.run(["cmake", "-S", self.src, "-B", self.build, "-DCMAKE_BUILD_TYPE=Debug"],
-                       stdout=subprocess.DEVNULL, check=True)
+
+    def prepare(self):
+        """The worker's build tree (Ninja: its no-op check is quick)."""
+        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+        if os.path.exists(os.path.join(self.build, "CMakeCache.txt")):
+            gen = []  # the tree keeps the generator it was made with
+        subprocess.run(["cmake", "-S", self.src, "-B", self.build, *gen,
+                        "-DCMAKE_BUILD_TYPE=Debug"], stdout=subprocess.DEVNULL, check=True)
         subprocess.run(["cmake", "--build", self.build, "-j1"], stdout=subprocess.DEVNULL,
                        check=True)
-        from testmap import tests_of
-        self.commands = {name: cmd for name, cmd, _ in tests_of(self.build)}
+        self.tests = {t["name"]: t for t in ctests.tests_of(self.build)}
+        for t in self.tests.values():
+            t["env"]["SNAPFORK_TEST_DIR"] = t["env"]["TMPDIR"] = self.scratch
+        self.tidy()
+
+    def tidy(self):
+        """Unmount what a test left under the scratch, then empty it."""
+        with open("/proc/self/mountinfo") as f:
+            points = [line.split()[4] for line in f]
+        for mp in sorted((p for p in points if p.startswith(self.scratch + "/")), key=len,
+                         reverse=True):
+            self.log("mutate: a test left %s mounted: unmounted" % mp)
+            subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        os.makedirs(self.scratch, exist_ok=True)
+
+    def judge(self, tests, seconds, factor):
+        """(outcome, test) once the mutant is built: quickest first; a
+        failure counts when the test fails again (a flaky test is no
+        killer); a skip counts (the test passed unmutated)."""
+        for name in sorted(tests, key=lambda t: seconds.get(t, 999)):
+            limit = max(20.0, factor * seconds.get(name, 60))
+            status, _ = ctests.run(self.tests[name], limit, self.test_log)
+            if status == "fail":
+                status, _ = ctests.run(self.tests[name], limit, self.test_log)
+                if status == "pass":
+                    self.flaky.append(name)
+                    continue
+            if status in ("timeout", "stopped"):
+                return status, name
+            if status in ("fail", "skip"):
+                return "killed", name + (" (skipped)" if status == "skip" else "")
+        return "survived", ""
 
     def run(self, mutant, tests, seconds, factor):
         """The mutant's outcome: (killed|survived|timeout|uncompiled, the
@@ -72,26 +117,21 @@ class Worker:
         try:
             with open(path, "w") as f:
                 f.write("\n".join(lines))
-            targets = sorted({t for name in tests for t in targets_of(self.commands[name], self.build)})
+            targets = sorted({t for name in tests
+                              for t in targets_of(self.tests[name]["command"], self.build)})
             if "all" in targets:
                 targets = ["all"]
             built = subprocess.run(["cmake", "--build", self.build, "-j1", "--target", *targets],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if built.returncode != 0:
                 return "uncompiled", "", time.monotonic() - t0
-            for name in sorted(tests, key=lambda t: seconds.get(t, 999)):
-                limit = max(20.0, factor * seconds.get(name, 60))
-                try:
-                    res = subprocess.run(["ctest", "--test-dir", self.build, "-R", "^%s$" % name,
-                                          "--no-tests=error", "--timeout", str(int(limit))],
-                                         capture_output=True, text=True, timeout=limit + 30)
-                except subprocess.TimeoutExpired:
-                    return "timeout", name, time.monotonic() - t0
-                if "***Timeout" in res.stdout:
-                    return "timeout", name, time.monotonic() - t0
-                if res.returncode != 0:
-                    return "killed", name, time.monotonic() - t0
-            return "survived", "", time.monotonic() - t0
+            outcome, test = self.judge(tests, seconds, factor)
+            return outcome, test, time.monotonic() - t0
         finally:
             with open(path, "w") as f:
                 f.write(original)
+            self.tidy()  # the next mutant's tests must not see this one's
+
+    def close(self):
+        self.tidy()
+        os.rmdir(self.scratch)

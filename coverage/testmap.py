@@ -2,43 +2,36 @@
 build: every test run on its own with fresh counters, gcovr read after
 each.  A mutant then runs only the tests that reach its line, the
 quickest first.  The map is cached beside the build, keyed by the
-sources it was made from (a change anywhere in the tree remakes it).
+sources it was made from (a change to anything a test runs remakes it).
 """
 import hashlib
 import json
 import os
 import subprocess
-import time
+
+import ctests
 
 # Tests that judge no behaviour of the library (the tree's shape, the
 # sources' own state, a generator's bytes) or run QEMU or shell doubles
 # only (label external): never a mutant's killer, minutes each.
 SKIP = {"source_tree_before", "source_tree_after", "code_shape", "fixtures_reproducible",
-        "dimensions_doc"}
-
-
-def tests_of(build):
-    """[(name, command, labels)] as ctest lists them."""
-    out = subprocess.run(["ctest", "--test-dir", build, "--show-only=json-v1"],
-                         capture_output=True, text=True, check=True).stdout
-    found = []
-    for t in json.loads(out)["tests"]:
-        labels = [v for p in t.get("properties", []) if p["name"] == "LABELS" for v in p["value"]]
-        found.append((t["name"], t.get("command", []), labels))
-    return found
+        "dimensions_doc", "mutants"}
 
 
 def wanted(tests):
-    return [t for t in tests if t[0] not in SKIP and "external" not in t[2]]
+    return [t for t in tests if t["name"] not in SKIP and "external" not in t["labels"]]
 
 
 def source_key(source):
-    """A digest of every tracked file's content (and the working tree's
-    changes to them): the map is stale when any differs."""
+    """A digest of every tracked file that can change what a test runs
+    (and the working tree's changes to them): the map is stale when any
+    differs.  Documents, examples and this tool itself cannot."""
     files = subprocess.run(["git", "-C", source, "ls-files", "-z"], capture_output=True,
                            check=True).stdout.split(b"\0")
     h = hashlib.sha256()
     for f in sorted(x for x in files if x):
+        if f.endswith(b".md") or f.startswith((b"coverage/", b"examples/")):
+            continue
         path = os.path.join(source.encode(), f)
         if os.path.isfile(path):
             h.update(f + b"\0")
@@ -55,46 +48,73 @@ def clear_counts(build):
 
 
 def lines_run(source, build):
-    """{"ref/lib/x.c": set(line numbers executed)} from the counts now."""
+    """{"ref/lib/x.c": (set(line numbers executed), set(lines instrumented))}
+    from the counts now."""
     out = subprocess.run(["gcovr", "--root", source, "--object-directory", build,
                           "--filter", os.path.join(source, "ref/lib/"), "--json", "-"],
                          capture_output=True, text=True, check=True).stdout
     run = {}
     for f in json.loads(out)["files"]:
-        run[f["file"]] = {ln["line_number"] for ln in f["lines"] if ln["count"] > 0}
+        run[f["file"]] = ({ln["line_number"] for ln in f["lines"] if ln["count"] > 0},
+                          {ln["line_number"] for ln in f["lines"]})
     return run
 
 
 def make(source, build, log):
-    """The map {file: {line: [test, ...]}}, {test: seconds}: cached in
-    build/mutate-testmap.json while the sources are the same."""
+    """The map {file: {line: [test, ...]}}, {test: seconds} and the lines
+    gcov instruments {file: [line, ...]} (a mutant elsewhere, in a #define
+    or a static table, is judged by every test that runs its file):
+    cached in build/mutate-testmap.json while the sources are the same."""
     cache = os.path.join(build, "mutate-testmap.json")
     key = source_key(source)
     if os.path.exists(cache):
         with open(cache) as f:
             data = json.load(f)
         if data.get("key") == key:
-            return data["map"], data["seconds"]
+            return data["map"], data["seconds"], data["instrumented"]
     subprocess.run(["cmake", "-S", source, "-B", build, "-DSNAPFORK_COVERAGE=ON"],
                    stdout=subprocess.DEVNULL, check=True)
     subprocess.run(["cmake", "--build", build, "-j%d" % (os.cpu_count() or 1)],
                    stdout=subprocess.DEVNULL, check=True)
-    tmap, seconds = {}, {}
-    tests = wanted(tests_of(build))
-    for i, (name, _, _) in enumerate(tests, 1):
+    tmap, seconds, instrumented = {}, {}, {}
+    tests = wanted(ctests.tests_of(build))
+    for i, t in enumerate(tests, 1):
         clear_counts(build)
-        t0 = time.monotonic()
-        rc = subprocess.run(["ctest", "--test-dir", build, "-R", "^%s$" % name],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-        seconds[name] = round(time.monotonic() - t0, 2)
-        if rc != 0:
-            # A test that fails unmutated cannot tell a mutant: left out.
-            log("testmap: %s fails without a mutant: left out" % name)
+        status, secs = ctests.run(t, 1800, os.path.join(build, "mutate-test.log"))
+        seconds[t["name"]] = round(secs, 2)
+        if status == "stopped":
+            raise ctests.Stopped()
+        if status != "pass":
+            # A test that fails or skips unmutated cannot tell a mutant: left out.
+            log("testmap: %s %s without a mutant: left out" % (t["name"], status))
             continue
-        for f, lines in lines_run(source, build).items():
+        for f, (lines, known) in lines_run(source, build).items():
+            instrumented[f] = sorted(set(instrumented.get(f, [])) | known)
             for ln in lines:
-                tmap.setdefault(f, {}).setdefault(str(ln), []).append(name)
-        log("testmap: %d/%d %s (%.1f s)" % (i, len(tests), name, seconds[name]))
+                tmap.setdefault(f, {}).setdefault(str(ln), []).append(t["name"])
+        log("testmap: %d/%d %s (%.1f s)" % (i, len(tests), t["name"], secs))
     with open(cache, "w") as f:
-        json.dump({"key": key, "map": tmap, "seconds": seconds}, f)
-    return tmap, seconds
+        json.dump({"key": key, "map": tmap, "seconds": seconds, "instrumented": instrumented}, f)
+    return tmap, seconds, instrumented
+
+
+def whole(source, build, muts):
+    """make()'s answer without coverage (CI's form): every test that could
+    judge the library runs every mutant's line, timed by build's last
+    ctest run (Testing/Temporary/CTestCostData.txt; 60 s when not run)."""
+    seconds = {}
+    cost = os.path.join(build, "Testing", "Temporary", "CTestCostData.txt")
+    if os.path.exists(cost):
+        with open(cost) as f:
+            for line in f:
+                parts = line.split()
+                if line.startswith("---"):
+                    break
+                if len(parts) == 3:
+                    seconds[parts[0]] = float(parts[2])
+    names = [t["name"] for t in wanted(ctests.tests_of(build))]
+    for n in names:
+        seconds.setdefault(n, 60.0)
+    tmap = {f: {str(ln): names for ln in range(1, 1 + max(m[1] for m in muts if m[0] == f))}
+            for f in {m[0] for m in muts}}
+    return tmap, seconds, {f: [int(ln) for ln in lines] for f, lines in tmap.items()}

@@ -162,7 +162,7 @@ static void one_case(FILE *f, const struct kern_result *r, const char *what, con
 
 int kern_write_junit(const char *path, const struct kern_result *r, size_t n)
 {
-	FILE *f = fopen(path, "we");
+	FILE *f = cli_report_open(path); /* "-" is stdout, as for --json */
 	if (!f)
 		return -errno;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);

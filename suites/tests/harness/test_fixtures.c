@@ -225,9 +225,14 @@ static void test_refuses_dotdot(void **state)
 	untouched(h);
 }
 
+/* A name of this process's own: two runs at once (ctest -j, mutation
+ * workers) must not see each other's escape. */
+static char escaped[64];
+
 static void absolute_path(struct tt_tar *t)
 {
-	tt_tar_entry(t, "/tmp/snapfork-escaped-absolute", '0', 0644, NULL, "x", 1, NULL);
+	snprintf(escaped, sizeof(escaped), "/tmp/snapfork-escaped-absolute.%ld", (long)getpid());
+	tt_tar_entry(t, escaped, '0', 0644, NULL, "x", 1, NULL);
 }
 
 static void test_refuses_absolute_paths(void **state)
@@ -235,7 +240,7 @@ static void test_refuses_absolute_paths(void **state)
 	struct hostile *h = *state;
 	craft(h, absolute_path);
 	refused(h, "absolute");
-	assert_false(tt_exists("/tmp/snapfork-escaped-absolute"));
+	assert_false(tt_exists(escaped));
 }
 
 static void symlink_then_write(struct tt_tar *t)
