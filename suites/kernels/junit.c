@@ -100,14 +100,21 @@ int kern_junit_copy(FILE *out, const char *in, const char *const *props)
 int cmd_junit_merge(int argc, char **argv)
 {
 	int help = argc > 1 && !strcmp(argv[1], "--help");
-	if (argc < 3 || help) {
+	/* It takes no options: a word starting with '-' is a mistake, not
+	 * an OUT file to make. */
+	for (int i = 1; i < argc && !help; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error("junit-merge", "unknown option", argv[i]);
+	if (argc < 3 && !help)
+		return cli_usage_error("junit-merge", "need OUT.xml and at least one IN.xml", NULL);
+	if (help) {
 		fputs("usage: snapfork junit-merge OUT.xml IN.xml...\n"
 		      "  Every <testsuite> of each IN into one OUT (e.g. the jobs of a CI\n"
 		      "  matrix); OUT is replaced only once every IN was read.\n"
 		      "  Exit 0: written; 1: an IN unreadable or without a testsuite, or OUT\n"
 		      "  not writable; 2: usage.\n",
-		      help ? stdout : stderr);
-		return help ? EXIT_OK : EXIT_USAGE;
+		      stdout);
+		return EXIT_OK;
 	}
 	/* Written beside OUT and renamed over it only when every IN was read:
 	 * an OUT with fewer suites would read as fewer tests, not a failure. */

@@ -135,6 +135,10 @@ has "$T/err" "ok.sh" "the error names the file"
 cp "$T/merged.xml" "$T/keep.xml"
 expect 1 "junit-merge with a missing input" "$SF" junit-merge "$T/merged.xml" "$T/ok.xml" "$T/no-such.xml"
 cmp -s "$T/merged.xml" "$T/keep.xml" && [ ! -e "$T/merged.xml.partial" ] && ok "a failed merge leaves OUT as it was" || bad "a failed merge changed OUT"
+cd "$T"
+expect 2 "junit-merge --bogus is a usage error" "$SF" junit-merge --bogus ok.xml
+cd - >/dev/null
+[ ! -e "$T/--bogus" ] && [ ! -e "$T/--bogus.partial" ] && ok "junit-merge makes no file named --bogus" || bad "junit-merge wrote --bogus"
 
 [ -z "$(qemus)" ] && [ -z "$(ls -A "$W")" ] && ok "nothing left running or on disk" ||
 	bad "left behind: QEMUs [$(qemus)], files [$(ls -A "$W")]"
