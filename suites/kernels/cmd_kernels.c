@@ -347,8 +347,9 @@ int cmd_kernels(int argc, char **argv)
 	/* A failure's logs (job.log, LEG.txt, console.log) are what the
 	 * errors point at: kept, like check's failing rows. */
 	if (o.keep || (rc == EXIT_FAIL && !child_interrupted()))
-		printf("kept: %s%s\n", work,
-		       o.keep ? "" : " (a kernel or leg failed: its logs are there; rm -rf it when done)");
+		/* stderr: with --json - or --junit - stdout is the report. */
+		fprintf(stderr, "kept: %s%s\n", work,
+		        o.keep ? "" : " (a kernel or leg failed: its logs are there; rm -rf it when done)");
 	else
 		judge_remove_tree(work);
 	free(r);

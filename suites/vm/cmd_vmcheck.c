@@ -337,7 +337,7 @@ int cmd_vmcheck(int argc, char **argv)
 	if (work[0] && !o.keep)
 		judge_remove_tree(work);
 	else if (work[0])
-		printf("kept: %s\n", work);
+		fprintf(stderr, "kept: %s\n", work); /* stdout may be the report */
 	for (size_t i = 0; i < run->n; i++)
 		vm_row_free(&run->rows[i]);
 	free(run);
