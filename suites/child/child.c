@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,6 +187,22 @@ static int above_stdio(int fd)
 	return fd >= 0 && fd < 3 ? fcntl(fd, F_DUPFD, 3) : fd;
 }
 
+/* After setresuid with PR_SET_KEEPCAPS, keep CAP_DAC_READ_SEARCH alone
+ * and make it ambient, so that it survives execve of /bin/sh and the
+ * command (capabilities(7)).  The user can then reach paths through a
+ * private directory (a "/" of mode 0700) and read what it finds, but
+ * write only what its uid may: may_linkat (fs/namei.c) still needs
+ * read and write permission or CAP_FOWNER, so fs.protected_hardlinks
+ * still refuses it.  libcap is not a dependency: two raw syscalls. */
+static int keep_dac_read_search(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	d[0].effective = d[0].permitted = d[0].inheritable = 1u << CAP_DAC_READ_SEARCH;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -1;
+	return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_DAC_READ_SEARCH, 0, 0);
+}
 /* In the child: the harness's signal handlers gone (they were blocked
  * since before fork), descriptors 0-2 only, privileges dropped when
  * asked, then PR_SET_PDEATHSIG (a credential change clears it:
@@ -211,7 +229,9 @@ _Noreturn static void exec_child(const struct child_spec *s, int out, pid_t pare
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 	if (s->as_user && (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
-			   setresuid(s->uid, s->uid, s->uid) < 0)) {
+			   (s->keep_search && prctl(PR_SET_KEEPCAPS, 1) < 0) ||
+			   setresuid(s->uid, s->uid, s->uid) < 0 ||
+			   (s->keep_search && keep_dac_read_search() < 0))) {
 		dprintf(2, "dropping privileges to %u:%u: %s\n", (unsigned)s->uid, (unsigned)s->gid,
 			strerror(errno));
 		_exit(126);

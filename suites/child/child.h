@@ -31,6 +31,8 @@ struct child_spec {
 	char *const *argv; /* run with execvp(argv[0], argv) */
 	int out;           /* a descriptor (dup'ed to 1 and 2), CHILD_OUT_NULL or _PIPE */
 	int as_user;       /* drop to uid:gid (and no supplementary groups) first */
+	int keep_search;   /* with as_user: keep CAP_DAC_READ_SEARCH (ambient),
+			    * to reach paths under a private directory */
 	uid_t uid;
 	gid_t gid;
 	int err;           /* stderr: 0 the same as out, CHILD_OUT_NULL, or a descriptor */

@@ -180,8 +180,13 @@ int forkcmd_run(void *arg, const char *src, const char *dst, char *msg, size_t l
 		return FORKCMD_FAILED;
 	unsigned limit = ctx->timeout_s ? ctx->timeout_s : FORKCMD_TIMEOUT_S;
 	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	struct child_spec s = { .argv = argv, .out = CHILD_OUT_PIPE, .as_user = ctx->as_user,
-				.uid = ctx->uid, .gid = ctx->gid, .settle_ms = FORKCMD_SETTLE_MS };
+	struct child_spec s = { .argv = argv,
+				.out = CHILD_OUT_PIPE,
+				.as_user = ctx->as_user,
+				.keep_search = ctx->keep_search,
+				.uid = ctx->uid,
+				.gid = ctx->gid,
+				.settle_ms = FORKCMD_SETTLE_MS };
 	struct child c;
 	ctx->left[0] = '\0';
 	child_subreaper(); /* without it a setsid'd job goes to init, unseen */

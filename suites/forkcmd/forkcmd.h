@@ -35,6 +35,7 @@ struct forkcmd {
 	uid_t uid;
 	gid_t gid;
 	int as_user;        /* run as uid:gid instead of ourselves */
+	int keep_search;    /* ... keeping CAP_DAC_READ_SEARCH (child_spec) */
 	unsigned timeout_s; /* per call; 0: FORKCMD_TIMEOUT_S */
 	unsigned calls;     /* calls so far (the first decides FORKCMD_NOT_RUN) */
 	char left[1024];    /* the last call: what it left running ("" none) */

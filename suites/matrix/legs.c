@@ -28,7 +28,7 @@ const struct leg matrix_legs[] = {
 	{ "immutable", LEG_IMMUTABLE, "ext4", "-q -F", "ch-raw qemu-raw edge",
 	  "chattr +i mem-file: EPERM" },
 	{ "protected-hardlinks", LEG_PROTECTED, "ext4", "-q -F", "ch-raw qemu-raw",
-	  "fs.protected_hardlinks=1, fork as uid 65534: EPERM" },
+	  "fs.protected_hardlinks=1, fork as uid 65534 (+CAP_DAC_READ_SEARCH): EPERM" },
 	{ "link-limit", LEG_LINKLIMIT, "ext4", "-q -F", "qemu-raw",
 	  "mem-file at the link limit: EMLINK" },
 	{ "enospc", LEG_ENOSPC, "tmpfs", "size=4m,mode=0755", "qemu-raw",
@@ -273,12 +273,17 @@ static int set_condition(const struct matrix_opts *o, const struct leg *leg, str
 		h->prepare = protected_prepare;
 		h->link_refused = 1;
 		/* The fork runs as an unprivileged user: the reference one as
-		 * this very binary's `fork`, a --fork-cmd as given. */
+		 * this very binary's `fork`, a --fork-cmd as given.  It keeps
+		 * CAP_DAC_READ_SEARCH to reach the command and the scratch
+		 * where a directory above them is private ("/" of mode 0700
+		 * on some CI machines); linking still needs what that
+		 * capability does not give (child.c, keep_dac_read_search). */
 		snprintf(ls->self_tmpl, sizeof ls->self_tmpl, "'%s' fork {src} {dst}", o->self);
 		ls->fc = (struct forkcmd){ .tmpl = o->tmpl ? o->tmpl : ls->self_tmpl,
 					   .uid = MATRIX_NOBODY,
 					   .gid = MATRIX_NOBODY,
 					   .as_user = 1,
+					   .keep_search = 1,
 					   .timeout_s = o->fork_timeout };
 		chmod(ls->scratch, 0755);
 		break;
