@@ -129,6 +129,12 @@ void cli_stdout_back(int *saved)
 void __gcov_dump(void);
 #endif
 
+const char *cli_scratch_base(const char *given)
+{
+	const char *t = getenv("TMPDIR");
+	return given ? given : t && *t ? t : "/var/tmp";
+}
+
 /* gcov writes its counts at exit(); death by a signal and exec(2) skip
  * that, so the paths that end that way call this first.  A no-op unless
  * built with -DSNAPFORK_COVERAGE=ON (libgcov's __gcov_dump). */

@@ -38,6 +38,10 @@ int cli_reports_writable(const char *cmd, const char *junit, const char *json);
  * cli_stdout_back restores it (before the report is written). */
 int cli_stdout_aside(const char *junit, const char *json);
 void cli_stdout_back(int *saved);
+/* Where a command makes its scratch: given (--scratch, --work) if set,
+ * else $TMPDIR if set and not empty, else /var/tmp (big and not a tmpfs
+ * on most machines: mem-files are gigabytes of apparent size). */
+const char *cli_scratch_base(const char *given);
 /* Write coverage counts now (coverage builds; see cli.c). */
 void cli_coverage_flush(void);
 

@@ -20,9 +20,28 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* asm-generic and x86-64 (Linux 6.6) */
+#endif
+
+/* fchmodat(AT_SYMLINK_NOFOLLOW) without /proc: fchmodat2 (Linux 6.6)
+ * takes the flag itself, while glibc before 2.39 emulates it through an
+ * O_PATH descriptor and /proc/self/fd/N, which fails with EACCES where a
+ * non-root user cannot reach /proc (a "/" of mode 0700).  Older kernels:
+ * glibc's way. */
+static int chmod_nofollow(int parent, const char *name, mode_t mode)
+{
+	if (syscall(SYS_fchmodat2, parent, name, mode, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
+	return fchmodat(parent, name, mode, AT_SYMLINK_NOFOLLOW);
+}
 
 int sf_stage_mkdir(int parent, const char *name)
 {
@@ -31,14 +50,13 @@ int sf_stage_mkdir(int parent, const char *name)
 	/* The caller's umask may take the owner's bits too (umask 0777 makes
 	 * it 0000): root opens it anyway (CAP_DAC_OVERRIDE), anyone else gets
 	 * EACCES.  The owner may always chmod it back to 0700.  Only then,
-	 * and without following a symlink swapped in since (glibc 2.32+ does
-	 * AT_SYMLINK_NOFOLLOW through O_PATH; a symlink gets EOPNOTSUPP). */
+	 * and without following a symlink swapped in since (chmod_nofollow; a
+	 * symlink gets EOPNOTSUPP). */
 	struct stat st;
 	int e = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	if (e == 0 && !S_ISDIR(st.st_mode))
 		return -EEXIST; /* not the directory we made: leave it */
-	if (e == 0 && (st.st_mode & 0700) != 0700 &&
-	    fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) < 0)
+	if (e == 0 && (st.st_mode & 0700) != 0700 && chmod_nofollow(parent, name, 0700) < 0)
 		e = -errno;
 	if (e < 0)
 		unlinkat(parent, name, AT_REMOVEDIR); /* ours, and empty */

@@ -31,8 +31,7 @@ int check_scratch_make(const struct check_opts *o, char *scratch, size_t len)
 		snprintf(scratch, len, "%s", o->scratch);
 		return 0;
 	}
-	const char *t = getenv("TMPDIR");
-	snprintf(scratch, len, "%s/snapfork-check.XXXXXX", t && *t ? t : "/var/tmp");
+	snprintf(scratch, len, "%s/snapfork-check.XXXXXX", cli_scratch_base(NULL));
 	if (mkdtemp(scratch))
 		return 0;
 	cli_error("check", scratch, "cannot create the scratch directory", -errno);

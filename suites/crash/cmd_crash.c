@@ -283,8 +283,7 @@ int cmd_crash(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char scratch[PATH_MAX];
-	const char *tmp = o.scratch ? o.scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
-	snprintf(scratch, sizeof scratch, "%s/snapfork-crash.XXXXXX", tmp);
+	snprintf(scratch, sizeof scratch, "%s/snapfork-crash.XXXXXX", cli_scratch_base(o.scratch));
 	if (!mkdtemp(scratch)) {
 		cli_error("crash", scratch, "cannot create the scratch directory", -errno);
 		fixture_list_free(fx, n);

@@ -27,7 +27,8 @@ static const char usage[] =
 	"usage: snapfork kernels [--kernel host|PACKAGE|IMAGE]... [--modules DIR] [--legs LIST]\n"
 	"                        [--fork-cmd TEMPLATE [--fork-timeout S]] [--exclude NAME]...\n"
 	"                        [--junit FILE] [--json FILE]\n"
-	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE] [--work DIR]\n"
+	"                        [--list [--json FILE]] [--only KERNEL:LEG] [--job FILE] [--work "
+	"DIR]\n"
 	"                        [--mem MIB] [--accel auto|kvm|tcg] [--boot-timeout S]\n"
 	"                        [--leg-timeout S] [--keep]\n"
 	"  The conformance check and the filesystem matrix on each kernel: the host's\n"
@@ -59,7 +60,8 @@ static const char usage[] =
 	"  --only K:LEG      run one of those jobs\n"
 	"  --job FILE        run your script on each kernel instead (its exit status is\n"
 	"                    the row; $D holds its results)\n"
-	"  --work DIR        where kernels, guests and results go (default /var/tmp)\n"
+	"  --work DIR        where kernels, guests and results go (default $TMPDIR, else "
+	"/var/tmp)\n"
 	"  --mem MIB         each guest's RAM (default 3072: the guest holds the scratch)\n"
 	"  --accel A         auto (default): KVM when /dev/kvm opens read-write and the\n"
 	"                    CPU has vmx/svm, else TCG, the reason printed; kvm\n"
@@ -316,7 +318,7 @@ int cmd_kernels(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	self[k] = '\0';
-	snprintf(work, sizeof work, "%s/snapfork-kernels-XXXXXX", o.work ? o.work : "/var/tmp");
+	snprintf(work, sizeof work, "%s/snapfork-kernels-XXXXXX", cli_scratch_base(o.work));
 	if (!mkdtemp(work)) {
 		cli_error("kernels", work, "cannot create the work directory", -errno);
 		return EXIT_FAIL;

@@ -31,8 +31,8 @@ static const char usage[] =
 	"  --exclude NAME    leave a bundled fixture out on every leg (as for check)\n"
 	"  --junit FILE, --json FILE  reports, one suite per leg (checked before the run)\n"
 	"  --artifacts DIR   where a failed leg's log and trees go (default: artifacts/\n"
-	"                    in the matrix's scratch under /var/tmp, kept only when a leg\n"
-	"                    fails)\n"
+	"                    in the matrix's scratch under $TMPDIR, else /var/tmp, kept\n"
+	"                    only when a leg fails)\n"
 	"  Exit 0: every leg passed; 1: a MUST rule failed in one, or a leg is an\n"
 	"  ERROR (it could not be made: a tool missing, named with its package);\n"
 	"  2: usage or setup error (not root); 128+N: stopped by signal N,\n"
@@ -139,7 +139,7 @@ static int run_legs(struct matrix_opts *o, const struct leg **chosen, size_t n,
  * legs leave when --artifacts is not given (never the working directory). */
 static int make_base(struct matrix_opts *o, char *base, size_t len)
 {
-	snprintf(base, len, "/var/tmp/snapfork-matrix.XXXXXX");
+	snprintf(base, len, "%s/snapfork-matrix.XXXXXX", cli_scratch_base(NULL));
 	if (!mkdtemp(base)) {
 		cli_error("matrix", base, "cannot create", -errno);
 		return -1;
@@ -187,7 +187,7 @@ int cmd_matrix(int argc, char **argv)
 	o.self = self;
 	struct fixture *fx;
 	size_t nfx;
-	char err[1024], base[64], work[80];
+	char err[1024], base[PATH_MAX], work[PATH_MAX + 8];
 	if (fixture_list(&fx, &nfx, err, sizeof err) < 0) {
 		fprintf(stderr, "snapfork matrix: %s\n", err);
 		return EXIT_USAGE;

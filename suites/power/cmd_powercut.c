@@ -233,9 +233,7 @@ static size_t run_all(const struct opts *o, const struct mode *m, size_t nm,
 		      const struct fixture *fx, size_t nfx, struct power_row *w)
 {
 	size_t n = 0;
-	const char *scratch = o->scratch ? o->scratch
-				: getenv("TMPDIR") ? getenv("TMPDIR")
-						   : "/var/tmp";
+	const char *scratch = cli_scratch_base(o->scratch);
 	for (size_t f = 0; f < o->nfs; f++)
 		for (size_t k = 0; k < nfx; k++)
 			for (size_t i = 0; i < nm && !child_interrupted(); i++) {

@@ -44,7 +44,7 @@ static const char usage[] =
 	"  --mem MIB       guest RAM, the mem-file's size (default 256)\n"
 	"  --rounds LIST   of link, copy (forks on another filesystem), compressed\n"
 	"                  (only memory.zst); default all\n"
-	"  --work DIR      where snapshots and forks go (default /var/tmp)\n"
+	"  --work DIR      where snapshots and forks go (default $TMPDIR, else /var/tmp)\n"
 	"  --fork-dir DIR  another filesystem for the copy round (default /dev/shm)\n"
 	"  --qemu PATH     the QEMU binary (default qemu-system-x86_64)\n"
 	"  --accel A       auto (default): KVM when /dev/kvm opens read-write and the\n"
@@ -258,7 +258,7 @@ static int reports(const struct opts *o, struct vm_run *run, int rc)
 
 static int make_work(const struct opts *o, char *work, size_t len)
 {
-	snprintf(work, len, "%s/snapfork-vmcheck-XXXXXX", o->work ? o->work : "/var/tmp");
+	snprintf(work, len, "%s/snapfork-vmcheck-XXXXXX", cli_scratch_base(o->work));
 	if (mkdtemp(work))
 		return 0;
 	cli_error("vmcheck", work, "cannot create the work directory", -errno);

@@ -93,7 +93,8 @@ binary's bin directory,
 .IR /usr/share/snapfork )
 .TP
 .B TMPDIR
-scratch for check (else /var/tmp)
+where every command makes its scratch when --scratch or --work is not given
+(else /var/tmp): check, crash, powercut, matrix, vmcheck, kernels
 .TP
 .B SNAPFORK_FIXTURES
 another directory of fixtures (*.tar and *.json) instead of the bundled ones

@@ -27,7 +27,7 @@ python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert l
 grep -q 'name="kernel"' "$T/m.xml" && grep -q 'name="mkfs_options"' "$T/m.xml" && ok "JUnit properties name kernel and mkfs options" || bad "JUnit properties"
 [ "$(findmnt -rn -o TARGET | sort)" = "$before_mounts" ] && ok "nothing left mounted" || bad "mounts left: $(findmnt -rn -o TARGET | grep snapfork)"
 [ "$(losetup -a | sort)" = "$before_loops" ] && ok "no loop device left attached" || bad "loop devices left"
-ls /var/tmp | grep -q '^snapfork-matrix\.' && bad "matrix scratch left in /var/tmp" || ok "matrix scratch removed"
+ls "${TMPDIR:-/var/tmp}" | grep -q '^snapfork-matrix\.' && bad "matrix scratch left in ${TMPDIR:-/var/tmp}" || ok "matrix scratch removed"
 
 # A failing leg leaves what it takes to reproduce it.
 # --json - is stdout: the table goes to stderr then.
@@ -70,7 +70,7 @@ rc=$?
 [ $rc -eq 143 ] && ok "SIGTERM ends the matrix (exit 143)" || bad "after SIGTERM: exit $rc"
 [ "$(findmnt -rn -o TARGET | sort)" = "$before_mounts" ] && ok "nothing left mounted after SIGTERM" || bad "mounts left after SIGTERM: $(findmnt -rn -o TARGET | grep snapfork)"
 [ "$(losetup -a | sort)" = "$before_loops" ] && ok "no loop device left after SIGTERM" || bad "loop devices left after SIGTERM"
-ls /var/tmp | grep -q '^snapfork-matrix\.' && bad "SIGTERM left the matrix scratch in /var/tmp" || ok "SIGTERM removed the matrix scratch"
+ls "${TMPDIR:-/var/tmp}" | grep -q '^snapfork-matrix\.' && bad "SIGTERM left the matrix scratch in ${TMPDIR:-/var/tmp}" || ok "SIGTERM removed the matrix scratch"
 
 # As uid 65534, keeping only CAP_DAC_READ_SEARCH: it reaches $SF under a
 # private "/" (some CI machines) and is no more root than before.

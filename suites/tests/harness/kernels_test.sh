@@ -106,6 +106,14 @@ expect 2 "--accel takes auto, kvm or tcg" "$SF" kernels --kernel host --accel hv
 expect 2 "--durable goes with --fork-cmd" "$SF" kernels --kernel host --durable
 expect 2 "--guest-file takes an absolute path" "$SF" kernels --kernel host --guest-file relative/fork
 expect 2 "--guest-file must be readable" "$SF" kernels --kernel host --guest-file /nonexistent/fork
+# --junit - is stdout: the XML alone there, the table on stderr.
+printf 'echo hi\n' >"$T/hi.sh"
+(cd "$T" && "$SF" kernels --kernel host --job "$T/hi.sh" --work "$W" --junit - >"$T/hj.xml" 2>"$T/hj.err")
+rc=$?
+if [ $rc -eq 0 ] && python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$T/hj.xml" &&
+	grep -q '(--job) *job exited 0' "$T/hj.err" && [ ! -e "$T/-" ]; then
+	ok "--junit - writes the XML to stdout and the table to stderr"
+else bad "--junit -: exit $rc"; sed 's/^/# /' "$T/hj.xml" "$T/hj.err" | head; fi
 "$SF" kernels --kernel host --kernel "$K" --legs powercut --list --json - >"$T/pc.json"
 want='["check","powercut-btrfs","powercut-ext4","powercut-xfs"]'
 [ -e /dev/mapper/control ] || want_host='["check"]'

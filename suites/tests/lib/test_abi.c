@@ -1,11 +1,13 @@
 /* test_abi.c - the size rule of the public structs, in the library itself
  * (install_test.sh checks the same from an installed caller): older and
  * newer callers work, unknown fields set are -E2BIG, sizes below the
- * first version's -EINVAL, and no byte past the caller's size is written. */
+ * first version's -EINVAL, and no byte past the caller's size is written;
+ * then abi.c's two copies byte by byte (white-box). */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "internal.h"
 #include "snapfork.h"
 #include "testtree.h"
 
@@ -86,16 +88,79 @@ static int setup(void **state)
 	return tt_place_setup(state, "abi");
 }
 
+/* A struct of 4-byte size then bytes, as the public ones begin. */
+struct blob {
+	uint32_t size;
+	unsigned char b[28];
+};
+
+static void test_struct_in_zeroes_what_an_older_caller_lacks(void **state)
+{
+	(void)state;
+	struct blob theirs, ours;
+	memset(&theirs, 0x11, sizeof theirs);
+	theirs.size = 12; /* size and 8 bytes */
+	memset(&ours, 0xAA, sizeof ours);
+	assert_int_equal(sf_struct_in(&ours, sizeof ours, &theirs, 8), 0);
+	assert_int_equal(ours.size, 12);
+	for (size_t i = 0; i < sizeof ours.b; i++)
+		assert_int_equal(ours.b[i], i < 8 ? 0x11 : 0);
+	/* A newer caller: bytes past ours must be 0, and are not copied. */
+	unsigned char big[64];
+	memset(big, 0, sizeof big);
+	uint32_t size = sizeof big;
+	memcpy(big, &size, sizeof size);
+	memset(big + 4, 0x22, sizeof ours - 4);
+	assert_int_equal(sf_struct_in(&ours, sizeof ours, big, 8), 0);
+	assert_int_equal(ours.b[sizeof ours.b - 1], 0x22);
+	big[sizeof ours] = 1;
+	assert_int_equal(sf_struct_in(&ours, sizeof ours, big, 8), -E2BIG);
+	theirs.size = 7;
+	assert_int_equal(sf_struct_in(&ours, sizeof ours, &theirs, 8), -EINVAL);
+	assert_false(sf_struct_size_ok(&theirs, 8));
+	theirs.size = 8;
+	assert_true(sf_struct_size_ok(&theirs, 8));
+}
+
+static void test_struct_out_writes_only_the_callers_bytes(void **state)
+{
+	(void)state;
+	struct blob ours;
+	memset(&ours, 0x33, sizeof ours);
+	ours.size = sizeof ours;
+	unsigned char theirs[64];
+	/* Older caller: 12 bytes written, its size kept, nothing after. */
+	memset(theirs, 0xEE, sizeof theirs);
+	uint32_t size = 12;
+	memcpy(theirs, &size, sizeof size);
+	sf_struct_out(theirs, &ours, sizeof ours);
+	memcpy(&size, theirs, sizeof size);
+	assert_int_equal(size, 12);
+	for (size_t i = 4; i < sizeof theirs; i++)
+		assert_int_equal(theirs[i], i < 12 ? 0x33 : 0xEE);
+	/* Newer caller: ours, then its tail zeroed. */
+	memset(theirs, 0xEE, sizeof theirs);
+	size = sizeof theirs;
+	memcpy(theirs, &size, sizeof size);
+	sf_struct_out(theirs, &ours, sizeof ours);
+	memcpy(&size, theirs, sizeof size);
+	assert_int_equal(size, sizeof theirs);
+	for (size_t i = 4; i < sizeof theirs; i++)
+		assert_int_equal(theirs[i], i < sizeof ours ? 0x33 : 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_newer_caller_with_unknown_field_set_is_refused,
 						setup, tt_place_teardown),
-		cmocka_unit_test_setup_teardown(test_sizes_below_the_first_version_are_invalid, setup,
-						tt_place_teardown),
+		cmocka_unit_test_setup_teardown(test_sizes_below_the_first_version_are_invalid,
+						setup, tt_place_teardown),
 		cmocka_unit_test_setup_teardown(test_larger_report_gets_its_tail_zeroed, setup,
 						tt_place_teardown),
 		cmocka_unit_test(test_version_is_the_headers),
+		cmocka_unit_test(test_struct_in_zeroes_what_an_older_caller_lacks),
+		cmocka_unit_test(test_struct_out_writes_only_the_callers_bytes),
 	};
 	return cmocka_run_group_tests_name("abi", tests, NULL, NULL);
 }

@@ -33,6 +33,9 @@ static void test_staging_names(void **state)
 		".x.Snapfork-12-0a1b2c3d",
 		"",
 		".",
+		"..snapfork-12-0a1b2c3d",  /* an empty base, whatever the pid's length */
+		".x.snapfork-12-Ga1b2c3d", /* every one of the 8 is a hex digit */
+		".x.snapfork_12-0a1b2c3d", /* the tag's last character too */
 	};
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
 		assert_true(sf_stage_is_name(yes[i]));

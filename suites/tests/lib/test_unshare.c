@@ -1,4 +1,4 @@
-/* test_unshare.c - unshare gives one link its own inode; probe reports. */
+/* test_unshare.c - unshare gives one link its own inode. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -69,27 +69,6 @@ static void test_unshare_refuses_non_regular(void **state)
 	assert_int_equal(snapfork_unshare_at(AT_FDCWD, tt_p(dir, "none"), &unshared), -ENOENT);
 }
 
-static void test_probe_reports_this_filesystem(void **state)
-{
-	const char *dir = *state;
-	struct snapfork_probe p = SNAPFORK_PROBE_INIT;
-	assert_int_equal(snapfork_probe_at(AT_FDCWD, dir, &p), 0);
-	assert_int_equal(p.hardlink, 0);
-	assert_true(p.alloc_unit >= 512);
-	assert_true(strlen(p.fstype) > 0);
-	/* Every filesystem the harness targets has SEEK_HOLE and NOREPLACE. */
-	if (strcmp(p.fstype, "unknown") != 0) {
-		assert_int_equal(p.seek_hole, 0);
-		assert_int_equal(p.rename_noreplace, 0);
-	}
-	print_message("probe %s: %s hardlink=%d reflink=%d seek_hole=%d copy_range=%d "
-		      "noreplace=%d link_max=%ld\n",
-		      dir, p.fstype, p.hardlink, p.reflink, p.seek_hole, p.copy_range,
-		      p.rename_noreplace, p.link_max);
-	assert_int_equal(tt_count_named(dir, ".probe"), 0); /* scratch removed */
-	assert_int_equal(snapfork_probe_at(AT_FDCWD, tt_p(dir, "missing"), &p), -ENOENT);
-}
-
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, tt_scratch_setup, tt_scratch_teardown)
@@ -97,7 +76,6 @@ int main(void)
 		T(test_unshare_linked_mem_file),
 		T(test_unshare_single_link_is_a_no_op),
 		T(test_unshare_refuses_non_regular),
-		T(test_probe_reports_this_filesystem),
 	};
 	return cmocka_run_group_tests_name("unshare and probe", tests, NULL, NULL);
 }
