@@ -25,22 +25,29 @@
 
 #include "internal.h"
 
-#ifndef SYS_fchmodat2
-#define SYS_fchmodat2 452 /* asm-generic and x86-64 (Linux 6.6) */
+/* fchmodat2 is 452 where the syscall table is asm-generic's and on x86
+ * (alpha and MIPS number it otherwise: glibc's way only there). */
+#if !defined(SYS_fchmodat2) &&                                                                     \
+	(defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__arm__) ||   \
+	 defined(__riscv) || defined(__powerpc__) || defined(__s390__) || defined(__loongarch__))
+#define SYS_fchmodat2 452
 #endif
 
-/* fchmodat(AT_SYMLINK_NOFOLLOW) without /proc: fchmodat2 (Linux 6.6)
- * takes the flag itself, while glibc before 2.39 emulates it through an
- * O_PATH descriptor and /proc/self/fd/N, which fails with EACCES where a
- * non-root user cannot reach /proc (a "/" of mode 0700).  Older kernels:
- * glibc's way. */
+/* fchmodat(AT_SYMLINK_NOFOLLOW) without /proc: 0 or -errno.  fchmodat2
+ * (Linux 6.6) takes the flag itself, while glibc before 2.39 emulates it
+ * through an O_PATH descriptor and /proc/self/fd/N, which fails with
+ * EACCES where a non-root user cannot reach /proc (a "/" of mode 0700).
+ * Before 6.6 (ENOSYS), or under a seccomp filter that refuses a syscall
+ * it does not know (EPERM: the retry gives the true answer): glibc's way. */
 static int chmod_nofollow(int parent, const char *name, mode_t mode)
 {
+#ifdef SYS_fchmodat2
 	if (syscall(SYS_fchmodat2, parent, name, mode, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
-	if (errno != ENOSYS)
-		return -1;
-	return fchmodat(parent, name, mode, AT_SYMLINK_NOFOLLOW);
+	if (errno != ENOSYS && errno != EPERM)
+		return -errno;
+#endif
+	return fchmodat(parent, name, mode, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
 int sf_stage_mkdir(int parent, const char *name)
@@ -56,8 +63,8 @@ int sf_stage_mkdir(int parent, const char *name)
 	int e = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	if (e == 0 && !S_ISDIR(st.st_mode))
 		return -EEXIST; /* not the directory we made: leave it */
-	if (e == 0 && (st.st_mode & 0700) != 0700 && chmod_nofollow(parent, name, 0700) < 0)
-		e = -errno;
+	if (e == 0 && (st.st_mode & 0700) != 0700)
+		e = chmod_nofollow(parent, name, 0700);
 	if (e < 0)
 		unlinkat(parent, name, AT_REMOVEDIR); /* ours, and empty */
 	/* Made, then gone (a sweep took it): not the parent's ENOENT. */

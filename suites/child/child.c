@@ -230,12 +230,16 @@ _Noreturn static void exec_child(const struct child_spec *s, int out, pid_t pare
 			close(fd);
 	if (s->as_user && (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
 			   (s->keep_search && prctl(PR_SET_KEEPCAPS, 1) < 0) ||
-			   setresuid(s->uid, s->uid, s->uid) < 0 ||
-			   (s->keep_search && keep_dac_read_search() < 0))) {
+			   setresuid(s->uid, s->uid, s->uid) < 0)) {
 		dprintf(2, "dropping privileges to %u:%u: %s\n", (unsigned)s->uid, (unsigned)s->gid,
 			strerror(errno));
 		_exit(126);
 	}
+	/* Best effort: without it (not in the bounding set, in some
+	 * containers) the command runs anyway, and reaches what it can. */
+	if (s->as_user && s->keep_search && keep_dac_read_search() < 0)
+		dprintf(2, "cannot keep CAP_DAC_READ_SEARCH as %u: %s; running without it\n",
+			(unsigned)s->uid, strerror(errno));
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
 	cli_coverage_flush(); /* exec drops the counts otherwise */

@@ -139,7 +139,15 @@ static int run_legs(struct matrix_opts *o, const struct leg **chosen, size_t n,
  * legs leave when --artifacts is not given (never the working directory). */
 static int make_base(struct matrix_opts *o, char *base, size_t len)
 {
-	snprintf(base, len, "%s/snapfork-matrix.XXXXXX", cli_scratch_base(NULL));
+	const char *tmp = cli_scratch_base(NULL);
+	/* The legs' shell commands put paths in '...' (mounts.c). */
+	if (strchr(tmp, '\'') ||
+	    (size_t)snprintf(base, len, "%s/snapfork-matrix.XXXXXX", tmp) >= len) {
+		cli_error("matrix", tmp,
+			  "TMPDIR: cannot hold the matrix's scratch (a quote, or too long)",
+			  -EINVAL);
+		return -1;
+	}
 	if (!mkdtemp(base)) {
 		cli_error("matrix", base, "cannot create", -errno);
 		return -1;

@@ -312,8 +312,10 @@ echo c >"$T/names/$(printf 'raw\377')"
 # bsdtar (libarchive's own reader) reads both captures without a word
 # and extracts the raw name as it was.
 if command -v bsdtar >/dev/null; then
-	mkdir "$T/bsd" && bsdtar -tvf "$T/cap.tar" >/dev/null 2>"$T/bsderr" &&
-		bsdtar -xf "$T/names.tar" -C "$T/bsd" 2>>"$T/bsderr" && [ ! -s "$T/bsderr" ] &&
+	# (In a UTF-8 locale: in C, libarchive warns that it cannot convert
+	# the UTF-8 name "oké", a fact about the locale, not the tar.)
+	mkdir "$T/bsd" && LC_ALL=C.UTF-8 bsdtar -tvf "$T/cap.tar" >/dev/null 2>"$T/bsderr" &&
+		LC_ALL=C.UTF-8 bsdtar -xf "$T/names.tar" -C "$T/bsd" 2>>"$T/bsderr" && [ ! -s "$T/bsderr" ] &&
 		[ "$(ls "$T/names" | od -c)" = "$(ls "$T/bsd" | od -c)" ] &&
 		ok "bsdtar reads the captures cleanly, odd names kept" || bad "bsdtar: $(head -2 "$T/bsderr")"
 else

@@ -74,8 +74,10 @@ chmod 000 "$T/job.sh"
 if [ "$(id -u)" -ne 0 ]; then
 	expect 2 "kernels: an unreadable --job is refused" "$SF" kernels --kernel host --job "$T/job.sh"
 elif setpriv --reuid=65534 --regid=65534 --clear-groups "$SF" --help >/dev/null 2>&1; then
+	chmod 0755 "$T" # the file's own mode is what stops it, not $T's
 	expect 2 "kernels: an unreadable --job is refused" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$SF" kernels --kernel host --job "$T/job.sh"
+	has "$T/err" "job.sh: --job: cannot read it" "...naming the path and the reason"
 else
 	echo "skip: children: an unreadable --job: nobody cannot run $SF here (a private directory above it)"
 fi

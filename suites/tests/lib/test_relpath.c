@@ -1,7 +1,8 @@
 /* test_relpath.c - the walk's relative path: exact at every length, the
  * buffer grown across each boundary, pop and free leave it reusable.
- * The expected string is built here with snprintf, not by relpath.c.
- * (Off-by-one writes at a boundary are the ASan build's to catch.) */
+ * The expected string is built here with snprintf, not by relpath.c;
+ * realloc is wrapped (--wrap) to fail on demand.  (Off-by-one writes at a
+ * boundary are the ASan build's to catch.) */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,14 @@
 #include <cmocka.h>
 
 #include "internal.h"
+
+static int fail_realloc;
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fail_realloc ? NULL : __real_realloc(p, n);
+}
 
 static void test_push_pop_exact(void **state)
 {
@@ -79,11 +88,35 @@ static void test_grows_across_every_boundary(void **state)
 	}
 }
 
+/* Out of memory: -ENOMEM, and the path as it was. */
+static void test_out_of_memory_keeps_the_path(void **state)
+{
+	(void)state;
+	struct relpath p = { 0 };
+	size_t s;
+	fail_realloc = 1;
+	assert_int_equal(relpath_push(&p, "a", &s), -ENOMEM);
+	assert_null(p.buf);
+	assert_int_equal(p.len, 0);
+	fail_realloc = 0;
+	assert_int_equal(relpath_push(&p, "a", &s), 0);
+	static char big[300];
+	memset(big, 'b', sizeof big - 1);
+	fail_realloc = 1;
+	assert_int_equal(relpath_push(&p, big, &s), -ENOMEM); /* past 256: grows */
+	fail_realloc = 0;
+	assert_string_equal(p.buf, "a");
+	assert_int_equal(p.len, 1);
+	assert_int_equal(p.cap, 256);
+	relpath_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_push_pop_exact),
 		cmocka_unit_test(test_grows_across_every_boundary),
+		cmocka_unit_test(test_out_of_memory_keeps_the_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

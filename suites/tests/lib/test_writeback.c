@@ -92,9 +92,11 @@ int __real_fstatfs(int fd, struct statfs *s);
 int __wrap_fstatfs(int fd, struct statfs *s);
 int __wrap_fstatfs(int fd, struct statfs *s)
 {
+	/* Armed, the filesystem is btrfs or not as the test says, whatever
+	 * SNAPFORK_TEST_DIR really is. */
 	int r = __real_fstatfs(fd, s);
-	if (r == 0 && armed && fake_btrfs)
-		s->f_type = BTRFS_SUPER_MAGIC;
+	if (r == 0 && armed)
+		s->f_type = fake_btrfs ? BTRFS_SUPER_MAGIC : EXT4_SUPER_MAGIC;
 	return r;
 }
 
@@ -321,6 +323,7 @@ static void test_a_failed_close_fails_the_fork(void **state)
 			continue;
 		}
 		assert_false(tt_exists(t->dst));
+		assert_int_equal(tt_count_named(t->dir, ".snapfork-"), 0);
 		if (rep.error_reason && strcmp(rep.error_reason, "close failed") == 0 &&
 		    rep.error_side == SNAPFORK_SIDE_DST) {
 			assert_int_equal(r, -EIO);
