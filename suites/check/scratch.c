@@ -80,8 +80,15 @@ void check_scratch_report(const struct check_opts *o, const struct conform_run *
 		kept += run->rows[i].kept != NULL;
 	if (!kept || !scratch[0])
 		return;
+	/* What the rows kept, their forks with --fork-dir included (and not
+	 * the rest of a --scratch of the user's). */
 	apparent = allocated = 0;
-	nftw(scratch, add_size, 16, FTW_PHYS);
+	for (size_t i = 0; i < run->n; i++) {
+		if (run->rows[i].kept)
+			nftw(run->rows[i].kept, add_size, 16, FTW_PHYS);
+		if (run->rows[i].kept_forks)
+			nftw(run->rows[i].kept_forks, add_size, 16, FTW_PHYS);
+	}
 	char a[32], b[32];
 	printf("\nkept: %zu %s trees in %s (%s apparent, %s on disk); remove with:\n"
 	       "  rm -rf",

@@ -199,6 +199,14 @@ SNAPFORK_FIXTURES=$T/fxdir expect 0 "extract a fixture without a mem-file" "$SF"
 [ -f "$T/minx/config.json" ] && ok "the memoryless fixture extracted" || bad "minimal fixture extract"
 mkdir -p "$T/forks"
 expect 0 "check --fork-dir puts the forks elsewhere" "$SF" check --fixture qemu-raw --scratch "$T/scr" --fork-dir "$T/forks"
+# A failing row's forks kept in --fork-dir count in the kept size.
+mkdir -p "$T/forks2"
+expect 1 "check --fork-dir with a fork that copies the mem-file" "$SF" check --fixture qemu-raw \
+	--scratch "$T/scr" --fork-dir "$T/forks2" --fork-cmd 'cp -a {src} {dst}'
+kept=$(grep -m1 '^kept: ' "$T/out")
+case $kept in *"(0 B apparent"* | "") bad "the kept size leaves the --fork-dir forks out: $kept" ;;
+*) ok "the kept size counts the forks in --fork-dir: ${kept#kept: }" ;; esac
+rm -rf "$T/forks2" "$T/scr"/*
 expect 2 "check --junit into a missing directory" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --junit "$T/none/x.xml"
 has "$T/err" "$T/none/x.xml: --junit: cannot write the report there (No such file or directory)" "the JUnit error names the file and why, before the run"
 expect 2 "check --json onto a full disk (/dev/full)" "$SF" check --fixture qemu-stopped --scratch "$T/scr" --json /dev/full
@@ -321,6 +329,12 @@ if command -v bsdtar >/dev/null; then
 else
 	echo "skip: cli: bsdtar is not installed (Debian: libarchive-tools); the captures were read by GNU tar only"
 fi
+# A socket bound again on extract leaves its directory's times as captured.
+mkdir -p "$T/sk/api" && python3 -c "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$T/sk/api/api.sock" &&
+	touch -d @1700000000 "$T/sk/api" && "$SF" fixture capture "$T/sk" "$T/sk.tar" >/dev/null &&
+	"$SF" fixture extract "$T/sk.tar" "$T/sk2" >/dev/null && [ -S "$T/sk2/api/api.sock" ] &&
+	[ "$(stat -c %Y "$T/sk2/api")" = 1700000000 ] && ok "extract binds sockets and keeps their directory's mtime" ||
+	bad "socket directory times: $(stat -c %Y "$T/sk2/api" 2>&1)"
 # A refused fixture (a shrunk F13 failure) is its own refusal row, once.
 "$SF" fixture extract qemu-stopped "$T/refd" >/dev/null && mkfifo "$T/refd/pipe" &&
 	"$SF" fixture capture "$T/refd" "$T/refd.tar" >/dev/null &&
