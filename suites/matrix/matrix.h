@@ -65,7 +65,7 @@ struct matrix_opts {
 	unsigned fork_timeout; /* --fork-timeout S; 0: forkcmd's default */
 	const char *excludes[32]; /* --exclude NAME: bundled fixtures left out */
 	size_t nexcl;
-	char artifacts_default[PATH_MAX]; /* under the scratch base when --artifacts is not given */
+	char artifacts_default[PATH_MAX + 16]; /* under the scratch base when --artifacts is not given */
 };
 
 struct leg_result {
