@@ -41,6 +41,52 @@ def tests_of(build):
     return found
 
 
+UNIT_MARK = b"SNAPFORK_TEST_LIST"  # in a binary linked with suites/support/select.c
+
+
+def units_of(test, log_path):
+    """The cmocka tests of a test whose command is a binary linked with
+    suites/support/select.c, by name, as the binary lists them (none
+    for another command: a script, a test without the wrapper)."""
+    cmd = test["command"]
+    try:
+        with open(cmd[0], "rb") as f:
+            if UNIT_MARK not in f.read():
+                return []
+    except (OSError, IndexError):
+        return []
+    env = dict(test["env"], SNAPFORK_TEST_LIST="1")
+    out = subprocess.run(cmd, cwd=test["cwd"], env=env, stdin=subprocess.DEVNULL,
+                         capture_output=True, timeout=120).stdout.decode(errors="replace")
+    names = []
+    for line in out.split("\n"):
+        if line.startswith("snapfork-test-unit: "):
+            name = line.split(": ", 1)[1]
+            if name not in names:
+                names.append(name)
+    with open(log_path, "w") as f:
+        f.write(out)
+    return names
+
+
+def unit(test, name):
+    """The test that runs only the cmocka test name of test's binary
+    (named test:name), with the same command, directory and locks."""
+    return dict(test, name="%s:%s" % (test["name"], name),
+                env=dict(test["env"], SNAPFORK_TEST_FILTER=name))
+
+
+def with_units(tests, names):
+    """{name: test} for each of names: a ctest test, or test:unit."""
+    by = {t["name"]: t for t in tests}
+    found = {}
+    for n in names:
+        parent, _, u = n.partition(":")
+        if parent in by:
+            found[n] = unit(by[parent], u) if u else by[parent]
+    return found
+
+
 def _lock(name):
     with _locks_guard:
         return _locks.setdefault(name, threading.Lock())

@@ -3,7 +3,10 @@ tree; for each mutant, the one file changed, only the targets its tests
 need rebuilt, those tests run (quickest first, each under a limit) until
 one fails, the file put back.
 """
+import filecmp
+import json
 import os
+import shlex
 import shutil
 import subprocess
 import time
@@ -13,7 +16,7 @@ import ctests
 
 def copy_tree(source, dest):
     """The tracked files (as they are in the working tree) into dest."""
-    files = subprocess.run(["git", "-C", source, "ls-files", "-z"], capture_output=True,
+    files = subprocess.run(["git", "-C", source, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], capture_output=True,
                            check=True).stdout.decode().split("\0")
     for f in filter(None, files):
         src = os.path.join(source, f)
@@ -65,13 +68,58 @@ class Worker:
         if os.path.exists(os.path.join(self.build, "CMakeCache.txt")):
             gen = []  # the tree keeps the generator it was made with
         subprocess.run(["cmake", "-S", self.src, "-B", self.build, *gen,
-                        "-DCMAKE_BUILD_TYPE=Debug"], stdout=subprocess.DEVNULL, check=True)
+                        "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"],
+                       stdout=subprocess.DEVNULL, check=True)
         subprocess.run(["cmake", "--build", self.build, "-j1"], stdout=subprocess.DEVNULL,
                        check=True)
         self.tests = {t["name"]: t for t in ctests.tests_of(self.build)}
         for t in self.tests.values():
             t["env"]["SNAPFORK_TEST_DIR"] = t["env"]["TMPDIR"] = self.scratch
         self.tidy()
+
+    def optimized(self, rel, out):
+        """Compile the worker's rel as the build does, but -O2 -g0 (no
+        line table), into out: True when it compiled."""
+        if not hasattr(self, "commands"):
+            with open(os.path.join(self.build, "compile_commands.json")) as f:
+                self.commands = {os.path.relpath(c["file"], self.src): c for c in json.load(f)}
+        c = self.commands.get(rel)
+        if not c:
+            return False
+        args = c["arguments"] if "arguments" in c else shlex.split(c["command"])
+        keep, skip = [], 0
+        for a in args:  # no dependency file, no object of the build's own
+            if skip:
+                skip -= 1
+            elif a in ("-o", "-MT", "-MF"):
+                skip = 1
+            elif a != "-MD":
+                keep.append(a)
+        r = subprocess.run([*keep, "-O2", "-g0", "-o", out], cwd=c["directory"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return r.returncode == 0
+
+    def same_code(self, rel):
+        """Trivial compiler equivalence: the mutant (in the sources now)
+        compiles at -O2 to the very bytes the original does, so no test
+        can tell them apart (the optimizer proved them the same: `x >= 0`
+        on an unsigned x, a constant folded away).  The original's
+        object is made once a file, before its first mutant."""
+        tmp = os.path.join(os.path.dirname(self.build), "tce-%s" % os.path.basename(self.build))
+        os.makedirs(tmp, exist_ok=True)
+        mine = os.path.join(tmp, "mutant.o")
+        return (self.optimized(rel, mine) and rel in self.originals
+                and filecmp.cmp(mine, self.originals[rel], shallow=False))
+
+    def original_code(self, rel):
+        if not hasattr(self, "originals"):
+            self.originals = {}
+        if rel not in self.originals:
+            tmp = os.path.join(os.path.dirname(self.build), "tce-%s" % os.path.basename(self.build))
+            os.makedirs(tmp, exist_ok=True)
+            out = os.path.join(tmp, rel.replace("/", "_") + ".o")
+            if self.optimized(rel, out):
+                self.originals[rel] = out
 
     def tidy(self):
         """Unmount what a test left under the scratch, then empty it."""
@@ -84,15 +132,37 @@ class Worker:
         shutil.rmtree(self.scratch, ignore_errors=True)
         os.makedirs(self.scratch, exist_ok=True)
 
+    def test(self, name):
+        """A ctest test by name, or one cmocka test of it (binary:test)."""
+        parent, _, unit = name.partition(":")
+        return ctests.unit(self.tests[parent], unit) if unit else self.tests[parent]
+
+    def built(self, name, done):
+        """Build what test name runs, unless done holds it already: the
+        mutant's object once, then a link for each further binary, only
+        as far as the tests go (a kill by the first needs one)."""
+        targets = [t for t in targets_of(self.test(name)["command"], self.build)
+                   if t not in done]
+        if not targets:
+            return True
+        r = subprocess.run(["cmake", "--build", self.build, "-j1", "--target", *targets],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done.update(targets)
+        return r.returncode == 0
+
     def judge(self, tests, seconds, factor):
-        """(outcome, test) once the mutant is built: quickest first; a
-        failure counts when the test fails again (a flaky test is no
-        killer); a skip counts (the test passed unmutated)."""
-        for name in sorted(tests, key=lambda t: seconds.get(t, 999)):
+        """(outcome, test) for the mutant in the sources: quickest first
+        (order given); a failure counts when the test fails again (a
+        flaky test is no killer); a skip counts (the test passed
+        unmutated)."""
+        done = set()
+        for name in tests:
+            if not self.built(name, done):
+                return "uncompiled", ""
             limit = max(20.0, factor * seconds.get(name, 60))
-            status, _ = ctests.run(self.tests[name], limit, self.test_log)
+            status, _ = ctests.run(self.test(name), limit, self.test_log)
             if status == "fail":
-                status, _ = ctests.run(self.tests[name], limit, self.test_log)
+                status, _ = ctests.run(self.test(name), limit, self.test_log)
                 if status == "pass":
                     self.flaky.append(name)
                     continue
@@ -114,17 +184,14 @@ class Worker:
             raise RuntimeError("%s:%d is not the line the mutant was made from" % (rel, lineno))
         lines[lineno - 1] = after
         t0 = time.monotonic()
+        self.original_code(rel)
         try:
             with open(path, "w") as f:
                 f.write("\n".join(lines))
-            targets = sorted({t for name in tests
-                              for t in targets_of(self.tests[name]["command"], self.build)})
-            if "all" in targets:
-                targets = ["all"]
-            built = subprocess.run(["cmake", "--build", self.build, "-j1", "--target", *targets],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if built.returncode != 0:
-                return "uncompiled", "", time.monotonic() - t0
+            if self.same_code(rel):
+                return "equivalent", "same code at -O2", time.monotonic() - t0
+            if not tests:
+                return "no test", "", time.monotonic() - t0
             outcome, test = self.judge(tests, seconds, factor)
             return outcome, test, time.monotonic() - t0
         finally:

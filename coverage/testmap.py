@@ -26,7 +26,7 @@ def source_key(source):
     """A digest of every tracked file that can change what a test runs
     (and the working tree's changes to them): the map is stale when any
     differs.  Documents, examples and this tool itself cannot."""
-    files = subprocess.run(["git", "-C", source, "ls-files", "-z"], capture_output=True,
+    files = subprocess.run(["git", "-C", source, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], capture_output=True,
                            check=True).stdout.split(b"\0")
     h = hashlib.sha256()
     for f in sorted(x for x in files if x):
@@ -40,8 +40,15 @@ def source_key(source):
     return h.hexdigest()
 
 
+def objects(build):
+    """Where ref/lib's counts are written (its one object library), or
+    the whole tree when that has moved."""
+    obj = os.path.join(build, "ref", "CMakeFiles", "snapfork_obj.dir")
+    return obj if os.path.isdir(obj) else build
+
+
 def clear_counts(build):
-    for root, _, files in os.walk(build):
+    for root, _, files in os.walk(objects(build)):
         for f in files:
             if f.endswith(".gcda"):
                 os.unlink(os.path.join(root, f))
@@ -49,10 +56,11 @@ def clear_counts(build):
 
 def lines_run(source, build):
     """{"ref/lib/x.c": (set(line numbers executed), set(lines instrumented))}
-    from the counts now."""
+    from the counts now (gcovr reads ref/lib's objects only: half a
+    second, where the whole tree takes several)."""
     out = subprocess.run(["gcovr", "--root", source, "--object-directory", build,
-                          "--filter", os.path.join(source, "ref/lib/"), "--json", "-"],
-                         capture_output=True, text=True, check=True).stdout
+                          "--filter", os.path.join(source, "ref/lib/"), "--json", "-",
+                          objects(build)], capture_output=True, text=True, check=True).stdout
     run = {}
     for f in json.loads(out)["files"]:
         run[f["file"]] = ({ln["line_number"] for ln in f["lines"] if ln["count"] > 0},
@@ -60,27 +68,46 @@ def lines_run(source, build):
     return run
 
 
-def make(source, build, log):
+def make(source, build, log, max_seconds=0):
     """The map {file: {line: [test, ...]}}, {test: seconds} and the lines
     gcov instruments {file: [line, ...]} (a mutant elsewhere, in a #define
     or a static table, is judged by every test that runs its file):
-    cached in build/mutate-testmap.json while the sources are the same."""
+    cached in build/mutate-testmap.json while the sources are the same.
+    A cmocka binary's tests are mapped one by one, named binary:test
+    (suites/support/select.c): a mutant then runs the few that reach its
+    line, not the whole binary."""
     cache = os.path.join(build, "mutate-testmap.json")
     key = source_key(source)
+    data = {}
     if os.path.exists(cache):
         with open(cache) as f:
             data = json.load(f)
-        if data.get("key") == key:
+        not_run = data.get("not_run", [])
+        if data.get("key") == key and (not not_run or max_seconds and all(
+                data["seconds"][t] > max_seconds for t in not_run)):
             return data["map"], data["seconds"], data["instrumented"]
+    # A test an earlier map timed at more than twice max_seconds would be
+    # left out of every mutant: not run for the map either (the end-to-end
+    # tests: five minutes of each map); its old time is kept.
+    old = data.get("seconds", {})
     subprocess.run(["cmake", "-S", source, "-B", build, "-DSNAPFORK_COVERAGE=ON"],
                    stdout=subprocess.DEVNULL, check=True)
     subprocess.run(["cmake", "--build", build, "-j%d" % (os.cpu_count() or 1)],
                    stdout=subprocess.DEVNULL, check=True)
     tmap, seconds, instrumented = {}, {}, {}
-    tests = wanted(ctests.tests_of(build))
+    logf = os.path.join(build, "mutate-test.log")
+    tests = []
+    for t in wanted(ctests.tests_of(build)):
+        names = ctests.units_of(t, logf)
+        tests += [ctests.unit(t, n) for n in names] if names else [t]
+    not_run = []
     for i, t in enumerate(tests, 1):
+        if max_seconds and old.get(t["name"], 0) > 2 * max_seconds:
+            seconds[t["name"]] = old[t["name"]]
+            not_run.append(t["name"])
+            continue
         clear_counts(build)
-        status, secs = ctests.run(t, 1800, os.path.join(build, "mutate-test.log"))
+        status, secs = ctests.run(t, 1800, logf)
         seconds[t["name"]] = round(secs, 2)
         if status == "stopped":
             raise ctests.Stopped()
@@ -94,7 +121,8 @@ def make(source, build, log):
                 tmap.setdefault(f, {}).setdefault(str(ln), []).append(t["name"])
         log("testmap: %d/%d %s (%.1f s)" % (i, len(tests), t["name"], secs))
     with open(cache, "w") as f:
-        json.dump({"key": key, "map": tmap, "seconds": seconds, "instrumented": instrumented}, f)
+        json.dump({"key": key, "map": tmap, "seconds": seconds, "instrumented": instrumented,
+                   "not_run": not_run}, f)
     return tmap, seconds, instrumented
 
 

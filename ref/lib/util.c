@@ -1,5 +1,6 @@
 /* util.c - error recording, errno classes, clocks and temp names. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -95,7 +96,9 @@ void sf_tmpname(const char *base, char out[static NAME_MAX + 1])
 
 int sf_opendir_dup(int dirfd, DIR **out)
 {
-	int fd = dup(dirfd);
+	/* Close-on-exec like every descriptor the library opens: a walk
+	 * holds these open while the caller's other threads may exec. */
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	DIR *d = fdopendir(fd);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,17 +19,60 @@ static struct inj_plan plan;
 static int armed, fired;
 static unsigned counts[INJ_NCALLS];
 
+/* The close-on-exec audit (inj_audit_cloexec): descriptors open at
+ * inj_arm without FD_CLOEXEC are the caller's; any other such one seen
+ * at a close while armed is the library's.  At each close, not each
+ * call: every descriptor the library opens is open at some close (its
+ * own, or a later one's), and a scan at every call tripled the run.
+ * 128: the writeback window (32) and the walk's depth fit well below. */
+enum { AUDIT_FDS = 128 };
+int __real_fcntl(int fd, int cmd, ...); /* fcntl is wrapped too */
+static int auditing, audit_armed;
+static char inherited[AUDIT_FDS];
+static char leak[160];
+
+void inj_audit_cloexec(int on)
+{
+	auditing = on;
+}
+
+const char *inj_leak(void)
+{
+	return leak[0] ? leak : NULL;
+}
+
+static void audit(enum inj_call c)
+{
+	if (!audit_armed || leak[0] || c != INJ_CLOSE)
+		return;
+	for (int fd = 0; fd < AUDIT_FDS; fd++) {
+		int f = __real_fcntl(fd, F_GETFD);
+		if (f >= 0 && !(f & FD_CLOEXEC) && !inherited[fd]) {
+			snprintf(leak, sizeof leak, "fd %d without FD_CLOEXEC at a call of %s", fd,
+				 inj_name(c));
+			return;
+		}
+	}
+}
+
 void inj_arm(const struct inj_plan *p)
 {
 	plan = *p;
 	memset(counts, 0, sizeof counts);
 	fired = 0;
 	armed = 1;
+	leak[0] = 0;
+	audit_armed = auditing;
+	for (int fd = 0; auditing && fd < AUDIT_FDS; fd++) {
+		int f = __real_fcntl(fd, F_GETFD);
+		inherited[fd] = f >= 0 && !(f & FD_CLOEXEC);
+	}
 }
 
 void inj_disarm(void)
 {
 	armed = 0;
+	audit_armed = 0;
 }
 
 unsigned inj_count(enum inj_call call)
@@ -109,6 +153,7 @@ static int filtered_out(enum inj_call c, const char *path, unsigned long req)
 
 static int hit(enum inj_call c, const char *path, unsigned long req)
 {
+	audit(c);
 	if (!armed || filtered_out(c, path, req))
 		return 0;
 	unsigned n = ++counts[c];

@@ -89,6 +89,11 @@ unsigned inj_count(enum inj_call call);
 /* Did the plan fire? */
 int inj_fired(void);
 const char *inj_name(enum inj_call call);
+/* While armed, check at every wrapped call that each descriptor opened
+ * since inj_arm is close-on-exec (another thread's exec would inherit
+ * it); inj_leak: the first that was not, or NULL. */
+void inj_audit_cloexec(int on);
+const char *inj_leak(void);
 /* For the wrappers: 0 pass the call through, 1 fail it (errno is set),
  * 2 shorten it.  path is what path_has looks at (NULL: no path). */
 int inj_hit(enum inj_call call, const char *path);

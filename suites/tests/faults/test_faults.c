@@ -36,6 +36,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	char err[256];
+	inj_audit_cloexec(1); /* every fork run() makes: its descriptors close-on-exec */
 	f->dir = tt_scratch("faults");
 	snprintf(f->raw, sizeof f->raw, "%s/raw", f->dir);
 	snprintf(f->packed, sizeof f->packed, "%s/packed", f->dir);
@@ -152,6 +153,8 @@ static int run(struct fx *f, const char *src, const struct judge_state *st,
 	int r = snapfork_fork(src, f->dst, o, &rep);
 	inj_disarm();
 	int fired = inj_fired();
+	if (inj_leak())
+		fail_msg("%s: %s", when, inj_leak());
 	if (tt_open_fds() != fds)
 		fail_msg("%s: leaked a file descriptor", when);
 	snapshot_unchanged(src, st, when);
