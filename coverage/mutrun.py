@@ -3,22 +3,19 @@ tree; for each mutant, the one file changed, only the targets its tests
 need rebuilt, those tests run (quickest first, each under a limit) until
 one fails, the file put back.
 """
-import filecmp
-import json
 import os
-import shlex
 import shutil
 import subprocess
 import time
 
 import ctests
+from files import source_files
+from tce import Tce
 
 
 def copy_tree(source, dest):
-    """The tracked files (as they are in the working tree) into dest."""
-    files = subprocess.run(["git", "-C", source, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], capture_output=True,
-                           check=True).stdout.decode().split("\0")
-    for f in filter(None, files):
+    """The source files (files.py) as they are in the working tree into dest."""
+    for f in source_files(source):
         src = os.path.join(source, f)
         if not os.path.lexists(src):
             continue
@@ -50,15 +47,21 @@ def targets_of(command, build):
 
 
 class Worker:
-    def __init__(self, source, work, index, log):
+    def __init__(self, source, work, index, log, cores=1, verify=False):
         self.src = os.path.join(work, "src-%d" % index)
         self.build = os.path.join(work, "build-%d" % index)
         self.test_log = os.path.join(work, "test-%d.log" % index)
         # Each worker's tests have their own scratch (on /var/tmp's
         # filesystem, as unmutated), so what one mutant's tests leave
-        # there, mounts included, is this worker's to undo.
-        self.scratch = "/var/tmp/snapfork-mutate-%d" % index
+        # there, mounts included, is this worker's to undo (named by this
+        # run's pid too: another run's tidy must not touch it).
+        self.scratch = "/var/tmp/snapfork-mutate-%d-%d" % (os.getpid(), index)
         self.log = log
+        self.cores = cores
+        # Without the map (whose tests passed unmutated in its coverage
+        # build), each test is run unmutated here before it judges.
+        self.verify = verify
+        self.passed = {}
         self.flaky = []
         copy_tree(source, self.src)  # the sources as they are now
 
@@ -70,56 +73,14 @@ class Worker:
         subprocess.run(["cmake", "-S", self.src, "-B", self.build, *gen,
                         "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"],
                        stdout=subprocess.DEVNULL, check=True)
-        subprocess.run(["cmake", "--build", self.build, "-j1"], stdout=subprocess.DEVNULL,
-                       check=True)
+        # The workers build at once: the cores shared out between them.
+        subprocess.run(["cmake", "--build", self.build, "-j%d" % self.cores],
+                       stdout=subprocess.DEVNULL, check=True)
         self.tests = {t["name"]: t for t in ctests.tests_of(self.build)}
+        self.tce = Tce(self.src, self.build, self.build + "-tce")
         for t in self.tests.values():
             t["env"]["SNAPFORK_TEST_DIR"] = t["env"]["TMPDIR"] = self.scratch
         self.tidy()
-
-    def optimized(self, rel, out):
-        """Compile the worker's rel as the build does, but -O2 -g0 (no
-        line table), into out: True when it compiled."""
-        if not hasattr(self, "commands"):
-            with open(os.path.join(self.build, "compile_commands.json")) as f:
-                self.commands = {os.path.relpath(c["file"], self.src): c for c in json.load(f)}
-        c = self.commands.get(rel)
-        if not c:
-            return False
-        args = c["arguments"] if "arguments" in c else shlex.split(c["command"])
-        keep, skip = [], 0
-        for a in args:  # no dependency file, no object of the build's own
-            if skip:
-                skip -= 1
-            elif a in ("-o", "-MT", "-MF"):
-                skip = 1
-            elif a != "-MD":
-                keep.append(a)
-        r = subprocess.run([*keep, "-O2", "-g0", "-o", out], cwd=c["directory"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return r.returncode == 0
-
-    def same_code(self, rel):
-        """Trivial compiler equivalence: the mutant (in the sources now)
-        compiles at -O2 to the very bytes the original does, so no test
-        can tell them apart (the optimizer proved them the same: `x >= 0`
-        on an unsigned x, a constant folded away).  The original's
-        object is made once a file, before its first mutant."""
-        tmp = os.path.join(os.path.dirname(self.build), "tce-%s" % os.path.basename(self.build))
-        os.makedirs(tmp, exist_ok=True)
-        mine = os.path.join(tmp, "mutant.o")
-        return (self.optimized(rel, mine) and rel in self.originals
-                and filecmp.cmp(mine, self.originals[rel], shallow=False))
-
-    def original_code(self, rel):
-        if not hasattr(self, "originals"):
-            self.originals = {}
-        if rel not in self.originals:
-            tmp = os.path.join(os.path.dirname(self.build), "tce-%s" % os.path.basename(self.build))
-            os.makedirs(tmp, exist_ok=True)
-            out = os.path.join(tmp, rel.replace("/", "_") + ".o")
-            if self.optimized(rel, out):
-                self.originals[rel] = out
 
     def tidy(self):
         """Unmount what a test left under the scratch, then empty it."""
@@ -150,6 +111,21 @@ class Worker:
         done.update(targets)
         return r.returncode == 0
 
+    def passing(self, tests, seconds, factor):
+        """tests less those that do not pass unmutated in this worker's
+        build (each run once, before the first mutant it would judge): a
+        test that fails or skips anyway would "kill" every mutant."""
+        for name in tests:
+            if name not in self.passed:
+                ok = self.built(name, set())
+                status = ctests.run(self.test(name), max(20.0, factor * seconds.get(name, 60)),
+                                    self.test_log)[0] if ok else "unbuilt"
+                self.passed[name] = status == "pass"
+                self.tidy()
+                if status != "pass":
+                    self.log("mutate: %s: %s without a mutant: left out" % (name, status))
+        return [t for t in tests if self.passed[t]]
+
     def judge(self, tests, seconds, factor):
         """(outcome, test) for the mutant in the sources: quickest first
         (order given); a failure counts when the test fails again (a
@@ -166,6 +142,8 @@ class Worker:
                 if status == "pass":
                     self.flaky.append(name)
                     continue
+            if status == "empty":  # the map named a test its binary no longer holds
+                raise RuntimeError("%s: no such test in its binary" % name)
             if status in ("timeout", "stopped"):
                 return status, name
             if status in ("fail", "skip"):
@@ -184,11 +162,13 @@ class Worker:
             raise RuntimeError("%s:%d is not the line the mutant was made from" % (rel, lineno))
         lines[lineno - 1] = after
         t0 = time.monotonic()
-        self.original_code(rel)
+        if self.verify:
+            tests = self.passing(tests, seconds, factor)
+        self.tce.original(rel)
         try:
             with open(path, "w") as f:
                 f.write("\n".join(lines))
-            if self.same_code(rel):
+            if self.tce.same(rel):
                 return "equivalent", "same code at -O2", time.monotonic() - t0
             if not tests:
                 return "no test", "", time.monotonic() - t0

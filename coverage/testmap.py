@@ -10,6 +10,7 @@ import os
 import subprocess
 
 import ctests
+from files import source_files
 
 # Tests that judge no behaviour of the library (the tree's shape, the
 # sources' own state, a generator's bytes) or run QEMU or shell doubles
@@ -23,18 +24,18 @@ def wanted(tests):
 
 
 def source_key(source):
-    """A digest of every tracked file that can change what a test runs
-    (and the working tree's changes to them): the map is stale when any
-    differs.  Documents, examples and this tool itself cannot."""
-    files = subprocess.run(["git", "-C", source, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], capture_output=True,
-                           check=True).stdout.split(b"\0")
+    """A digest of every source file (files.py) that can change what a
+    test runs: the map is stale when any differs.  Documents (but
+    CONTRACT.md, which test_util reads), examples, CI's script and this
+    tool itself cannot."""
     h = hashlib.sha256()
-    for f in sorted(x for x in files if x):
-        if f.endswith(b".md") or f.startswith((b"coverage/", b"examples/")):
+    for f in source_files(source):
+        if (f.endswith(".md") and f != "CONTRACT.md") or f.startswith(
+                ("coverage/", "examples/", ".ci/")):
             continue
-        path = os.path.join(source.encode(), f)
+        path = os.path.join(source, f)
         if os.path.isfile(path):
-            h.update(f + b"\0")
+            h.update(f.encode() + b"\0")
             with open(path, "rb") as fh:
                 h.update(hashlib.sha256(fh.read()).digest())
     return h.hexdigest()

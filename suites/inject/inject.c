@@ -14,22 +14,20 @@
 #include <unistd.h>
 
 #include "inject.h"
+#include "testtree.h"
 
 static struct inj_plan plan;
 static int armed, fired;
 static unsigned counts[INJ_NCALLS];
 
-/* The close-on-exec audit (inj_audit_cloexec): descriptors open at
- * inj_arm without FD_CLOEXEC are the caller's; any other such one seen
- * at a close while armed is the library's.  At each close, not each
- * call: every descriptor the library opens is open at some close (its
- * own, or a later one's), and a scan at every call tripled the run.
- * 128: the writeback window (32) and the walk's depth fit well below. */
-enum { AUDIT_FDS = 128 };
-int __real_fcntl(int fd, int cmd, ...); /* fcntl is wrapped too */
+/* The close-on-exec audit (inj_audit_cloexec, suites/support/cloexec.c)
+ * while armed: at each wrapped close and fdopendir (at every call it
+ * tripled test_faults' time).  Every descriptor the library opens is
+ * open at some close (its own, or a later one's); a directory's dup is
+ * open at its fdopendir.  Not during a plan's hook: those are the
+ * test's own calls. */
 static int auditing, audit_armed;
-static char inherited[AUDIT_FDS];
-static char leak[160];
+static struct tt_cloexec audited;
 
 void inj_audit_cloexec(int on)
 {
@@ -38,21 +36,13 @@ void inj_audit_cloexec(int on)
 
 const char *inj_leak(void)
 {
-	return leak[0] ? leak : NULL;
+	return audited.leak[0] ? audited.leak : NULL;
 }
 
 static void audit(enum inj_call c)
 {
-	if (!audit_armed || leak[0] || c != INJ_CLOSE)
-		return;
-	for (int fd = 0; fd < AUDIT_FDS; fd++) {
-		int f = __real_fcntl(fd, F_GETFD);
-		if (f >= 0 && !(f & FD_CLOEXEC) && !inherited[fd]) {
-			snprintf(leak, sizeof leak, "fd %d without FD_CLOEXEC at a call of %s", fd,
-				 inj_name(c));
-			return;
-		}
-	}
+	if (audit_armed && (c == INJ_CLOSE || c == INJ_FDOPENDIR))
+		tt_cloexec_check(&audited, inj_name(c), -1);
 }
 
 void inj_arm(const struct inj_plan *p)
@@ -61,12 +51,8 @@ void inj_arm(const struct inj_plan *p)
 	memset(counts, 0, sizeof counts);
 	fired = 0;
 	armed = 1;
-	leak[0] = 0;
 	audit_armed = auditing;
-	for (int fd = 0; auditing && fd < AUDIT_FDS; fd++) {
-		int f = __real_fcntl(fd, F_GETFD);
-		inherited[fd] = f >= 0 && !(f & FD_CLOEXEC);
-	}
+	tt_cloexec_start(&audited);
 }
 
 void inj_disarm(void)
@@ -164,10 +150,11 @@ static int hit(enum inj_call c, const char *path, unsigned long req)
 	fired = 1;
 	armed = plan.persistent; /* once: disarm, so the hook's own calls pass */
 	if (plan.hook) {
-		int was = armed;
-		armed = 0;
+		int was = armed, was_audit = audit_armed;
+		armed = audit_armed = 0;
 		plan.hook(plan.hook_arg);
 		armed = was;
+		audit_armed = was_audit;
 	}
 	if (plan.kill)
 		raise(SIGKILL);

@@ -77,6 +77,19 @@ int tt_count_named(const char *dir, const char *needle);
 /* Open fds of this process (for leak checks). */
 int tt_open_fds(void);
 int tt_is_root(void);
+
+/* The close-on-exec audit (cloexec.c): start remembers the descriptors
+ * open without FD_CLOEXEC now (the caller's); check finds any other one
+ * (ignore_fd aside, -1: none), describes it in leak and returns -1; the
+ * first leak is kept.  128: the writeback window (32) and the walk's
+ * depth stay well below. */
+#define TT_CLOEXEC_FDS 128
+struct tt_cloexec {
+	char inherited[TT_CLOEXEC_FDS];
+	char leak[256];
+};
+void tt_cloexec_start(struct tt_cloexec *a);
+int tt_cloexec_check(struct tt_cloexec *a, const char *where, int ignore_fd);
 /* 1 when pid is no process, or a zombie (killed, not yet reaped). */
 int tt_gone(pid_t pid);
 
