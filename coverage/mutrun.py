@@ -126,13 +126,17 @@ class Worker:
                     self.log("mutate: %s: %s without a mutant: left out" % (name, status))
         return [t for t in tests if self.passed[t]]
 
-    def judge(self, tests, seconds, factor):
-        """(outcome, test) for the mutant in the sources: quickest first
-        (order given); a failure counts when the test fails again (a
-        flaky test is no killer); a skip counts (the test passed
-        unmutated)."""
+    def judge(self, tests, seconds, factor, budget=0):
+        """(outcome, test) for the mutant in the sources: in the order
+        given; a failure counts when the test fails again (a flaky test
+        is no killer); a skip counts (the test passed unmutated).  No
+        test is started once budget seconds went to this mutant (0: no
+        budget): then it survived, its test "budget"."""
         done = set()
+        t0 = time.monotonic()
         for name in tests:
+            if budget and time.monotonic() - t0 > budget:
+                return "survived", "budget"
             if not self.built(name, done):
                 return "uncompiled", ""
             limit = max(20.0, factor * seconds.get(name, 60))
@@ -150,7 +154,7 @@ class Worker:
                 return "killed", name + (" (skipped)" if status == "skip" else "")
         return "survived", ""
 
-    def run(self, mutant, tests, seconds, factor):
+    def run(self, mutant, tests, seconds, factor, budget=0):
         """The mutant's outcome: (killed|survived|timeout|uncompiled, the
         test that told, seconds)."""
         rel, lineno, _, before, after = mutant
@@ -172,7 +176,7 @@ class Worker:
                 return "equivalent", "same code at -O2", time.monotonic() - t0
             if not tests:
                 return "no test", "", time.monotonic() - t0
-            outcome, test = self.judge(tests, seconds, factor)
+            outcome, test = self.judge(tests, seconds, factor, budget)
             return outcome, test, time.monotonic() - t0
         finally:
             with open(path, "w") as f:

@@ -74,6 +74,19 @@ struct dirent *__wrap_readdir(DIR *d)
 	return de;
 }
 
+static int fdopendir_err; /* fdopendir fails with this */
+
+DIR *__real_fdopendir(int fd);
+DIR *__wrap_fdopendir(int fd);
+DIR *__wrap_fdopendir(int fd)
+{
+	if (fdopendir_err) {
+		errno = fdopendir_err;
+		return NULL;
+	}
+	return __real_fdopendir(fd);
+}
+
 int __real_flock(int fd, int op);
 int __wrap_flock(int fd, int op);
 int __wrap_flock(int fd, int op)
@@ -118,6 +131,7 @@ static int setup(void **state)
 	 * whatever SNAPFORK_TEST_DIR is on (NFS would keep everything). */
 	fake_fs = 1;
 	fake_type = EXT4_SUPER_MAGIC;
+	fdopendir_err = 0;
 	fstatfs_err = 0;
 	unknown_types = 0;
 	after_readdir = NULL;
@@ -265,6 +279,16 @@ static void test_errors_counted_and_returned(void **state)
 	assert_int_equal(r, -EACCES);
 	assert_int_equal(clean(dir, &t), 0);
 	assert_int_equal(t.removed, 3);
+	/* The directory cannot be read at all (EMFILE: out of descriptors):
+	 * the error, and nothing done.  No descriptor is left behind. */
+	dead(dir, 4);
+	int fds = tt_open_fds();
+	fdopendir_err = EMFILE;
+	assert_int_equal(clean(dir, &t), -EMFILE);
+	fdopendir_err = 0;
+	assert_int_equal(tt_open_fds(), fds);
+	assert_int_equal(t.each, 0);
+	assert_int_equal(tt_count_named(dir, ".snapfork-"), 1);
 }
 
 /* Any lock on it, even a shared one, says someone holds it: live. */
