@@ -65,8 +65,8 @@ static int range_extent(int sfd, int dfd, off_t off, off_t end, int *wrote, stru
 	return 0;
 }
 
-static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int *wrote,
-		     struct sf_copy *res)
+/* The last rung: nothing to fall back to, so what it wrote is not kept. */
+static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, struct sf_copy *res)
 {
 	if (!c->buf && !(c->buf = malloc(BUFSZ)))
 		return -ENOMEM;
@@ -88,7 +88,6 @@ static int rw_extent(struct ctx *c, int sfd, int dfd, off_t off, off_t end, int 
 			res->reason = "write failed";
 			return r;
 		}
-		*wrote = 1;
 		off += n;
 	}
 	return 0;
@@ -116,7 +115,7 @@ static int copy_extents(struct ctx *c, int sfd, int dfd, const struct stat *st, 
 		return 0;
 	if (size <= 65536 && (off_t)st->st_blocks * 512 == ((size + 4095) & ~(off_t)4095)) {
 		int r = use_range ? range_extent(sfd, dfd, 0, size, &wrote, res)
-				  : rw_extent(c, sfd, dfd, 0, size, &wrote, res);
+				  : rw_extent(c, sfd, dfd, 0, size, res);
 		if (r == 0)
 			res->copied += (uint64_t)size;
 		return r;
@@ -139,7 +138,7 @@ static int copy_extents(struct ctx *c, int sfd, int dfd, const struct stat *st, 
 		if (hole > size)
 			hole = size;
 		int r = use_range ? range_extent(sfd, dfd, data, hole, &wrote, res)
-				  : rw_extent(c, sfd, dfd, data, hole, &wrote, res);
+				  : rw_extent(c, sfd, dfd, data, hole, res);
 		if (r != 0)
 			return r;
 		res->copied += (uint64_t)(hole - data);
@@ -221,7 +220,7 @@ int sf_copy_fd(struct ctx *c, int sfd, const struct stat *st, int dfd, enum snap
 {
 	*res = (struct sf_copy){ .via = SNAPFORK_VIA_NONE, .side = SNAPFORK_SIDE_SRC };
 	int r = copy_ladder(c, sfd, st, dfd, m, res);
-	if (r < 0)
+	if (r < 0) /* a failure's side; a success keeps SRC, read by no one */
 		res->side = blame(r, res->reason);
 	return r;
 }

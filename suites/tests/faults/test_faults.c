@@ -644,6 +644,57 @@ static int fork_in_child(const char *src, const char *dst, const struct inj_plan
 	return WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
 }
 
+/* A daemon may run with stdin closed, and descriptor 0 is a descriptor
+ * like any other: it is freed just before the n-th open (then the n-th
+ * dup), for every n, so each open and dup the fork makes returns 0 in
+ * turn.  A check written `fd <= 0` for `fd < 0` takes it for a failure. */
+static void free_fd0(void *arg)
+{
+	(void)arg;
+	close(0);
+}
+
+static void test_fd0_at_every_open(void **state)
+{
+	struct fx *f = *state;
+	const char *srcs[] = { f->raw, f->packed };
+	static const enum inj_call calls[] = { INJ_OPENAT, INJ_DUP };
+	int saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
+	assert_true(saved >= 0);
+	for (int s = 0; s < 2; s++)
+		for (int k = 0; k < 2; k++) {
+			unsigned n;
+			for (n = 1; n < 100000; n++) {
+				struct inj_plan plan = { .call = calls[k],
+							 .nth = n,
+							 .hook = free_fd0 };
+				struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+				inj_arm(&plan);
+				int r = snapfork_fork(srcs[s], f->dst, NULL, &rep);
+				inj_disarm();
+				int fired = inj_fired(), open0 = fcntl(0, F_GETFD) >= 0;
+				if (!open0)
+					assert_int_equal(dup2(saved, 0), 0);
+				char when[96];
+				snprintf(when, sizeof when, "fd 0 free at %s #%u (%s)",
+					 inj_name(calls[k]), n, s ? "compressed" : "raw");
+				if (fired && open0)
+					fail_msg("%s: the fork left descriptor 0 open", when);
+				if (r != 0)
+					fail_msg("%s: %s (%s: %s)", when, strerrorname_np(-r),
+						 rep.error_path, rep.error_reason);
+				fork_correct(srcs[s], f->dst, rep.mem_via != SNAPFORK_VIA_LINK,
+					     when);
+				tt_rm_rf(f->dst);
+				if (!fired)
+					break;
+			}
+			print_message("fd 0 at each of %u calls of %s (%s)\n", n - 1,
+				      inj_name(calls[k]), s ? "compressed" : "raw");
+		}
+	close(saved);
+}
+
 static void test_kill_at_every_call(void **state)
 {
 	struct fx *f = *state;
@@ -882,6 +933,7 @@ int main(void)
 		F(test_fault_unshare_and_probe),
 		F(test_publish_without_rename_noreplace),
 		F(test_every_errno_was_injected),
+		F(test_fd0_at_every_open),
 		F(test_kill_at_every_call),
 		F(test_kill_at_random_times),
 		F(test_source_grows_or_shrinks_during_copy),

@@ -31,7 +31,8 @@ struct script {
 	struct step steps[8];
 	int n, at;
 };
-static struct script ficlone, range, readp;
+static struct script ficlone, range, readp, writep;
+static int ficlone_calls;
 static int live; /* only sf_copy_fd's calls follow the scripts */
 
 static struct step next(struct script *s)
@@ -48,6 +49,7 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	long arg = va_arg(ap, long);
 	va_end(ap);
 	if (req == FICLONE) {
+		ficlone_calls += live;
 		struct step s = next(&ficlone);
 		if (s.act == ERR) {
 			errno = s.err;
@@ -89,6 +91,60 @@ ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off)
 }
 
 static int seek_data; /* lseek(SEEK_DATA) calls */
+static int tamper;    /* fstat after the copy: 1 size, 2 mtime's seconds, 3 its ns, 4 EIO */
+static int truncate_err;
+
+int __real_fstat(int fd, struct stat *st);
+int __wrap_fstat(int fd, struct stat *st);
+int __wrap_fstat(int fd, struct stat *st)
+{
+	if (live && tamper == 4) {
+		errno = EIO;
+		return -1;
+	}
+	int r = __real_fstat(fd, st);
+	if (r == 0 && live) {
+		st->st_size += tamper == 1;
+		st->st_mtim.tv_sec += tamper == 2;
+		st->st_mtim.tv_nsec = (st->st_mtim.tv_nsec + (tamper == 3)) % 1000000000;
+	}
+	return r;
+}
+
+int __real_ftruncate(int fd, off_t n);
+int __wrap_ftruncate(int fd, off_t n);
+int __wrap_ftruncate(int fd, off_t n)
+{
+	if (live && truncate_err) {
+		errno = truncate_err;
+		return -1;
+	}
+	return __real_ftruncate(fd, n);
+}
+
+ssize_t __real_pwrite(int fd, const void *buf, size_t n, off_t off);
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off);
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	struct step s = next(&writep);
+	if (s.act == ERR) {
+		errno = s.err;
+		return -1;
+	}
+	return __real_pwrite(fd, buf, n, off);
+}
+static int no_buffer; /* malloc of the 1 MiB copy buffer fails */
+
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_malloc(size_t n)
+{
+	if (live && no_buffer && n >= (1u << 20)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_malloc(n);
+}
 
 off_t __real_lseek(int fd, off_t off, int whence);
 off_t __wrap_lseek(int fd, off_t off, int whence);
@@ -103,7 +159,9 @@ static int setup(void **state)
 	memset(&ficlone, 0, sizeof ficlone);
 	memset(&range, 0, sizeof range);
 	memset(&readp, 0, sizeof readp);
-	seek_data = 0;
+	memset(&writep, 0, sizeof writep);
+	seek_data = ficlone_calls = tamper = truncate_err = 0;
+	no_buffer = 0;
 	int r = tt_scratch_setup(state);
 	/* 64 KiB of data, no hole: the ladder's one-extent path. */
 	tt_file(*state, "src", 0644, 65536, (struct tt_extent[]){ { 0, 65536, 7 } }, 1);
@@ -118,7 +176,9 @@ struct run {
 };
 
 /* sf_copy_fd(src -> a new file) with method m and the scripts set. */
-static struct run copy(const char *dir, enum snapfork_method m)
+/* sf_copy_fd(src -> a new file) with method m and the scripts set, in
+ * the fork context c (a fork's copies share it). */
+static struct run copy_in(struct ctx *c, const char *dir, enum snapfork_method m)
 {
 	static int n;
 	char name[32];
@@ -128,12 +188,10 @@ static struct run copy(const char *dir, enum snapfork_method m)
 	assert_true(s >= 0 && d >= 0);
 	struct stat st;
 	assert_int_equal(fstat(s, &st), 0);
-	struct ctx c = { 0 };
 	struct run out;
 	live = 1;
-	out.r = sf_copy_fd(&c, s, &st, d, m, &out.res);
+	out.r = sf_copy_fd(c, s, &st, d, m, &out.res);
 	live = 0;
-	free(c.buf);
 	struct stat dst;
 	assert_int_equal(fstat(d, &dst), 0);
 	out.size = dst.st_size;
@@ -142,6 +200,14 @@ static struct run copy(const char *dir, enum snapfork_method m)
 		   pread(d, b, sizeof b, 0) == (ssize_t)sizeof b && !memcmp(a, b, sizeof a);
 	close(s);
 	close(d);
+	return out;
+}
+
+static struct run copy(const char *dir, enum snapfork_method m)
+{
+	struct ctx c = { 0 };
+	struct run out = copy_in(&c, dir, m);
+	free(c.buf);
 	return out;
 }
 
@@ -229,7 +295,7 @@ static void test_range_after_a_byte(void **state)
 }
 
 /* pread: EINTR and EAGAIN retried, EIO fails, 0 before the end is a
- * source that shrank (EBUSY), short reads go on. */
+ * source that shrank (EBUSY), short reads go on; no buffer is ENOMEM. */
 static void test_rw_reads(void **state)
 {
 	STEPS(readp, { ERR, EINTR }, { SHORT, 0 }, { ERR, EAGAIN }, { SHORT, 0 });
@@ -249,6 +315,12 @@ static void test_rw_reads(void **state)
 	assert_int_equal(x.r, -EBUSY);
 	assert_string_equal(x.res.reason, "file shrank while being copied");
 	assert_int_equal(x.res.side, SNAPFORK_SIDE_SRC);
+
+	/* No memory for the copy buffer: ENOMEM, nothing read. */
+	no_buffer = 1;
+	x = copy(*state, SNAPFORK_METHOD_RW);
+	assert_int_equal(x.r, -ENOMEM);
+	assert_int_equal(x.res.copied, 0);
 }
 
 /* A file of at most 64 KiB whose blocks are exactly its size has no hole:
@@ -276,6 +348,74 @@ static void test_small_files_skip_the_extent_walk(void **state)
 	assert_true(seek_data > 0);
 }
 
+/* FICLONE's "not supported here" (EOPNOTSUPP, ENOTTY) holds for the
+ * fork: its later copies (AUTO) do not ask again; another fall-back
+ * errno (EXDEV) is about that file only; forced reflink always asks. */
+static void test_not_supported_remembered(void **state)
+{
+	static const int errs[] = { EOPNOTSUPP, ENOTTY, EXDEV };
+	for (int i = 0; i < 3; i++) {
+		struct ctx c = { 0 };
+		ficlone_calls = 0;
+		STEPS(ficlone, { ERR, errs[i] }, { ERR, errs[i] }, { ERR, errs[i] });
+		struct run x = copy_in(&c, *state, SNAPFORK_METHOD_AUTO);
+		assert_int_equal(x.r, 0);
+		x = copy_in(&c, *state, SNAPFORK_METHOD_AUTO);
+		assert_int_equal(x.r, 0);
+		assert_true(x.same);
+		assert_int_equal(x.res.via, SNAPFORK_VIA_RANGE);
+		int want = errs[i] == EXDEV ? 2 : 1;
+		if (ficlone_calls != want)
+			fail_msg("FICLONE %s, then another copy: %d FICLONE calls, not %d",
+				 strerrorname_np(errs[i]), ficlone_calls, want);
+		x = copy_in(&c, *state, SNAPFORK_METHOD_REFLINK);
+		assert_int_equal(x.r, -errs[i]);
+		assert_int_equal(ficlone_calls, want + 1);
+		free(c.buf);
+	}
+}
+
+/* The source checked after the copy: another size, mtime second or
+ * nanosecond is EBUSY (a torn copy); a failed fstat fails the file. */
+static void test_source_changed_during_copy(void **state)
+{
+	for (tamper = 1; tamper <= 4; tamper++) {
+		struct run x = copy(*state, SNAPFORK_METHOD_RW);
+		assert_int_equal(x.r, tamper == 4 ? -EIO : -EBUSY);
+		assert_string_equal(x.res.reason, tamper == 4 ? "fstat failed"
+							      : "file changed while being copied");
+		assert_int_equal(x.res.side, SNAPFORK_SIDE_SRC);
+	}
+	tamper = 0;
+}
+
+/* Whose side an error is: no space, no quota, too big, read-only, and
+ * writing or sizing the copy are the fork's (DST); the rest the
+ * snapshot's (SRC). */
+static void test_errors_blamed_on_their_side(void **state)
+{
+	static const int dst_errs[] = { ENOSPC, EDQUOT, EFBIG, EROFS, EIO };
+	for (int i = 0; i < 5; i++) {
+		STEPS(ficlone, { ERR, EOPNOTSUPP });
+		STEPS(range, { SHORT, 0 }, { ERR, dst_errs[i] });
+		struct run x = copy(*state, SNAPFORK_METHOD_AUTO);
+		assert_int_equal(x.r, -dst_errs[i]);
+		if (x.res.side != (dst_errs[i] == EIO ? SNAPFORK_SIDE_SRC : SNAPFORK_SIDE_DST))
+			fail_msg("copy_file_range %s: blamed on side %d",
+				 strerrorname_np(dst_errs[i]), (int)x.res.side);
+	}
+	STEPS(writep, { ERR, EIO });
+	struct run x = copy(*state, SNAPFORK_METHOD_RW);
+	assert_int_equal(x.r, -EIO);
+	assert_string_equal(x.res.reason, "write failed");
+	assert_int_equal(x.res.side, SNAPFORK_SIDE_DST);
+	truncate_err = EIO;
+	x = copy(*state, SNAPFORK_METHOD_RW);
+	assert_int_equal(x.r, -EIO);
+	assert_string_equal(x.res.reason, "ftruncate failed");
+	assert_int_equal(x.res.side, SNAPFORK_SIDE_DST);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, tt_scratch_teardown)
@@ -285,6 +425,9 @@ int main(void)
 		T(test_range_after_a_byte),
 		T(test_rw_reads),
 		T(test_small_files_skip_the_extent_walk),
+		T(test_not_supported_remembered),
+		T(test_source_changed_during_copy),
+		T(test_errors_blamed_on_their_side),
 	};
 	return cmocka_run_group_tests_name("copy ladder errnos", tests, NULL, NULL);
 }

@@ -1,0 +1,252 @@
+/* test_decompress.c - sf_decompress_fd (ref/lib/decompress.c) on its own:
+ * the raw file gets the stream's bytes with its zero blocks as holes, the
+ * compressed file's mode, and its name only if nothing holds it
+ * (RENAME_NOREPLACE); a <raw>.tmp already there (a snapshot's own entry)
+ * is left as it was; a bad stream is named for its format (a positive
+ * errno: the caller falls back); the data is made durable as asked
+ * (fsync, writeback or nothing: fsync, sync_file_range and fdatasync
+ * counted through --wrap); descriptor 0 is a descriptor; nothing is
+ * retained after. */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "judge.h"
+#include "testtree.h"
+
+static int fsyncs, ranges;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd)
+{
+	fsyncs++;
+	return __real_fsync(fd);
+}
+
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+int __wrap_fdatasync(int fd)
+{
+	ranges++; /* the writeback's wait on btrfs (writeback.c) */
+	return __real_fdatasync(fd);
+}
+
+int __real_sync_file_range(int fd, off_t off, off_t n, unsigned flags);
+int __wrap_sync_file_range(int fd, off_t off, off_t n, unsigned flags);
+int __wrap_sync_file_range(int fd, off_t off, off_t n, unsigned flags)
+{
+	ranges++;
+	return __real_sync_file_range(fd, off, n, flags);
+}
+
+enum { MEM = 3 << 20 };
+
+/* memory: 3 MiB, data in its first and last 64 KiB; memory.zst and
+ * memory.lz4 of it (mode 0751), and junk.zst / junk.lz4 that are not. */
+static int setup(void **state)
+{
+	int r = tt_scratch_setup(state);
+	const char *d = *state;
+	tt_file(d, "memory", 0644, MEM,
+		(struct tt_extent[]){ { 0, 65536, 3 }, { MEM - 65536, 65536, 4 } }, 2);
+	tt_compress(d, "memory", "memory.zst", 1);
+	tt_compress(d, "memory", "memory.lz4", 0);
+	assert_int_equal(chmod(tt_p(d, "memory.zst"), 0751), 0);
+	assert_int_equal(chmod(tt_p(d, "memory.lz4"), 0751), 0);
+	tt_text(d, "junk.zst", 0644, "not compressed at all\n");
+	tt_text(d, "junk.lz4", 0644, "not compressed at all\n");
+	tt_mkdir(d, "out", 0700);
+	return r;
+}
+
+struct res {
+	int r;
+	uint64_t size;
+	const char *reason;
+};
+
+/* Entries in out/ ("." and ".." aside). */
+static int in_out(const char *d)
+{
+	return tt_count_named(tt_p(d, "out"), "") - 2;
+}
+
+static struct res decompress(const char *d, const char *src, const char *raw,
+			     enum sf_durable durable)
+{
+	int sfd = open(tt_p(d, src), O_RDONLY | O_CLOEXEC);
+	int dir = open(tt_p(d, "out"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(sfd >= 0 && dir >= 0);
+	struct res x = { 0, 0, NULL };
+	x.r = sf_decompress_fd(sfd, src, dir, raw, durable, &x.size, &x.reason);
+	close(sfd);
+	close(dir);
+	return x;
+}
+
+/* out/raw is memory, byte for byte, holes where memory has them. */
+static void is_memory(const char *d, const char *raw)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/out/%s", d, raw);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, MEM);
+	assert_int_equal(st.st_mode & 07777, 0751);
+	int a = open(tt_p(d, "memory"), O_RDONLY | O_CLOEXEC), b = open(path, O_RDONLY | O_CLOEXEC);
+	char msg[256] = "";
+	if (judge_compare_content(a, b, MEM, msg, sizeof msg) != 0)
+		fail_msg("%s: %s", raw, msg);
+	assert_true(st.st_blocks * 512 < MEM / 2); /* the 3 MiB less 128 KiB are holes */
+	close(a);
+	close(b);
+	assert_int_equal(unlink(path), 0);
+}
+
+static void test_both_formats(void **state)
+{
+	const char *d = *state;
+	static const char *const srcs[] = { "memory.zst", "memory.lz4" };
+	for (int i = 0; i < 2; i++) {
+		struct res x = decompress(d, srcs[i], "memory", SF_DURABLE_NONE);
+		assert_int_equal(x.r, 0);
+		assert_null(x.reason);
+		assert_int_equal(x.size, MEM);
+		is_memory(d, "memory");
+		assert_int_equal(in_out(d), 0);
+	}
+}
+
+/* A stream of the wrong format is EBADMSG (positive: fall back), named
+ * for the format the suffix promised; nothing is left in out/. */
+static void test_bad_streams_named(void **state)
+{
+	const char *d = *state;
+	struct res x = decompress(d, "junk.zst", "junk", SF_DURABLE_NONE);
+	assert_int_equal(x.r, EBADMSG);
+	assert_string_equal(x.reason, "not a zstd stream");
+	x = decompress(d, "junk.lz4", "junk", SF_DURABLE_NONE);
+	assert_int_equal(x.r, EBADMSG);
+	assert_string_equal(x.reason, "not an lz4 frame stream");
+	/* The right format under the other suffix is as bad. */
+	assert_int_equal(rename(tt_p(d, "memory.zst"), tt_p(d, "swapped.lz4")), 0);
+	x = decompress(d, "swapped.lz4", "swapped", SF_DURABLE_NONE);
+	assert_int_equal(x.r, EBADMSG);
+	assert_int_equal(in_out(d), 0);
+}
+
+/* A <raw>.tmp of the snapshot's (a file, a symlink) stays as it was; the
+ * raw file is written under a name of our own. */
+static void test_tmp_name_taken(void **state)
+{
+	const char *d = *state;
+	tt_text(d, "out/memory.tmp", 0644, "the snapshot's own\n");
+	struct res x = decompress(d, "memory.zst", "memory", SF_DURABLE_NONE);
+	assert_int_equal(x.r, 0);
+	is_memory(d, "memory");
+	char back[64] = "";
+	int fd = open(tt_p(d, "out/memory.tmp"), O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_true(read(fd, back, sizeof back - 1) > 0);
+	close(fd);
+	assert_string_equal(back, "the snapshot's own\n");
+	assert_int_equal(unlink(tt_p(d, "out/memory.tmp")), 0);
+	tt_symlink(d, "out/memory.tmp", "../elsewhere");
+	x = decompress(d, "memory.lz4", "memory", SF_DURABLE_NONE);
+	assert_int_equal(x.r, 0);
+	is_memory(d, "memory");
+	assert_false(tt_exists(tt_p(d, "elsewhere")));
+}
+
+/* The raw name already held (a snapshot entry of that name): EEXIST,
+ * what holds it untouched, no temporary left. */
+static void test_raw_name_taken(void **state)
+{
+	const char *d = *state;
+	tt_text(d, "out/memory", 0644, "held\n");
+	struct res x = decompress(d, "memory.zst", "memory", SF_DURABLE_NONE);
+	assert_int_equal(x.r, -EEXIST);
+	assert_non_null(x.reason);
+	struct stat st;
+	assert_int_equal(stat(tt_p(d, "out/memory"), &st), 0);
+	assert_int_equal(st.st_size, 5);
+	assert_int_equal(in_out(d), 1);
+}
+
+/* fsync for SF_DURABLE_FSYNC; the writeback's wait (sync_file_range, or
+ * fdatasync on btrfs) for SF_DURABLE_WRITEBACK; neither for NONE. */
+static void test_durability_as_asked(void **state)
+{
+	const char *d = *state;
+	static const enum sf_durable modes[] = { SF_DURABLE_NONE, SF_DURABLE_WRITEBACK,
+						 SF_DURABLE_FSYNC };
+	for (int i = 0; i < 3; i++) {
+		fsyncs = ranges = 0;
+		struct res x = decompress(d, "memory.zst", "memory", modes[i]);
+		assert_int_equal(x.r, 0);
+		assert_null(x.reason);
+		is_memory(d, "memory");
+		if ((fsyncs > 0) != (modes[i] == SF_DURABLE_FSYNC))
+			fail_msg("durable %d: %d fsync calls", (int)modes[i], fsyncs);
+		if (modes[i] == SF_DURABLE_NONE && fsyncs + ranges)
+			fail_msg("durable NONE: %d fsync, %d sync_file_range", fsyncs, ranges);
+		if (modes[i] == SF_DURABLE_WRITEBACK && !ranges)
+			fail_msg("durable WRITEBACK: no sync_file_range or fdatasync");
+	}
+}
+
+/* With descriptor 0 free the raw file's is 0: it works the same. */
+static void test_stdin_closed(void **state)
+{
+	const char *d = *state;
+	int sfd = open(tt_p(d, "memory.zst"), O_RDONLY | O_CLOEXEC);
+	int dir = open(tt_p(d, "out"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
+	assert_true(sfd >= 0 && dir >= 0 && saved >= 0);
+	close(0);
+	uint64_t size = 0;
+	const char *reason = NULL;
+	int r = sf_decompress_fd(sfd, "memory.zst", dir, "memory", SF_DURABLE_NONE, &size, &reason);
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
+	close(sfd);
+	close(dir);
+	assert_int_equal(r, 0);
+	is_memory(d, "memory");
+}
+
+/* Ten decompressions retain no memory (libarchive's reader is freed). */
+static void test_nothing_retained(void **state)
+{
+	const char *d = *state;
+	struct res x = decompress(d, "memory.lz4", "memory", SF_DURABLE_NONE);
+	assert_int_equal(x.r, 0);
+	is_memory(d, "memory");
+	size_t before = mallinfo2().uordblks;
+	for (int i = 0; i < 10; i++) {
+		x = decompress(d, i % 2 ? "memory.lz4" : "memory.zst", "memory", SF_DURABLE_NONE);
+		assert_int_equal(x.r, 0);
+		assert_int_equal(unlink(tt_p(d, "out/memory")), 0);
+	}
+	size_t after = mallinfo2().uordblks;
+	if (after > before + 65536)
+		fail_msg("%zu bytes more in use after 10 decompressions", after - before);
+}
+
+int main(void)
+{
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, tt_scratch_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_both_formats),     T(test_bad_streams_named),   T(test_tmp_name_taken),
+		T(test_raw_name_taken),   T(test_durability_as_asked), T(test_stdin_closed),
+		T(test_nothing_retained),
+	};
+	return cmocka_run_group_tests_name("decompress", tests, NULL, NULL);
+}
