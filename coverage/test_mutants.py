@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """test_mutants.py - coverage/mutants.py makes the mutants it claims, and
 none inside comments or string literals (ctest: mutants)."""
+import importlib.machinery
+import importlib.util
 import os
 import sys
 
@@ -70,5 +72,27 @@ for f in sorted(os.listdir(os.path.join(root, "ref/lib"))):
         with open(os.path.join(root, "ref/lib", f)) as fh:
             total += len(mutants.mutants(fh.read().split("\n")))
 want(total > 1000, "ref/lib has %d mutants" % total)
+
+# Each row of coverage/README.md's "Equivalent mutants" matches exactly one
+# mutant of ref/lib as it is: a row matching two would excuse one that a
+# test must kill, a row matching none is stale.
+loader = importlib.machinery.SourceFileLoader("mutate_tool", os.path.join(root, "coverage/mutate"))
+spec = importlib.util.spec_from_loader("mutate_tool", loader)
+tool = importlib.util.module_from_spec(spec)
+loader.exec_module(tool)
+eq = tool.equivalents()
+seen = dict.fromkeys(eq, 0)
+for f in sorted(os.listdir(os.path.join(root, "ref/lib"))):
+    if f.endswith(".c"):
+        with open(os.path.join(root, "ref/lib", f)) as fh:
+            for _, op, before, after in mutants.mutants(fh.read().split("\n")):
+                key = ("ref/lib/" + f, op, before.strip(), after.strip())
+                if key in seen:
+                    seen[key] += 1
+want(len(eq) > 20, "%d equivalent mutants listed" % len(eq))
+for key, n in sorted(seen.items()):
+    if n != 1:
+        want(False, "equivalent %s %s %r -> %r matches %d mutants, not one" % (
+            key[0], key[1], key[2], key[3], n))
 print("%d failed" % fails)
 sys.exit(1 if fails else 0)

@@ -199,8 +199,8 @@ static int fork_staged(struct ctx *c, int sroot, const struct stat *sst, int par
 			return r;
 		}
 	}
-	if (r < 0)
-		sf_rmtree_at(parent, stage); /* F13: a failed fork leaves nothing */
+	if (r < 0) /* F13: a failed fork leaves nothing */
+		sf_rmtree_at(parent, stage);
 	close(droot);
 	return r;
 }

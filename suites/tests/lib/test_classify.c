@@ -91,6 +91,10 @@ static void test_enum_names_are_stable(void **state)
 	assert_int_equal(snapfork_method_parse("copy", &out), -EINVAL);
 	assert_int_equal(out, SNAPFORK_METHOD_RW); /* untouched on failure */
 	assert_string_equal(snapfork_method_name((enum snapfork_method)99), "unknown");
+	/* One past the last of each: the first value with no name. */
+	assert_string_equal(snapfork_method_name((enum snapfork_method)4), "unknown");
+	assert_string_equal(snapfork_via_name((enum snapfork_via)7), "unknown");
+	assert_string_equal(snapfork_method_name((enum snapfork_method) - 1), "unknown");
 }
 
 static void test_unknown_file_type_is_refused(void **state)

@@ -7,6 +7,7 @@
  * (fsync, writeback or nothing: fsync, sync_file_range and fdatasync
  * counted through --wrap); descriptor 0 is a descriptor; nothing is
  * retained after. */
+#include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -20,7 +21,25 @@
 #include "judge.h"
 #include "testtree.h"
 
-static int fsyncs, ranges;
+static int fsyncs, ranges, truncate_err, no_archive;
+
+int __real_ftruncate(int fd, off_t n);
+int __wrap_ftruncate(int fd, off_t n);
+int __wrap_ftruncate(int fd, off_t n)
+{
+	if (truncate_err) {
+		errno = truncate_err;
+		return -1;
+	}
+	return __real_ftruncate(fd, n);
+}
+
+struct archive *__real_archive_read_new(void);
+struct archive *__wrap_archive_read_new(void);
+struct archive *__wrap_archive_read_new(void)
+{
+	return no_archive ? NULL : __real_archive_read_new();
+}
 
 int __real_fsync(int fd);
 int __wrap_fsync(int fd);
@@ -52,6 +71,7 @@ enum { MEM = 3 << 20 };
  * memory.lz4 of it (mode 0751), and junk.zst / junk.lz4 that are not. */
 static int setup(void **state)
 {
+	truncate_err = no_archive = 0;
 	int r = tt_scratch_setup(state);
 	const char *d = *state;
 	tt_file(d, "memory", 0644, MEM,
@@ -135,6 +155,14 @@ static void test_bad_streams_named(void **state)
 	x = decompress(d, "junk.lz4", "junk", SF_DURABLE_NONE);
 	assert_int_equal(x.r, EBADMSG);
 	assert_string_equal(x.reason, "not an lz4 frame stream");
+	/* A stream of nothing holds no memory: as bad (libarchive's raw
+	 * reader already refuses to start on it). */
+	tt_text(d, "empty", 0644, "");
+	tt_compress(d, "empty", "empty.zst", 1);
+	x = decompress(d, "empty.zst", "empty", SF_DURABLE_NONE);
+	assert_int_equal(x.r, EBADMSG);
+	assert_non_null(x.reason);
+	assert_int_equal(in_out(d), 0);
 	/* The right format under the other suffix is as bad. */
 	assert_int_equal(rename(tt_p(d, "memory.zst"), tt_p(d, "swapped.lz4")), 0);
 	x = decompress(d, "swapped.lz4", "swapped", SF_DURABLE_NONE);
@@ -178,6 +206,23 @@ static void test_raw_name_taken(void **state)
 	assert_int_equal(stat(tt_p(d, "out/memory"), &st), 0);
 	assert_int_equal(st.st_size, 5);
 	assert_int_equal(in_out(d), 1);
+}
+
+/* No reader (out of memory) or no size: the error, nothing left. */
+static void test_failures_leave_nothing(void **state)
+{
+	const char *d = *state;
+	no_archive = 1;
+	struct res x = decompress(d, "memory.zst", "memory", SF_DURABLE_NONE);
+	no_archive = 0;
+	assert_int_equal(x.r, -ENOMEM);
+	assert_int_equal(in_out(d), 0);
+	truncate_err = EFBIG;
+	x = decompress(d, "memory.lz4", "memory", SF_DURABLE_NONE);
+	truncate_err = 0;
+	assert_int_equal(x.r, -EFBIG);
+	assert_string_equal(x.reason, "sizing the decompressed mem-file failed");
+	assert_int_equal(in_out(d), 0);
 }
 
 /* fsync for SF_DURABLE_FSYNC; the writeback's wait (sync_file_range, or
@@ -244,9 +289,9 @@ int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, tt_scratch_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_both_formats),     T(test_bad_streams_named),   T(test_tmp_name_taken),
-		T(test_raw_name_taken),   T(test_durability_as_asked), T(test_stdin_closed),
-		T(test_nothing_retained),
+		T(test_both_formats),     T(test_bad_streams_named),      T(test_tmp_name_taken),
+		T(test_raw_name_taken),   T(test_durability_as_asked),    T(test_stdin_closed),
+		T(test_nothing_retained), T(test_failures_leave_nothing),
 	};
 	return cmocka_run_group_tests_name("decompress", tests, NULL, NULL);
 }

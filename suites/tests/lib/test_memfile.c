@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -37,18 +38,19 @@ struct found {
 	int r;
 	enum snapfork_kind kind;
 	char rel[128], raw[128];
+	struct snapfork_report rep;
 };
 
 static struct found find(const char *root, const char *const *skip)
 {
-	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
-	struct ctx c = { .rep = &rep, .skip = skip };
+	struct found f = { .rep = SNAPFORK_REPORT_INIT };
+	struct snapfork_report *rep = &f.rep;
+	struct ctx c = { .rep = rep, .skip = skip };
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	struct found f = { 0 };
 	f.r = sf_memfile_find(&c, fd);
 	close(fd);
-	f.kind = rep.kind;
+	f.kind = rep->kind;
 	snprintf(f.rel, sizeof f.rel, "%s", c.mem.rel ? c.mem.rel : "");
 	snprintf(f.raw, sizeof f.raw, "%s", c.mem.raw_rel ? c.mem.raw_rel : "");
 	if (c.mem.rel)
@@ -85,6 +87,10 @@ static void test_candidates_in_order(void **state)
 			fail_msg("with %s and those after it: found \"%s\"", order[k], f.rel);
 		assert_string_equal(f.raw, raw);
 		assert_int_equal(f.kind, k < 4 ? SNAPFORK_KIND_RAW : SNAPFORK_KIND_COMPRESSED);
+		/* The report: the raw path; the compressed source, or the size. */
+		assert_string_equal(f.rep.mem_path, raw);
+		assert_string_equal(f.rep.mem_source, k < 4 ? "" : order[k]);
+		assert_int_equal(f.rep.mem_size, k < 4 ? 2 : 0);
 		assert_int_equal(unlink(tt_p(dir, order[k])), 0);
 	}
 	struct found f = find(dir, NULL);
@@ -169,14 +175,45 @@ static void test_open_parent(void **state)
 	close(root);
 }
 
+/* A compressed-only snapshot whose raw name is a symlink (dangling here)
+ * or a directory: nowhere to decompress to, so the fork keeps the
+ * compressed copy (CONTRACT.md F9), the entry copied as it is. */
+static void test_raw_name_taken(void **state)
+{
+	const char *dir = *state;
+	tt_mkdir(dir, "snap", 0755);
+	tt_file(tt_p(dir, "snap"), "raw", 0600, 1 << 20, (struct tt_extent[]){ { 0, 4096, 1 } }, 1);
+	tt_compress(tt_p(dir, "snap"), "raw", "memory.zst", 1);
+	assert_int_equal(unlink(tt_p(dir, "snap/raw")), 0);
+	for (int k = 0; k < 2; k++) {
+		if (k == 0)
+			tt_symlink(dir, "snap/memory", "nowhere");
+		else
+			tt_mkdir(dir, "snap/memory", 0755);
+		char src[4200], dst[4200];
+		snprintf(src, sizeof src, "%s", tt_p(dir, "snap"));
+		snprintf(dst, sizeof dst, "%s/fork%d", dir, k);
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		if (snapfork_fork(src, dst, NULL, &rep) != 0)
+			fail_msg("raw name a %s: %s (%s)", k ? "directory" : "symlink",
+				 strerrorname_np(-rep.error), rep.error_reason);
+		assert_int_equal(rep.mem_via, SNAPFORK_VIA_COMPRESSED_COPY);
+		assert_int_equal(rep.mem_fallback_errno, EEXIST);
+		struct stat st;
+		assert_int_equal(lstat(tt_p(dst, "memory"), &st), 0);
+		assert_true(k ? S_ISDIR(st.st_mode) : S_ISLNK(st.st_mode));
+		if (k == 0)
+			assert_int_equal(unlink(tt_p(dir, "snap/memory")), 0);
+	}
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, tt_scratch_setup, tt_scratch_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_candidates_in_order),
-		T(test_what_does_not_count),
-		T(test_near_names_are_data),
-		T(test_open_parent),
+		T(test_candidates_in_order), T(test_what_does_not_count),
+		T(test_near_names_are_data), T(test_open_parent),
+		T(test_raw_name_taken),
 	};
 	return cmocka_run_group_tests_name("mem-file lookup", tests, NULL, NULL);
 }

@@ -32,6 +32,8 @@ static const struct expect xfs_noreflink = { "xfs", "-q -f -m reflink=0", "xfs",
 					     EOPNOTSUPP };
 static const struct expect btrfs = { "btrfs", "-q -f", "btrfs", 0x9123683E, 0 };
 static const struct expect tmpfs = { "tmpfs", NULL, "tmpfs", 0x01021994, EOPNOTSUPP };
+/* A filesystem the probe has no name for: "unknown", its number given. */
+static const struct expect ramfs = { "ramfs", NULL, "unknown", 0x858458f6, EOPNOTSUPP };
 
 /* The names in dir, joined: what a probe must leave as it found it. */
 static char *listing(const char *dir)
@@ -50,7 +52,7 @@ static char *listing(const char *dir)
 	return out;
 }
 
-/* A fresh filesystem for e (a loop image, or tmpfs mounted here). */
+/* A fresh filesystem for e (a loop image, or tmpfs or ramfs mounted here). */
 struct place {
 	const struct expect *e;
 	char *mnt, *tmpdir;
@@ -65,13 +67,14 @@ static int setup(void **state, const struct expect *e)
 		p->mnt = tt_loopfs(e->fs, e->mkfs_opts, e->magic == 0x58465342 ? 300 : 160, p->why,
 				   sizeof p->why);
 	} else if (!tt_is_root()) {
-		snprintf(p->why, sizeof p->why, "tmpfs: mounting needs root");
+		snprintf(p->why, sizeof p->why, "%s: mounting needs root", e->fs);
 	} else {
-		p->tmpdir = tt_scratch("probe-tmpfs");
-		if (mount("snapfork-test", p->tmpdir, "tmpfs", 0, "size=16m") == 0)
+		p->tmpdir = tt_scratch("probe-mem");
+		if (mount("snapfork-test", p->tmpdir, e->fs, 0,
+			  strcmp(e->fs, "tmpfs") ? NULL : "size=16m") == 0)
 			p->mnt = p->tmpdir;
 		else
-			snprintf(p->why, sizeof p->why, "tmpfs: mount: %s", strerror(errno));
+			snprintf(p->why, sizeof p->why, "%s: mount: %s", e->fs, strerror(errno));
 	}
 	*state = p;
 	return 0;
@@ -102,6 +105,23 @@ SETUP(xfs_reflink)
 SETUP(xfs_noreflink)
 SETUP(btrfs)
 SETUP(tmpfs)
+SETUP(ramfs)
+
+/* A filesystem the probe has no name for (ramfs): "unknown", with the
+ * number that says which. */
+static void test_probe_unnamed_filesystem(void **state)
+{
+	struct place *pl = *state;
+	if (!pl->mnt) {
+		print_message("skip: %s\n", pl->why);
+		skip();
+	}
+	struct snapfork_probe p = SNAPFORK_PROBE_INIT;
+	assert_int_equal(snapfork_probe(pl->mnt, &p), 0);
+	assert_string_equal(p.fstype, "unknown");
+	assert_int_equal(p.fs_magic, pl->e->magic);
+	assert_int_equal(p.hardlink, 0);
+}
 
 static void test_probe_reports_the_filesystem(void **state)
 {
@@ -203,6 +223,7 @@ int main(void)
 		FS(xfs_noreflink),
 		FS(btrfs),
 		FS(tmpfs),
+		{ "probe on ramfs", test_probe_unnamed_filesystem, setup_ramfs, teardown, NULL },
 		cmocka_unit_test_setup_teardown(test_probe_here, tt_scratch_setup,
 						tt_scratch_teardown),
 	};

@@ -2,6 +2,8 @@
  * failed fork leaves nothing (CONTRACT.md F13); the snapshot is untouched. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,28 @@
 #include "testtree.h"
 #include "snapfork.h"
 
+/* fcntl(F_DUPFD_CLOEXEC) fails with this, once, when set (--wrap). */
+static int dup_err;
+
+int __real_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	if (cmd == F_DUPFD_CLOEXEC && dup_err) {
+		errno = dup_err;
+		dup_err = 0;
+		return -1;
+	}
+	return __real_fcntl(fd, cmd, arg);
+}
+
 static int setup(void **state)
 {
+	dup_err = 0;
 	tt_place_setup(state, "refuse");
 	struct tt_place *t = *state;
 	tt_snapshot(t->src, "memory-ranges", (off_t)64 << 20);
@@ -42,6 +64,16 @@ static void expect_fail(const char *src, const char *dst, int err, enum snapfork
 	assert_int_equal(rep.error_side, side);
 	assert_string_equal(rep.error_path, path);
 	assert_non_null(rep.error_reason);
+}
+
+/* As expect_fail, and the reason is why. */
+static void expect_why(const char *src, const char *dst, int err, const char *why)
+{
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	assert_int_equal(snapfork_fork(src, dst, NULL, &rep), err);
+	assert_int_equal(rep.error, err);
+	assert_string_equal(rep.error_path, dst);
+	assert_string_equal(rep.error_reason, why);
 }
 
 static void test_F13_fifo_deep_in_tree_refused_nothing_left(void **state)
@@ -127,6 +159,16 @@ static void test_same_directory_twice(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	expect_fail(t->src, t->src, -EEXIST, SNAPFORK_SIDE_ARG, t->src);
+	expect_why(t->src, t->src, -EEXIST, "SRC and DST are the same directory");
+	/* A symlink to SRC as DST is an entry that exists: not followed. */
+	tt_symlink(t->dir, "to-snap", "snap");
+	char l[4200];
+	snprintf(l, sizeof l, "%s", tt_p(t->dir, "to-snap"));
+	expect_why(t->src, l, -EEXIST, "DST already exists");
+	/* So is an empty directory. */
+	tt_mkdir(t->dir, "empty", 0755);
+	snprintf(l, sizeof l, "%s", tt_p(t->dir, "empty"));
+	expect_why(t->src, l, -EEXIST, "DST already exists");
 }
 
 static void test_dst_inside_src(void **state)
@@ -135,6 +177,7 @@ static void test_dst_inside_src(void **state)
 	char dst[4200];
 	snprintf(dst, sizeof dst, "%s/snapshots/fork", t->src);
 	expect_fail(t->src, dst, -EINVAL, SNAPFORK_SIDE_ARG, dst);
+	expect_why(t->src, dst, -EINVAL, "DST is inside SRC");
 	assert_false(tt_exists(dst));
 	assert_int_equal(tt_count_named(tt_p(t->src, "snapshots"), ".snapfork-"), 0);
 }
@@ -145,6 +188,7 @@ static void test_src_inside_dst(void **state)
 	char src[4200];
 	snprintf(src, sizeof src, "%s/snap/snapshots", t->dir);
 	expect_fail(src, t->src, -EINVAL, SNAPFORK_SIDE_ARG, t->src);
+	expect_why(src, t->src, -EINVAL, "SRC is inside DST");
 }
 
 static void test_src_symlink_file_missing(void **state)
@@ -174,6 +218,53 @@ static void test_dst_parent_missing(void **state)
 	expect_fail(t->src, "..", -EINVAL, SNAPFORK_SIDE_ARG, "..");
 }
 
+/* Deeper: DST three levels inside SRC, SRC three inside DST. */
+static void test_nested_deeper(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_mkdir(t->src, "a", 0755);
+	tt_mkdir(t->src, "a/b", 0755);
+	tt_mkdir(t->src, "a/b/c", 0755);
+	char dst[4200], src[4200];
+	snprintf(dst, sizeof dst, "%s/a/b/c/fork", t->src);
+	expect_fail(t->src, dst, -EINVAL, SNAPFORK_SIDE_ARG, dst);
+	snprintf(src, sizeof src, "%s/a/b/c", t->src);
+	tt_snapshot(src, "memory", (off_t)1 << 20);
+	expect_fail(src, t->src, -EINVAL, SNAPFORK_SIDE_ARG, t->src);
+	assert_int_equal(tt_count_named(t->dir, ".snapfork-"), 0);
+}
+
+/* DST's parent a file, or a FIFO (opening it must not wait for a
+ * writer): ENOTDIR, said of the parent. */
+static void test_dst_parent_not_a_directory(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_text(t->dir, "file", 0644, "x\n");
+	tt_fifo(t->dir, "fifo");
+	static const char *const parents[] = { "file", "fifo" };
+	for (int i = 0; i < 2; i++) {
+		char d[4200];
+		snprintf(d, sizeof d, "%s/%s/fork", t->dir, parents[i]);
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		alarm(20); /* a hang is a failure */
+		assert_int_equal(snapfork_fork(t->src, d, NULL, &rep), -ENOTDIR);
+		alarm(0);
+		assert_string_equal(rep.error_reason, "cannot open the parent directory");
+	}
+}
+
+/* When where DST lies cannot be checked (no descriptor to walk up
+ * with), the fork fails: it never goes on unchecked. */
+static void test_where_dst_lies_unknown(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	dup_err = EMFILE;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), -EMFILE);
+	assert_string_equal(rep.error_reason, "cannot check where DST lies");
+	assert_nothing_left(t);
+}
+
 /* DST must end in a plain name; trailing slashes are fine. */
 static void test_dst_spellings(void **state)
 {
@@ -190,9 +281,27 @@ static void test_dst_spellings(void **state)
 	longname[256] = '\0';
 	snprintf(d, sizeof d, "%s/%s", t->dir, longname);
 	expect_fail(t->src, d, -EINVAL, SNAPFORK_SIDE_ARG, d);
+	/* Plain names near "." and ".." fork, and so does one of NAME_MAX. */
+	static const char *const good[] = { ".a", "a.", "ab", "..a", "a..", "...", ".a." };
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		snprintf(d, sizeof d, "%s/%s", t->dir, good[i]);
+		struct snapfork_report ok = SNAPFORK_REPORT_INIT;
+		if (snapfork_fork(t->src, d, NULL, &ok) != 0)
+			fail_msg("DST named \"%s\": %s (%s)", good[i], strerrorname_np(-ok.error),
+				 ok.error_reason);
+		tt_rm_rf(d);
+	}
+	longname[255] = '\0';
+	snprintf(d, sizeof d, "%s/%s", t->dir, longname);
+	assert_int_equal(snapfork_fork(t->src, d, NULL, NULL), 0);
+	tt_rm_rf(d);
 	snprintf(d, sizeof d, "%s///", t->dst);
 	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork(t->src, d, NULL, &rep), 0);
+	/* A fork that succeeded reports no error, no path, no reason. */
+	assert_int_equal(rep.error, 0);
+	assert_null(rep.error_reason);
+	assert_string_equal(rep.error_path, "");
 	tt_verify_ok(t->src, t->dst, NULL);
 	tt_rm_rf(t->dst);
 	/* A bare name forks into the working directory. */
@@ -285,6 +394,9 @@ int main(void)
 		T(test_src_symlink_file_missing),
 		T(test_dst_parent_missing),
 		T(test_dst_spellings),
+		T(test_nested_deeper),
+		T(test_dst_parent_not_a_directory),
+		T(test_where_dst_lies_unknown),
 		T(test_skip_spellings),
 		T(test_bad_method),
 		T(test_long_error_path),

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,27 @@
 
 #include "internal.h"
 #include "testtree.h"
+
+/* fchmodat2 as an older kernel (ENOSYS) or a seccomp filter (EPERM)
+ * would answer, or failing outright (EACCES), through --wrap=syscall. */
+static int fchmodat2_err;
+
+long __real_syscall(long n, ...);
+long __wrap_syscall(long n, ...);
+long __wrap_syscall(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	long a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (n == 452 && fchmodat2_err) {
+		errno = fchmodat2_err;
+		return -1;
+	}
+	return __real_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
 
 static int open_dir(const char *dir)
 {
@@ -46,6 +68,25 @@ static void test_stage_dir_is_0700_whatever_the_umask(void **state)
 		umask(old);
 		assert_int_equal(r, 0);
 		assert_int_equal(mode_at(d, name), S_IFDIR | 0700);
+	}
+	/* Without fchmodat2 (ENOSYS, EPERM) glibc's fchmodat does it; any
+	 * other error of it is the answer, and the directory is not left. */
+	static const int errs[] = { ENOSYS, EPERM, EACCES };
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "f%d", i);
+		mode_t old = umask(0777);
+		fchmodat2_err = errs[i];
+		int r = sf_stage_mkdir(d, name);
+		fchmodat2_err = 0;
+		umask(old);
+		if (errs[i] == EACCES) {
+			assert_int_equal(r, -EACCES);
+			assert_int_equal(faccessat(d, name, F_OK, AT_SYMLINK_NOFOLLOW), -1);
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(mode_at(d, name), S_IFDIR | 0700);
+		}
 	}
 	/* Something already there is EEXIST, and is left as it was. */
 	assert_int_equal(symlinkat("m0", d, "link"), 0);

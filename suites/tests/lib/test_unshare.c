@@ -1,14 +1,46 @@
-/* test_unshare.c - unshare gives one link its own inode. */
+/* test_unshare.c - unshare gives one link its own inode: data, holes,
+ * mode and owner kept, flushed before the rename, by path, by name in
+ * the working directory or in a directory descriptor; a failure leaves
+ * the name on the old inode and no temporary.  fsync and close are seen
+ * through --wrap. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "judge.h"
 #include "testtree.h"
 #include "snapfork.h"
+
+static int fsyncs, fsync_err, close_err;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd)
+{
+	fsyncs++;
+	if (fsync_err) {
+		errno = fsync_err;
+		return -1;
+	}
+	return __real_fsync(fd);
+}
+
+int __real_close(int fd);
+int __wrap_close(int fd);
+int __wrap_close(int fd)
+{
+	int r = __real_close(fd);
+	if (close_err) { /* closed all the same, as Linux does on EIO */
+		errno = close_err;
+		return -1;
+	}
+	return r;
+}
 
 static void test_unshare_linked_mem_file(void **state)
 {
@@ -69,6 +101,101 @@ static void test_unshare_refuses_non_regular(void **state)
 	assert_int_equal(snapfork_unshare_at(AT_FDCWD, tt_p(dir, "none"), &unshared), -ENOENT);
 }
 
+static void two_links(const char *dir, mode_t mode)
+{
+	tt_text(dir, "snap", mode, "guest memory\n");
+	assert_int_equal(link(tt_p(dir, "snap"), tt_p(dir, "fork")), 0);
+}
+
+static void own_inode(const char *dir, const char *name)
+{
+	struct stat a, b;
+	assert_int_equal(stat(tt_p(dir, "snap"), &a), 0);
+	assert_int_equal(stat(tt_p(dir, name), &b), 0);
+	assert_true(a.st_ino != b.st_ino);
+	assert_int_equal(a.st_nlink, 1);
+	assert_int_equal(b.st_mode, a.st_mode);
+	assert_int_equal(b.st_uid, a.st_uid);
+	assert_int_equal(b.st_gid, a.st_gid);
+	assert_int_equal(b.st_size, a.st_size);
+	assert_int_equal(tt_count_named(dir, ".snapfork-"), 0);
+}
+
+/* Mode exactly, whatever the umask; owner kept (root can give it). */
+static void test_unshare_keeps_mode_and_owner(void **state)
+{
+	const char *dir = *state;
+	two_links(dir, 0751);
+	if (tt_is_root())
+		assert_int_equal(chown(tt_p(dir, "snap"), 1234, 5678), 0);
+	else
+		print_message("not root: the owner is the caller's own either way\n");
+	mode_t old = umask(077);
+	fsyncs = 0;
+	int unshared = 0;
+	int r = snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fork"), &unshared);
+	umask(old);
+	assert_int_equal(r, 0);
+	assert_int_equal(unshared, 1);
+	assert_int_equal(fsyncs, 1); /* the copy, before the rename */
+	own_inode(dir, "fork");
+}
+
+/* A bare name: in the working directory (AT_FDCWD), or in dirfd, with
+ * descriptor 0 free for the one the library opens first. */
+static void test_unshare_by_name(void **state)
+{
+	const char *dir = *state;
+	two_links(dir, 0640);
+	char cwd[4096];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(dir), 0);
+	int unshared = 0;
+	int r = snapfork_unshare_at(AT_FDCWD, "fork", &unshared);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(unshared, 1);
+	own_inode(dir, "fork");
+	assert_int_equal(link(tt_p(dir, "snap"), tt_p(dir, "fork2")), 0);
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
+	assert_true(d >= 0 && saved >= 0);
+	close(0);
+	r = snapfork_unshare_at(d, "fork2", &unshared);
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
+	close(d);
+	assert_int_equal(r, 0);
+	own_inode(dir, "fork2");
+}
+
+/* A failed fsync or close: the error, the name still on the old inode
+ * (both links there), no temporary; a FIFO is refused, not waited on. */
+static void test_unshare_failures_leave_the_link(void **state)
+{
+	const char *dir = *state;
+	two_links(dir, 0640);
+	int unshared = -1;
+	for (int k = 0; k < 2; k++) {
+		fsync_err = k == 0 ? EIO : 0;
+		close_err = k == 1 ? EIO : 0;
+		int r = snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fork"), &unshared);
+		fsync_err = close_err = 0;
+		assert_int_equal(r, -EIO);
+		assert_int_equal(unshared, -1);
+		struct stat a, b;
+		assert_int_equal(stat(tt_p(dir, "snap"), &a), 0);
+		assert_int_equal(stat(tt_p(dir, "fork"), &b), 0);
+		assert_int_equal(a.st_ino, b.st_ino);
+		assert_int_equal(a.st_nlink, 2);
+		assert_int_equal(tt_count_named(dir, ".snapfork-"), 0);
+	}
+	tt_fifo(dir, "fifo");
+	alarm(20);
+	assert_int_equal(snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fifo"), &unshared), -EINVAL);
+	alarm(0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, tt_scratch_setup, tt_scratch_teardown)
@@ -76,6 +203,9 @@ int main(void)
 		T(test_unshare_linked_mem_file),
 		T(test_unshare_single_link_is_a_no_op),
 		T(test_unshare_refuses_non_regular),
+		T(test_unshare_keeps_mode_and_owner),
+		T(test_unshare_by_name),
+		T(test_unshare_failures_leave_the_link),
 	};
 	return cmocka_run_group_tests_name("unshare and probe", tests, NULL, NULL);
 }
