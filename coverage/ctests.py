@@ -145,10 +145,13 @@ def run(test, limit, log_path):
     only = test["env"].get("SNAPFORK_TEST_FILTER")
     if rc == 0 and only and not ran(log_path, only):
         return "empty", secs  # the filter matched no test: nothing was judged
+    if rc == 0 and only and ran(log_path, only, "[  SKIPPED ] "):
+        return "skip", secs  # cmocka exits 0 after skip()
     return ("pass" if rc == 0 else "fail"), secs
 
 
-def ran(log_path, name):
-    """Did cmocka start the test name (its "[ RUN      ] name" line)?"""
+def ran(log_path, name, tag="[ RUN      ] "):
+    """Did cmocka start the test name (its "[ RUN      ] name" line), or
+    with tag "[  SKIPPED ] ", skip it?"""
     with open(log_path, errors="replace") as f:
-        return ("[ RUN      ] %s\n" % name) in f.read()
+        return ("%s%s\n" % (tag, name)) in f.read()

@@ -85,8 +85,14 @@ class Worker:
             # target), not the fuzzers or the benchmark.
             listed = subprocess.run(["cmake", "--build", self.build, "--target", "help"],
                                     capture_output=True, text=True, check=True).stdout
-            known = {w.rstrip(":").split(":")[0] for line in listed.split("\n")
-                     for w in line.split()[:1]}
+            # Ninja lists "name: phony", Makefiles "... name".
+            known = set()
+            for line in listed.split("\n"):
+                w = line.split()
+                if len(w) > 1 and w[0] == "...":
+                    known.add(w[1])
+                elif w and w[0].endswith(":"):
+                    known.add(w[0][:-1])
             bare = [t["name"] for t in ctests.tests_of(self.build)
                     if not t["command"] and t["name"] in known]
             subprocess.run(["cmake", "--build", self.build, "-j%d" % self.cores, "--target",

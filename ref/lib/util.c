@@ -96,8 +96,9 @@ void sf_tmpname(const char *base, char out[static NAME_MAX + 1])
 
 int sf_opendir_dup(int dirfd, DIR **out)
 {
-	/* Close-on-exec like every descriptor the library opens: a walk
-	 * holds these open while the caller's other threads may exec. */
+	/* Close-on-exec from the start: glibc's fdopendir sets FD_CLOEXEC
+	 * (dirent/opendir.c), but only after the dup, and another thread of
+	 * the caller may fork and exec in between. */
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
