@@ -43,8 +43,10 @@ ssize_t __wrap_pwrite(int fd, const void *buf, size_t n, off_t off)
 
 static void plan(int n, const enum act *act, const int *err)
 {
-	memcpy(script.act, act, sizeof *act * (size_t)n);
-	memcpy(script.err, err, sizeof *err * (size_t)n);
+	for (int i = 0; i < n; i++) {
+		script.act[i] = act[i];
+		script.err[i] = err[i];
+	}
 	script.n = n;
 	script.at = 0;
 	writes = 0;
