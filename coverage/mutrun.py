@@ -47,9 +47,12 @@ def targets_of(command, build):
 
 
 class Worker:
-    def __init__(self, source, work, index, log, cores=1, verify=False):
+    def __init__(self, source, work, index, log, cores=1, verify=False, sanitize=False):
         self.src = os.path.join(work, "src-%d" % index)
-        self.build = os.path.join(work, "build-%d" % index)
+        # With sanitize, a tree of its own built with ASan and UBSan (as
+        # CI's first ctest pass): a read past an array or a leak kills.
+        self.sanitize = sanitize
+        self.build = os.path.join(work, "build-%s%d" % ("asan-" if sanitize else "", index))
         self.test_log = os.path.join(work, "test-%d.log" % index)
         # Each worker's tests have their own scratch (on /var/tmp's
         # filesystem, as unmutated), so what one mutant's tests leave
@@ -71,7 +74,8 @@ class Worker:
         if os.path.exists(os.path.join(self.build, "CMakeCache.txt")):
             gen = []  # the tree keeps the generator it was made with
         subprocess.run(["cmake", "-S", self.src, "-B", self.build, *gen,
-                        "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"],
+                        "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
+                        "-DSNAPFORK_SANITIZE=%s" % ("ON" if self.sanitize else "OFF")],
                        stdout=subprocess.DEVNULL, check=True)
         # The workers build at once: the cores shared out between them.
         # Without the map (CI's form) only what the tests run is built,
@@ -177,7 +181,8 @@ class Worker:
             if status in ("timeout", "stopped"):
                 return status, name
             if status in ("fail", "skip"):
-                return "killed", name + (" (skipped)" if status == "skip" else "")
+                return "killed", name + (" (skipped)" if status == "skip" else "") + (
+                    " (ASan)" if self.sanitize else "")
         return "survived", ""
 
     def run(self, mutant, tests, seconds, factor, budget=0):
@@ -198,7 +203,9 @@ class Worker:
         try:
             with open(path, "w") as f:
                 f.write("\n".join(lines))
-            if self.tce.same(rel):
+            # A difference only a sanitizer sees may compile alike at -O2
+            # (the optimizer assumes no read past an array).
+            if not self.sanitize and self.tce.same(rel):
                 return "equivalent", "same code at -O2", time.monotonic() - t0
             if not tests:
                 return "no test", "", time.monotonic() - t0

@@ -159,7 +159,7 @@ static int decompress_mem(struct ctx *c, int sdir, int ddir, const char *sbase)
 	if (sfd < 0)
 		return sf_fail_rel(c, -errno, SNAPFORK_SIDE_SRC, c->mem.rel,
 				   "open compressed mem-file failed");
-	uint64_t size = 0;
+	uint64_t size = 0; /* the raw size: set when decompress returns 0 */
 	const char *reason = NULL;
 	enum sf_durable d = c->opt.flags & SNAPFORK_FSYNC	       ? SF_DURABLE_FSYNC
 			    : c->opt.flags & SNAPFORK_NO_WRITEBACK ? SF_DURABLE_NONE
@@ -231,7 +231,7 @@ int sf_memfile_materialize(struct ctx *c, int sroot)
 	}
 	const char *raw_base = strrchr(c->mem.raw_rel, '/');
 	raw_base = raw_base ? raw_base + 1 : c->mem.raw_rel;
-	uint64_t size = 0;
+	uint64_t size = 0; /* not read: the lookup after gives the raw size */
 	const char *reason = NULL;
 	/* Into SRC, for every later fork to link: flushed, whatever the
 	 * fork's own flags (a torn raw file there would be linked by all). */

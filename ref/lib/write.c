@@ -44,7 +44,7 @@ int sf_write_sparse(int fd, const char *buf, size_t len, off_t off)
 		}
 		size_t start = i;
 		i += n;
-		while (i < len) {
+		while (i < len) { /* the run of data blocks goes on */
 			size_t m = len - i < BLOCK ? len - i : BLOCK;
 			if (all_zero(buf + i, m))
 				break;

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,27 @@ int tt_open_fds(void)
 int tt_is_root(void)
 {
 	return geteuid() == 0;
+}
+
+/* gcov's dump (libgcov; absent outside a coverage build): _exit skips
+ * the atexit handler that would write the child's counters. */
+extern void __gcov_dump(void) __attribute__((weak));
+
+void tt_child_exit(int code)
+{
+	if (__gcov_dump)
+		__gcov_dump();
+	_exit(code);
+}
+
+int tt_become_nobody(void)
+{
+	/* Groups first: once the uid is dropped, setgroups needs a
+	 * capability the process no longer has. */
+	if (setgroups(0, NULL) < 0 || setresgid(TT_NOBODY, TT_NOBODY, TT_NOBODY) < 0 ||
+	    setresuid(TT_NOBODY, TT_NOBODY, TT_NOBODY) < 0)
+		return -1;
+	return 0;
 }
 
 int tt_gone(pid_t pid)

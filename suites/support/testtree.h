@@ -77,6 +77,14 @@ int tt_count_named(const char *dir, const char *needle);
 /* Open fds of this process (for leak checks). */
 int tt_open_fds(void);
 int tt_is_root(void);
+/* In a forked child of root: become uid and gid 65534 (nobody), no
+ * supplementary groups, no capabilities; 0, or -1 with errno. */
+enum { TT_NOBODY = 65534 };
+/* A forked child's end, after it ran library code: _exit (no cmocka, no
+ * parent's atexit handlers), its coverage written first in a coverage
+ * build, so the per-test map (coverage/testmap.py) sees what it ran. */
+void tt_child_exit(int code) __attribute__((noreturn));
+int tt_become_nobody(void);
 
 /* The close-on-exec audit (cloexec.c): start remembers the descriptors
  * open without FD_CLOEXEC now (the caller's); check finds any other one

@@ -632,7 +632,7 @@ static int fork_in_child(const char *src, const char *dst, const struct inj_plan
 		if (plan)
 			inj_arm(plan);
 		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
-		_exit(snapfork_fork(src, dst, NULL, &rep) == 0 ? 0 : 1);
+		tt_child_exit(snapfork_fork(src, dst, NULL, &rep) == 0 ? 0 : 1);
 	}
 	if (delay_us) {
 		struct timespec ts = { 0, (long)delay_us * 1000 };
@@ -692,6 +692,62 @@ static void test_fd0_at_every_open(void **state)
 			print_message("fd 0 at each of %u calls of %s (%s)\n", n - 1,
 				      inj_name(calls[k]), s ? "compressed" : "raw");
 		}
+	close(saved);
+}
+
+/* The refusals, with descriptor 0 freed before each open and dup in
+ * turn: the same error and reason every time, nothing made, descriptor
+ * 0 not kept.  SRC inside DST needs DST opened (0 may be it), DST
+ * inside SRC the walk up from DST's parent (a dup, then opens of "..");
+ * a check written `fd <= 0` turns one refusal into another. */
+static void test_fd0_at_every_refusal(void **state)
+{
+	struct fx *f = *state;
+	char inside[4300], empty[4300];
+	snprintf(inside, sizeof inside, "%s/a/fork", f->raw);
+	snprintf(empty, sizeof empty, "%s/empty", f->dir);
+	tt_mkdir(f->dir, "empty", 0755);
+	const struct {
+		const char *src, *dst;
+		int err;
+		const char *why;
+	} cases[] = {
+		{ f->raw, f->dir, -EINVAL, "SRC is inside DST" },
+		{ f->raw, inside, -EINVAL, "DST is inside SRC" },
+		{ f->raw, empty, -EEXIST, "DST already exists" },
+		{ f->raw, f->raw, -EEXIST, "SRC and DST are the same directory" },
+	};
+	static const enum inj_call calls[] = { INJ_OPENAT, INJ_DUP };
+	int saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
+	assert_true(saved >= 0);
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+		for (int k = 0; k < 2; k++)
+			for (unsigned n = 1; n < 1000; n++) {
+				struct inj_plan plan = { .call = calls[k],
+							 .nth = n,
+							 .hook = free_fd0 };
+				struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+				inj_arm(&plan);
+				int r = snapfork_fork(cases[c].src, cases[c].dst, NULL, &rep);
+				inj_disarm();
+				int fired = inj_fired(), open0 = fcntl(0, F_GETFD) >= 0;
+				if (!open0)
+					assert_int_equal(dup2(saved, 0), 0);
+				char when[160];
+				snprintf(when, sizeof when, "%s, fd 0 free at %s #%u", cases[c].why,
+					 inj_name(calls[k]), n);
+				if (fired && open0)
+					fail_msg("%s: the fork left descriptor 0 open", when);
+				if (r != cases[c].err || !rep.error_reason ||
+				    strcmp(rep.error_reason, cases[c].why) != 0)
+					fail_msg("%s: %s (%s)", when, strerrorname_np(-r),
+						 rep.error_reason ? rep.error_reason : "no reason");
+				assert_false(tt_exists(inside));
+				assert_int_equal(tt_count_named(f->dir, ".snapfork-"), 0);
+				if (!fired)
+					break;
+			}
+	rmdir(empty);
 	close(saved);
 }
 
@@ -934,6 +990,7 @@ int main(void)
 		F(test_publish_without_rename_noreplace),
 		F(test_every_errno_was_injected),
 		F(test_fd0_at_every_open),
+		F(test_fd0_at_every_refusal),
 		F(test_kill_at_every_call),
 		F(test_kill_at_random_times),
 		F(test_source_grows_or_shrinks_during_copy),

@@ -70,13 +70,13 @@ static void stager(struct stager *s, const char *dir, const char *dst, const cha
 		if (fd < 0 || linkat(AT_FDCWD, mem, fd, "memory", 0) < 0 ||
 		    mkdirat(fd, "sub", 0500) < 0 ||
 		    write(p[1], s->name, sizeof s->name) != sizeof s->name)
-			_exit(1);
+			tt_child_exit(1);
 		char c;
 		if (read(go[0], &c, 1) == 1) {
 			sf_rmtree_at(d, s->name);
-			_exit(0);
+			tt_child_exit(0);
 		}
-		_exit(2);
+		tt_child_exit(2);
 	}
 	close(p[1]);
 	close(go[0]);

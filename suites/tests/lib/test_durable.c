@@ -5,8 +5,9 @@
  * data (the snapshot's), its directory entry is in its directory's
  * fsync; a copied one is fsynced.  fsync is seen through --wrap and
  * each call's file named by /proc/self/fd; the publishing rename too.
- * The power-cut legs (suites/power) check the same on real disks; this
- * is the quick form that says which fsync is missing. */
+ * An fsync that fails (injected by path) fails the fork and leaves
+ * nothing.  The power-cut legs (suites/power) check the same on real
+ * disks; this is the quick form that says which fsync is missing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,6 +26,32 @@ static char synced[MAX_SYNC][PATH_MAX]; /* what each fsync was of, in order */
 static int nsync, published_at = -1, armed;
 static const char *dst_name;
 
+/* A failure to inject: the nth fsync of a path that ends with suffix
+ * (under a staging directory, or the parent itself: fail_parent) fails
+ * with EIO; a rename to a staging name (the fork taking DST back) fails
+ * with EIO while fail_take_back is set. */
+enum where { NOWHERE, STAGE_ROOT, UNDER_STAGE, PARENT };
+static struct {
+	enum where where;
+	const char *suffix; /* UNDER_STAGE: the path's end */
+	int nth, seen, take_back;
+	char parent_path[PATH_MAX];
+} inj;
+
+static int injected(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = strlen(path), k = inj.suffix ? strlen(inj.suffix) : 0;
+	int hit = 0;
+	if (inj.where == PARENT)
+		hit = strcmp(path, inj.parent_path) == 0;
+	else if (inj.where == STAGE_ROOT)
+		hit = base && strstr(base, ".snapfork-") != NULL;
+	else if (inj.where == UNDER_STAGE)
+		hit = strstr(path, ".snapfork-") && n >= k && strcmp(path + n - k, inj.suffix) == 0;
+	return hit && ++inj.seen == inj.nth;
+}
+
 int __real_fsync(int fd);
 int __wrap_fsync(int fd);
 int __wrap_fsync(int fd)
@@ -34,7 +61,10 @@ int __wrap_fsync(int fd)
 		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 		ssize_t n = readlink(link, synced[nsync], PATH_MAX - 1);
 		synced[nsync][n > 0 ? n : 0] = 0;
-		nsync++;
+		if (injected(synced[nsync++])) {
+			errno = EIO;
+			return -1;
+		}
 	}
 	return __real_fsync(fd);
 }
@@ -57,6 +87,10 @@ int __real_renameat(int od, const char *o, int nd, const char *n);
 int __wrap_renameat(int od, const char *o, int nd, const char *n);
 int __wrap_renameat(int od, const char *o, int nd, const char *n)
 {
+	if (armed && inj.take_back && strstr(n, ".snapfork-")) {
+		errno = EIO;
+		return -1;
+	}
 	published(n);
 	return __real_renameat(od, o, nd, n);
 }
@@ -169,11 +203,66 @@ static void test_everything_fsynced_before_the_publish(void **state)
 	fork_and_check(t, 0, "--fsync, the mem-file in snapshots/snapshot-latest");
 }
 
+/* An fsync that fails fails the fork (EIO, said where), and leaves
+ * nothing: the mem-file's directory (its entry, CONTRACT.md C4), DST's
+ * own directory, a directory the walk made, DST's parent after the
+ * publish (DST taken back and removed).  Where DST cannot be taken
+ * back, the fork still fails. */
+static void test_fsync_failures(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	const struct {
+		enum where where;
+		const char *suffix;
+		int nth, take_back;
+		const char *why, *path;
+	} cases[] = {
+		/* "memory" is at the top: its directory is DST's, whose first
+		 * fsync is the mem-file's, the second the fork's last. */
+		{ STAGE_ROOT, NULL, 1, 0, "fsync failed", "memory" },
+		{ STAGE_ROOT, NULL, 2, 0, "fsync failed", "" },
+		{ UNDER_STAGE, "/a/b", 1, 0, "fsync failed", NULL },
+		{ PARENT, NULL, 1, 0, "fsync of the parent directory failed", NULL },
+		{ PARENT, NULL, 1, 1, "fsync of the parent directory failed", NULL },
+	};
+	char up[PATH_MAX];
+	snprintf(up, sizeof up, "%s", t->dst);
+	*strrchr(up, '/') = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		memset(&inj, 0, sizeof inj);
+		assert_non_null(realpath(up, inj.parent_path));
+		inj.where = cases[i].where;
+		inj.suffix = cases[i].suffix;
+		inj.nth = cases[i].nth;
+		inj.take_back = cases[i].take_back;
+		struct snapfork_options o = SNAPFORK_OPTIONS_INIT;
+		o.flags = SNAPFORK_FSYNC;
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		nsync = 0;
+		armed = 1;
+		int r = snapfork_fork(t->src, t->dst, &o, &rep);
+		armed = 0;
+		if (r != -EIO || !rep.error_reason || strcmp(rep.error_reason, cases[i].why) != 0)
+			fail_msg("case %zu: %d (%s), not -EIO (%s)", i, r,
+				 rep.error_reason ? rep.error_reason : "no reason", cases[i].why);
+		if (cases[i].path && strcmp(rep.error_path, cases[i].path) != 0)
+			fail_msg("case %zu: said of \"%s\", not \"%s\"", i, rep.error_path,
+				 cases[i].path);
+		assert_int_equal(tt_count_named(t->dir, ".snapfork-"), 0);
+		/* Published, and the parent's fsync failed: taken back (or,
+		 * where the rename back failed, left as it is). */
+		assert_int_equal(tt_exists(t->dst), cases[i].take_back);
+		tt_rm_rf(t->dst);
+	}
+	memset(&inj, 0, sizeof inj);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_everything_fsynced_before_the_publish, setup,
 						tt_place_teardown),
+		cmocka_unit_test_setup_teardown(test_fsync_failures, setup, tt_place_teardown),
 	};
 	return cmocka_run_group_tests_name("durable forks", tests, NULL, NULL);
 }

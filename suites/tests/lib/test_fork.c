@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,7 +119,7 @@ static void test_F2_umask_0777_as_an_unprivileged_user(void **state)
 	tt_text(t->src, "a/b/c/file", 0640, "deep");
 	int root = tt_is_root();
 	if (root)
-		chown_tree(t->dir, 65534, 65534);
+		chown_tree(t->dir, TT_NOBODY, TT_NOBODY);
 	/* The fork's directory as a descriptor, taken before dropping root:
 	 * no path to walk as that user ("/" may be private). */
 	int dir = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -128,8 +128,7 @@ static void test_F2_umask_0777_as_an_unprivileged_user(void **state)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (root && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
-			     setresuid(65534, 65534, 65534) < 0))
+		if (root && tt_become_nobody() < 0)
 			_exit(100);
 		umask(0777);
 		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
@@ -137,7 +136,7 @@ static void test_F2_umask_0777_as_an_unprivileged_user(void **state)
 		if (r < 0)
 			fprintf(stderr, "fork failed: %s: %s (%s)\n", rep.error_path,
 				rep.error_reason ? rep.error_reason : "", strerror(-r));
-		_exit(r < 0 ? 1 : 0);
+		tt_child_exit(r < 0 ? 1 : 0);
 	}
 	close(dir);
 	int st;
@@ -385,6 +384,44 @@ static void test_depth_limit_guards_loops(void **state)
 	assert_int_equal(tt_count_named(t->dir, ".snapfork-"), 0);
 }
 
+/* No max_depth (0) is 1024 (snapfork.h): a chain of 1023 directories
+ * forks, one of 1024 is refused at its last level.  Two descriptors a
+ * level: the limit on open files is raised for it, or the test skips. */
+static void test_default_depth_limit(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 4096) {
+		if (rl.rlim_max < 4096) {
+			print_message("skipped: 4096 open files needed, the hard limit is %llu\n",
+				      (unsigned long long)rl.rlim_max);
+			skip();
+		}
+		rl.rlim_cur = 4096;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	int d = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < 1023; i++) {
+		assert_int_equal(mkdirat(d, "d", 0755), 0);
+		int n = openat(d, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(n >= 0);
+		close(d);
+		d = n;
+	}
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	if (snapfork_fork(t->src, t->dst, NULL, &rep) != 0)
+		fail_msg("1023 levels: %s (%s)", strerrorname_np(-rep.error), rep.error_reason);
+	assert_true(rep.dirs >= 1023);
+	tt_rm_rf(t->dst);
+	assert_int_equal(mkdirat(d, "d", 0755), 0);
+	close(d);
+	rep = (struct snapfork_report)SNAPFORK_REPORT_INIT;
+	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), -ELOOP);
+	assert_string_equal(rep.error_reason, "directory nesting exceeds the depth limit");
+	assert_false(tt_exists(t->dst));
+}
+
 static void test_long_and_odd_names(void **state)
 {
 	struct tt_place *t = tt_place(state);
@@ -467,6 +504,7 @@ int main(void)
 		T(test_link_fallback_immutable_mem_file),
 		T(test_tree_deeper_than_PATH_MAX),
 		T(test_depth_limit_guards_loops),
+		T(test_default_depth_limit),
 		T(test_long_and_odd_names),
 		cmocka_unit_test_setup_teardown(test_fork_on_reflink_fs_reflinks_files_links_mem,
 						setup_xfs, tt_place_teardown),

@@ -5,9 +5,15 @@
  * candidate behind a symlink, a non-regular one or a skipped one does not
  * count; names near the candidates (".zst", "memory.zst.lz4",
  * "memory-ranges2") are data.  sf_open_parent refuses empty and too long
- * components and never follows a symlink. */
+ * components and never follows a symlink.  sf_memfile_materialize puts
+ * the raw file beside the compressed one and looks again, and refuses a
+ * compressed file swapped for a FIFO, a symlink or junk since the lookup.
+ * sf_memfile_place links (falling back only for the contract's errnos,
+ * never taking a symlink swapped in for the link) or decompresses into
+ * the fork (linkat and ftruncate through --wrap). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +21,42 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "judge.h"
 #include "testtree.h"
+
+/* linkat fails with link_err, or, link_to_symlink set, its new name is
+ * swapped for a symlink to the same file just after; ftruncate fails
+ * with truncate_err (the decompression's last step) (--wrap). */
+static int link_err, truncate_err;
+static const char *link_to_symlink;
+
+int __real_linkat(int od, const char *o, int nd, const char *n, int flags);
+int __wrap_linkat(int od, const char *o, int nd, const char *n, int flags);
+int __wrap_linkat(int od, const char *o, int nd, const char *n, int flags)
+{
+	if (link_err) {
+		errno = link_err;
+		return -1;
+	}
+	int r = __real_linkat(od, o, nd, n, flags);
+	if (r == 0 && link_to_symlink) {
+		if (unlinkat(nd, n, 0) < 0 || symlinkat(link_to_symlink, nd, n) < 0)
+			abort();
+		link_to_symlink = NULL;
+	}
+	return r;
+}
+
+int __real_ftruncate(int fd, off_t n);
+int __wrap_ftruncate(int fd, off_t n);
+int __wrap_ftruncate(int fd, off_t n)
+{
+	if (truncate_err) {
+		errno = truncate_err;
+		return -1;
+	}
+	return __real_ftruncate(fd, n);
+}
 
 /* The order the lookup must take, written out here, not read from it. */
 static const char *const order[] = {
@@ -207,13 +248,307 @@ static void test_raw_name_taken(void **state)
 	}
 }
 
+/* A compressed-only snapshot at dir/name, its mem-file at rel (a .zst or
+ * .lz4 of 1 MiB with data in its first 8 KiB); the raw bytes in
+ * dir/name.orig to compare with. */
+static void packed(const char *dir, const char *name, const char *rel)
+{
+	char root[4200], raw[256], orig[300];
+	snprintf(root, sizeof root, "%s", tt_p(dir, name));
+	tt_mkdir(dir, name, 0755);
+	tt_mkdir(root, "snapshots", 0755);
+	tt_mkdir(root, "snapshots/snapshot-latest", 0755);
+	raw_of(rel, raw, sizeof raw);
+	snprintf(orig, sizeof orig, "%s.orig", name);
+	tt_file(dir, orig, 0640, 1 << 20, (struct tt_extent[]){ { 0, 8192, 7 } }, 1);
+	tt_compress(dir, orig, "packed.tmp", strstr(rel, ".zst") != NULL);
+	char to[4300];
+	snprintf(to, sizeof to, "%s/%s", root, rel);
+	assert_int_equal(rename(tt_p(dir, "packed.tmp"), to), 0);
+	assert_int_equal(chmod(to, 0640), 0);
+}
+
+struct mat {
+	int r;
+	struct ctx c;
+	struct snapfork_report rep;
+};
+
+/* find, then (between them, swap) sf_memfile_materialize. */
+static void materialize(const char *root, struct mat *m, void (*swap)(const char *root))
+{
+	memset(m, 0, sizeof *m);
+	m->rep = (struct snapfork_report)SNAPFORK_REPORT_INIT;
+	m->c.rep = &m->rep;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(sf_memfile_find(&m->c, fd), 0);
+	assert_int_equal(m->c.mem.kind, SNAPFORK_KIND_COMPRESSED);
+	if (swap)
+		swap(root);
+	alarm(20); /* a hang is a failure */
+	m->r = sf_memfile_materialize(&m->c, fd);
+	alarm(0);
+	close(fd);
+}
+
+static void mat_free(struct mat *m)
+{
+	free(m->c.mem.rel);
+	free(m->c.mem.raw_rel);
+}
+
+/* Materialized: the raw file beside the compressed one, its bytes and
+ * mode, nothing else left there; the lookup now finds the raw file (the
+ * report says so).  Then a raw snapshot: nothing to do, nothing changed.
+ * With descriptor 0 free the same. */
+static void test_materialize(void **state)
+{
+	const char *dir = *state;
+	static const char *const rels[] = { "memory.zst",
+					    "snapshots/snapshot-latest/memory-ranges.lz4" };
+	for (int k = 0; k < 4; k++) {
+		char name[16], root[4200], raw[256], path[4600];
+		snprintf(name, sizeof name, "snap%d", k);
+		packed(dir, name, rels[k % 2]);
+		snprintf(root, sizeof root, "%s", tt_p(dir, name));
+		raw_of(rels[k % 2], raw, sizeof raw);
+		int saved = -1;
+		if (k >= 2) { /* stdin closed */
+			saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
+			assert_true(saved >= 0);
+			close(0);
+		}
+		struct mat m;
+		materialize(root, &m, NULL);
+		if (saved >= 0) {
+			assert_int_equal(dup2(saved, 0), 0);
+			close(saved);
+		}
+		if (m.r != 0)
+			fail_msg("%s: %d (%s)", rels[k % 2], m.r, m.rep.error_reason);
+		assert_int_equal(m.c.mem.kind, SNAPFORK_KIND_RAW);
+		assert_int_equal(m.rep.kind, SNAPFORK_KIND_RAW);
+		assert_string_equal(m.c.mem.rel, raw);
+		assert_string_equal(m.rep.mem_path, raw);
+		assert_string_equal(m.rep.mem_source, ""); /* raw: no compressed source */
+		assert_int_equal(m.rep.mem_size, 1 << 20);
+		snprintf(path, sizeof path, "%s/%s", root, raw);
+		char orig[300];
+		snprintf(orig, sizeof orig, "%s.orig", name);
+		int a = open(tt_p(dir, orig), O_RDONLY | O_CLOEXEC),
+		    b = open(path, O_RDONLY | O_CLOEXEC);
+		char msg[256] = "";
+		if (judge_compare_content(a, b, 1 << 20, msg, sizeof msg) != 0)
+			fail_msg("%s: %s", raw, msg);
+		close(a);
+		close(b);
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0640);
+		snprintf(path, sizeof path, "%s/%s", root, rels[k % 2]);
+		assert_int_equal(stat(path, &st), 0);
+		char *slash = strrchr(path, '/');
+		*slash = 0;
+		assert_int_equal(tt_count_named(path, "") - 2, k % 2 ? 2 : 3);
+		assert_int_equal(tt_count_named(path, "snapfork"), 0);
+		/* Raw now: nothing to do. */
+		char *was = m.c.mem.rel;
+		int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_int_equal(sf_memfile_materialize(&m.c, fd), 0);
+		close(fd);
+		assert_ptr_equal(m.c.mem.rel, was);
+		assert_int_equal(m.c.mem.kind, SNAPFORK_KIND_RAW);
+		mat_free(&m);
+	}
+}
+
+static void to_fifo(const char *root)
+{
+	assert_int_equal(unlink(tt_p(root, "memory.zst")), 0);
+	tt_fifo(root, "memory.zst");
+}
+
+static void to_symlink(const char *root)
+{
+	char to[4300];
+	snprintf(to, sizeof to, "%s/memory.zst", root);
+	assert_int_equal(rename(to, tt_p(root, "elsewhere.zst")), 0);
+	tt_symlink(root, "memory.zst", "elsewhere.zst");
+}
+
+static void to_junk(const char *root)
+{
+	assert_int_equal(unlink(tt_p(root, "memory.zst")), 0);
+	tt_text(root, "memory.zst", 0644, "not compressed\n");
+}
+
+/* The compressed file changed between the lookup and the decompression:
+ * a FIFO (no hang: O_NONBLOCK), a symlink (not followed: ELOOP), or not
+ * a stream at all (EBADMSG, negative: nothing to fall back to here).
+ * Each fails said of SRC, and leaves no raw file and no temporary. */
+static void test_materialize_refuses_a_swap(void **state)
+{
+	const char *dir = *state;
+	static void (*const swaps[])(const char *) = { to_fifo, to_symlink, to_junk };
+	static const char *const why[] = { "cannot start decompression",
+					   "open compressed mem-file failed", "not a zstd stream" };
+	static const int err[] = { -EBADMSG, -ELOOP, -EBADMSG };
+	for (int k = 0; k < 3; k++) {
+		char name[16], root[4200];
+		snprintf(name, sizeof name, "swap%d", k);
+		packed(dir, name, "memory.zst");
+		snprintf(root, sizeof root, "%s", tt_p(dir, name));
+		struct mat m;
+		materialize(root, &m, swaps[k]);
+		if (m.r != err[k])
+			fail_msg("swap %d: %d (%s), not %d", k, m.r,
+				 m.rep.error_reason ? m.rep.error_reason : "no reason", err[k]);
+		assert_int_equal(m.rep.error_side, SNAPFORK_SIDE_SRC);
+		assert_string_equal(m.rep.error_reason, why[k]);
+		assert_false(tt_exists(tt_p(root, "memory")));
+		assert_int_equal(tt_count_named(root, "memory.tmp"), 0);
+		assert_int_equal(tt_count_named(root, "snapfork"), 0);
+		mat_free(&m);
+	}
+}
+
+struct placed {
+	int r;
+	enum snapfork_via via;
+	int fallback;
+	char why[128], path[SNAPFORK_REPORT_PATH];
+};
+
+/* find in root, swap (if given), then sf_memfile_place into root/../out
+ * (made empty), as a fork does. */
+static struct placed place(const char *root, void (*swap)(const char *root), unsigned flags)
+{
+	struct placed p = { 0 };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	struct ctx c = { .rep = &rep };
+	c.opt.flags = flags;
+	char out[4300];
+	snprintf(out, sizeof out, "%s.out", root);
+	tt_rm_rf(out);
+	assert_int_equal(mkdir(out, 0700), 0);
+	int s = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int d = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(s >= 0 && d >= 0);
+	assert_int_equal(sf_memfile_find(&c, s), 0);
+	if (swap)
+		swap(root);
+	alarm(20); /* a hang is a failure */
+	p.r = sf_memfile_place(&c, s, d);
+	alarm(0);
+	int e = sf_writeback_end(&c, p.r == 0);
+	if (p.r == 0)
+		p.r = e;
+	p.via = rep.mem_via;
+	p.fallback = rep.mem_fallback_errno;
+	snprintf(p.why, sizeof p.why, "%s", rep.error_reason ? rep.error_reason : "");
+	snprintf(p.path, sizeof p.path, "%s", rep.error_path);
+	free(c.mem.rel);
+	free(c.mem.raw_rel);
+	free(c.buf);
+	close(s);
+	close(d);
+	return p;
+}
+
+/* The link: refused for a reason the contract falls back on (EXDEV,
+ * EPERM...): copied; failing otherwise (EIO): the fork fails, said of
+ * SRC; the linked name swapped for a symlink to the same file before it
+ * was checked: not the mem-file (ESTALE), never followed. */
+static void test_place_link_answers(void **state)
+{
+	const char *dir = *state;
+	tt_mkdir(dir, "snap", 0755);
+	tt_file(tt_p(dir, "snap"), "memory", 0600, 1 << 20, (struct tt_extent[]){ { 0, 4096, 1 } },
+		1);
+	char root[4200], target[4300];
+	snprintf(root, sizeof root, "%s", tt_p(dir, "snap"));
+	snprintf(target, sizeof target, "%s/memory", root);
+	link_err = EXDEV;
+	struct placed p = place(root, NULL, 0);
+	link_err = 0;
+	assert_int_equal(p.r, 0);
+	assert_int_not_equal(p.via, SNAPFORK_VIA_LINK);
+	assert_int_equal(p.fallback, EXDEV);
+	link_err = EIO;
+	p = place(root, NULL, 0);
+	link_err = 0;
+	assert_int_equal(p.r, -EIO);
+	assert_string_equal(p.why, "link failed");
+	link_to_symlink = target;
+	p = place(root, NULL, 0);
+	assert_null(link_to_symlink);
+	assert_int_equal(p.r, -ESTALE);
+	assert_string_equal(p.why, "mem-file replaced during the fork");
+}
+
+static void zst_to_fifo(const char *root)
+{
+	assert_int_equal(unlink(tt_p(root, "memory-ranges.zst")), 0);
+	tt_fifo(root, "memory-ranges.zst");
+}
+
+static void zst_to_symlink(const char *root)
+{
+	char to[4300];
+	snprintf(to, sizeof to, "%s/memory-ranges.zst", root);
+	assert_int_equal(rename(to, tt_p(root, "aside.zst")), 0);
+	tt_symlink(root, "memory-ranges.zst", "aside.zst");
+}
+
+/* Decompressing into the fork: the compressed file swapped since the
+ * lookup for a FIFO (no hang: the compressed copy stays the fork's
+ * memory, a bad stream) or a symlink (not followed: ELOOP); a fatal
+ * failure of the decompression (EFBIG at its ftruncate) fails the fork,
+ * said of the raw file in DST. */
+static void test_place_decompress_answers(void **state)
+{
+	const char *dir = *state;
+	for (int k = 0; k < 3; k++) {
+		char name[16], root[4200];
+		snprintf(name, sizeof name, "d%d", k);
+		packed(dir, name, "memory-ranges.zst");
+		snprintf(root, sizeof root, "%s", tt_p(dir, name));
+		if (k == 2)
+			truncate_err = EFBIG;
+		struct placed p = place(root,
+					k == 0   ? zst_to_fifo
+					: k == 1 ? zst_to_symlink
+						 : NULL,
+					SNAPFORK_NO_WRITEBACK);
+		truncate_err = 0;
+		if (k == 0) {
+			assert_int_equal(p.r, 0);
+			assert_int_equal(p.via, SNAPFORK_VIA_COMPRESSED_COPY);
+			assert_int_equal(p.fallback, EBADMSG);
+		} else if (k == 1) {
+			assert_int_equal(p.r, -ELOOP);
+			assert_string_equal(p.why, "open compressed mem-file failed");
+		} else {
+			assert_int_equal(p.r, -EFBIG);
+			assert_string_equal(p.path, "memory-ranges");
+		}
+	}
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, tt_scratch_setup, tt_scratch_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_candidates_in_order), T(test_what_does_not_count),
-		T(test_near_names_are_data), T(test_open_parent),
+		T(test_candidates_in_order),
+		T(test_what_does_not_count),
+		T(test_near_names_are_data),
+		T(test_open_parent),
 		T(test_raw_name_taken),
+		T(test_materialize),
+		T(test_materialize_refuses_a_swap),
+		T(test_place_link_answers),
+		T(test_place_decompress_answers),
 	};
 	return cmocka_run_group_tests_name("mem-file lookup", tests, NULL, NULL);
 }

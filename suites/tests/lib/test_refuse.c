@@ -34,9 +34,51 @@ int __wrap_fcntl(int fd, int cmd, ...)
 	return __real_fcntl(fd, cmd, arg);
 }
 
+/* fstatat of a name fails with this while set; or, once, the directory
+ * of that name is removed just after fstatat saw it (--wrap). */
+static const char *stat_fail_name, *gone_after_stat;
+static int stat_err, swap_in;
+
+int __real_fstatat(int dir, const char *name, struct stat *st, int flags);
+int __wrap_fstatat(int dir, const char *name, struct stat *st, int flags);
+int __wrap_fstatat(int dir, const char *name, struct stat *st, int flags)
+{
+	if (stat_fail_name && strcmp(name, stat_fail_name) == 0) {
+		errno = stat_err;
+		return -1;
+	}
+	int r = __real_fstatat(dir, name, st, flags);
+	if (gone_after_stat && strcmp(name, gone_after_stat) == 0) {
+		gone_after_stat = NULL;
+		if (unlinkat(dir, name, AT_REMOVEDIR) < 0)
+			abort();
+		/* In its place, if asked: a FIFO, or a symlink to a directory. */
+		if ((swap_in == 'f' && mkfifoat(dir, name, 0644) < 0) ||
+		    (swap_in == 'l' && symlinkat(".", dir, name) < 0))
+			abort();
+	}
+	return r;
+}
+
+/* calloc fails (ENOMEM) while set (--wrap). */
+static int calloc_fail;
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fail) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
 static int setup(void **state)
 {
-	dup_err = 0;
+	dup_err = calloc_fail = 0;
+	stat_fail_name = gone_after_stat = NULL;
+	swap_in = 0;
 	tt_place_setup(state, "refuse");
 	struct tt_place *t = *state;
 	tt_snapshot(t->src, "memory-ranges", (off_t)64 << 20);
@@ -203,6 +245,12 @@ static void test_src_symlink_file_missing(void **state)
 	char f[4200];
 	snprintf(f, sizeof f, "%s", file);
 	expect_fail(f, t->dst, -ENOTDIR, SNAPFORK_SIDE_ARG, f);
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	assert_int_equal(snapfork_fork(l, t->dst, NULL, &rep), -ELOOP);
+	assert_string_equal(rep.error_reason, "SRC is a symlink; give the directory it points to");
+	rep = (struct snapfork_report)SNAPFORK_REPORT_INIT;
+	assert_int_equal(snapfork_fork(f, t->dst, NULL, &rep), -ENOTDIR);
+	assert_string_equal(rep.error_reason, "SRC is not a directory");
 	char m[4200];
 	snprintf(m, sizeof m, "%s/missing", t->dir);
 	expect_fail(m, t->dst, -ENOENT, SNAPFORK_SIDE_ARG, m);
@@ -263,6 +311,97 @@ static void test_where_dst_lies_unknown(void **state)
 	dup_err = EMFILE;
 	assert_int_equal(snapfork_fork(t->src, t->dst, NULL, &rep), -EMFILE);
 	assert_string_equal(rep.error_reason, "cannot check where DST lies");
+	assert_nothing_left(t);
+}
+
+/* DST cannot be stat'ed for a reason other than its absence (EACCES
+ * on its parent, EIO): the fork fails with it, said of DST. */
+static void test_dst_cannot_be_stated(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	static const int errs[] = { EACCES, EIO };
+	for (int i = 0; i < 2; i++) {
+		stat_fail_name = "fork";
+		stat_err = errs[i];
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+		stat_fail_name = NULL;
+		assert_int_equal(r, -errs[i]);
+		assert_string_equal(rep.error_path, t->dst);
+		assert_string_equal(rep.error_reason, "cannot stat DST");
+		assert_nothing_left(t);
+	}
+	/* A directory at DST, gone before it could be opened to see where
+	 * it lies: it was there, so DST exists; never "SRC is inside DST"
+	 * on no evidence. */
+	tt_mkdir(t->dir, "fork", 0755);
+	gone_after_stat = "fork";
+	expect_why(t->src, t->dst, -EEXIST, "DST already exists");
+	assert_null(gone_after_stat);
+}
+
+/* An entry the walk read but cannot stat: gone meanwhile (ENOENT) is
+ * "vanished during the walk", any other error "stat failed"; either
+ * fails the fork, said of SRC and the entry, nothing left. */
+static void test_entry_cannot_be_stated(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_text(t->src, "entry", 0644, "x\n");
+	static const int errs[] = { ENOENT, EIO };
+	static const char *const why[] = { "vanished during the walk", "stat failed" };
+	for (int i = 0; i < 2; i++) {
+		stat_fail_name = "entry";
+		stat_err = errs[i];
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+		stat_fail_name = NULL;
+		assert_int_equal(r, -errs[i]);
+		assert_int_equal(rep.error_side, SNAPFORK_SIDE_SRC);
+		assert_string_equal(rep.error_path, "entry");
+		assert_string_equal(rep.error_reason, why[i]);
+		assert_nothing_left(t);
+	}
+}
+
+/* A directory of SRC swapped, after the walk saw it, for a FIFO (never
+ * an open that waits for a writer) or a symlink to a directory (never
+ * followed): the fork fails opening it, said of SRC, nothing left. */
+static void test_directory_swapped_during_the_walk(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	static const char kinds[] = { 'f', 'l' };
+	for (int i = 0; i < 2; i++) {
+		tt_mkdir(t->src, "sub", 0755);
+		gone_after_stat = "sub";
+		swap_in = kinds[i];
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		alarm(20); /* a hang is a failure */
+		int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+		alarm(0);
+		swap_in = 0;
+		assert_null(gone_after_stat);
+		assert_true(r < 0);
+		assert_int_equal(rep.error_side, SNAPFORK_SIDE_SRC);
+		assert_string_equal(rep.error_path, "sub");
+		assert_string_equal(rep.error_reason, "open directory failed");
+		assert_nothing_left(t);
+		assert_int_equal(unlink(tt_p(t->src, "sub")), 0);
+	}
+}
+
+/* No memory for the skip list: ENOMEM, nothing made. */
+static void test_out_of_memory(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	const char *skip[] = { "logs", NULL };
+	struct snapfork_options o = { .size = sizeof o, .skip = skip };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	calloc_fail = 1;
+	int r = snapfork_fork(t->src, t->dst, &o, &rep);
+	calloc_fail = 0;
+	assert_int_equal(r, -ENOMEM);
+	assert_int_equal(rep.error, -ENOMEM);
+	assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
 	assert_nothing_left(t);
 }
 
@@ -332,12 +471,18 @@ static void test_skip_spellings(void **state)
 	tt_mkdir(t->src, "cache", 0755);
 	tt_text(t->src, "cache/c", 0644, "c");
 	tt_text(t->src, "keep", 0644, "k");
-	static const char *const good[] = { "./cache", "/cache", "cache/", "cache//" };
+	tt_text(t->src, "..cache", 0644, "a plain name");
+	static const char *const good[] = { "./cache", "/cache",    "cache/",
+					    "cache//", "././cache", "..cache" };
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		const char *skip[] = { good[i], NULL };
 		struct snapfork_options o = { .size = sizeof o, .skip = skip };
-		assert_int_equal(snapfork_fork(t->src, t->dst, &o, NULL), 0);
-		assert_false(tt_exists(tt_p(t->dst, "cache")));
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		if (snapfork_fork(t->src, t->dst, &o, &rep) != 0)
+			fail_msg("skip \"%s\": %s", good[i], rep.error_reason);
+		const char *gone = good[i][0] == '.' && good[i][1] == '.' ? "..cache" : "cache";
+		if (tt_exists(tt_p(t->dst, gone)))
+			fail_msg("skip \"%s\": %s forked", good[i], gone);
 		assert_true(tt_exists(tt_p(t->dst, "keep")));
 		tt_rm_rf(t->dst);
 	}
@@ -392,6 +537,10 @@ int main(void)
 		T(test_same_directory_twice),
 		T(test_dst_inside_src),
 		T(test_src_inside_dst),
+		T(test_dst_cannot_be_stated),
+		T(test_out_of_memory),
+		T(test_entry_cannot_be_stated),
+		T(test_directory_swapped_during_the_walk),
 		T(test_src_symlink_file_missing),
 		T(test_dst_parent_missing),
 		T(test_dst_spellings),

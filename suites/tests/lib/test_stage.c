@@ -7,7 +7,6 @@
  * as a descriptor first (no path to walk: "/" may be private). */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,14 @@
 /* fchmodat2 as an older kernel (ENOSYS) or a seccomp filter (EPERM)
  * would answer, or failing outright (EACCES), through --wrap=syscall. */
 static int fchmodat2_err;
+/* Set: just before fchmodat2, swap_parent/swap_name is moved aside and
+ * a symlink to "victim" put in its place (a rename racing the chmod). */
+static int swap_parent = -1;
+static const char *swap_name;
+/* fchmodat2 calls, and the mode of the name each found (the directory
+ * as mkdir left it: never open to group or others, even for a moment). */
+static int chmods;
+static mode_t chmod_saw;
 
 long __real_syscall(long n, ...);
 long __wrap_syscall(long n, ...);
@@ -35,6 +42,21 @@ long __wrap_syscall(long n, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	if (n == 452) {
+		struct stat st;
+		chmods++;
+		chmod_saw = fstatat((int)a[0], (const char *)a[1], &st, AT_SYMLINK_NOFOLLOW) == 0
+				    ? st.st_mode
+				    : 0;
+	}
+	if (n == 452 && swap_name) {
+		char aside[64];
+		snprintf(aside, sizeof aside, "%s.aside", swap_name);
+		if (renameat(swap_parent, swap_name, swap_parent, aside) < 0 ||
+		    symlinkat("victim", swap_parent, swap_name) < 0)
+			abort();
+		swap_name = NULL;
+	}
 	if (n == 452 && fchmodat2_err) {
 		errno = fchmodat2_err;
 		return -1;
@@ -64,10 +86,19 @@ static void test_stage_dir_is_0700_whatever_the_umask(void **state)
 		mode_t old = umask(masks[i]);
 		char name[32];
 		snprintf(name, sizeof name, "m%zu", i);
+		chmods = 0;
+		chmod_saw = 0;
 		int r = sf_stage_mkdir(d, name);
 		umask(old);
 		assert_int_equal(r, 0);
 		assert_int_equal(mode_at(d, name), S_IFDIR | 0700);
+		/* A chmod only where the umask took owner bits; made 0700
+		 * from a mode that let no one else in. */
+		if (chmods != ((masks[i] & 0700) != 0))
+			fail_msg("umask %04o: %d chmod calls", (unsigned)masks[i], chmods);
+		if (chmod_saw & 077)
+			fail_msg("umask %04o: the directory was %04o before its chmod",
+				 (unsigned)masks[i], (unsigned)(chmod_saw & 07777));
 	}
 	/* Without fchmodat2 (ENOSYS, EPERM) glibc's fchmodat does it; any
 	 * other error of it is the answer, and the directory is not left. */
@@ -94,6 +125,38 @@ static void test_stage_dir_is_0700_whatever_the_umask(void **state)
 	assert_true(S_ISLNK(mode_at(d, "link")));
 	assert_int_equal(sf_stage_mkdir(d, "m0"), -EEXIST);
 	assert_int_equal(sf_stage_mkdir(d, "no/such"), -ENOENT);
+	close(d);
+}
+
+/* The staging directory swapped for a symlink between its check and the
+ * chmod that makes it 0700: the chmod must not follow the symlink
+ * (AT_SYMLINK_NOFOLLOW, in fchmodat2 and in glibc's fchmodat alike): the
+ * directory it points to keeps its mode, and the mkdir fails. */
+static void test_stage_chmod_never_follows(void **state)
+{
+	const char *dir = *state;
+	int d = open_dir(dir);
+	static const int errs[] = { 0, ENOSYS };
+	for (int i = 0; i < 2; i++) {
+		tt_mkdir(dir, "victim", 0755);
+		assert_int_equal(chmod(tt_p(dir, "victim"), 0755), 0);
+		char name[32];
+		snprintf(name, sizeof name, "s%d", i);
+		swap_parent = d;
+		swap_name = name;
+		fchmodat2_err = errs[i];
+		mode_t old = umask(0777);
+		int r = sf_stage_mkdir(d, name);
+		umask(old);
+		fchmodat2_err = 0;
+		assert_null(swap_name); /* the chmod was reached */
+		assert_int_equal(mode_at(d, "victim"), S_IFDIR | 0755);
+		if (r != -EOPNOTSUPP)
+			fail_msg("%s: %d, not -EOPNOTSUPP",
+				 errs[i] ? "glibc's fchmodat" : "fchmodat2", r);
+		assert_true(S_ISLNK(mode_at(d, name)));
+		tt_rm_rf(tt_p(dir, "victim"));
+	}
 	close(d);
 }
 
@@ -252,21 +315,24 @@ static void test_rmtree_unprivileged(void **state)
 	tt_text(dir, "t/a/f", 0644, "x");
 	tt_mkdir(dir, "t/a/b", 0755);
 	tt_text(dir, "t/a/b/g", 0644, "y");
+	/* An empty directory no one may open: it goes by rmdir alone. */
+	tt_mkdir(dir, "t/a/e0", 0755);
 	char cmd[8192];
-	snprintf(cmd, sizeof cmd, "chown -R 65534:65534 '%s' && chmod 0500 '%s/t/a/b' '%s/t/a'",
-		 dir, dir, dir);
+	snprintf(cmd, sizeof cmd,
+		 "chown -R 65534:65534 '%s' && chmod 0000 '%s/t/a/e0' && "
+		 "chmod 0500 '%s/t/a/b' '%s/t/a'",
+		 dir, dir, dir, dir);
 	assert_int_equal(system(cmd), 0);
 	int d = open_dir(dir);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
-		    setresuid(65534, 65534, 65534) < 0)
+		if (tt_become_nobody() < 0)
 			_exit(100);
 		/* As that user, without the fchmod, t/a/f could not go: */
 		if (unlinkat(d, "t/a/f", 0) == 0 || errno != EACCES)
-			_exit(101);
-		_exit(sf_rmtree_at(d, "t") == 0 ? 0 : 102);
+			tt_child_exit(101);
+		tt_child_exit(sf_rmtree_at(d, "t") == 0 ? 0 : 102);
 	}
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -281,6 +347,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, tt_scratch_setup, tt_scratch_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_stage_dir_is_0700_whatever_the_umask),
+		T(test_stage_chmod_never_follows),
 		T(test_stage_create_locks_a_staging_name),
 		T(test_publish_never_replaces),
 		T(test_rmtree),

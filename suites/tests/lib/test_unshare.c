@@ -13,34 +13,9 @@
 #include <unistd.h>
 
 #include "judge.h"
-#include "testtree.h"
 #include "snapfork.h"
-
-static int fsyncs, fsync_err, close_err;
-
-int __real_fsync(int fd);
-int __wrap_fsync(int fd);
-int __wrap_fsync(int fd)
-{
-	fsyncs++;
-	if (fsync_err) {
-		errno = fsync_err;
-		return -1;
-	}
-	return __real_fsync(fd);
-}
-
-int __real_close(int fd);
-int __wrap_close(int fd);
-int __wrap_close(int fd)
-{
-	int r = __real_close(fd);
-	if (close_err) { /* closed all the same, as Linux does on EIO */
-		errno = close_err;
-		return -1;
-	}
-	return r;
-}
+#include "testtree.h"
+#include "wrapio.h"
 
 static void test_unshare_linked_mem_file(void **state)
 {
@@ -131,13 +106,13 @@ static void test_unshare_keeps_mode_and_owner(void **state)
 	else
 		print_message("not root: the owner is the caller's own either way\n");
 	mode_t old = umask(077);
-	fsyncs = 0;
+	tt_fsyncs = 0;
 	int unshared = 0;
 	int r = snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fork"), &unshared);
 	umask(old);
 	assert_int_equal(r, 0);
 	assert_int_equal(unshared, 1);
-	assert_int_equal(fsyncs, 1); /* the copy, before the rename */
+	assert_int_equal(tt_fsyncs, 1); /* the copy, before the rename */
 	own_inode(dir, "fork");
 }
 
@@ -177,10 +152,10 @@ static void test_unshare_failures_leave_the_link(void **state)
 	two_links(dir, 0640);
 	int unshared = -1;
 	for (int k = 0; k < 2; k++) {
-		fsync_err = k == 0 ? EIO : 0;
-		close_err = k == 1 ? EIO : 0;
+		tt_fsync_err = k == 0 ? EIO : 0;
+		tt_close_err = k == 1 ? EIO : 0;
 		int r = snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fork"), &unshared);
-		fsync_err = close_err = 0;
+		tt_fsync_err = tt_close_err = 0;
 		assert_int_equal(r, -EIO);
 		assert_int_equal(unshared, -1);
 		struct stat a, b;

@@ -5,8 +5,8 @@
  * then closed, all before the rename that publishes DST;
  * fdatasync instead on btrfs (fstatfs is made to say btrfs here); none
  * of it with SNAPFORK_FSYNC or SNAPFORK_NO_WRITEBACK; a failed writeback
- * or close fails the fork with its errno, naming the file, leaving
- * nothing.  The calls are seen through the linker's --wrap (as
+ * or close, or no memory to name a held file, fails the fork with its
+ * errno, naming the file, leaving nothing.  The calls are seen through the linker's --wrap (as
  * suites/inject does); which files were copied is read from DST itself. */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +36,20 @@ static const char *publish_name; /* DST's base name: its rename publishes it */
 /* Fail the nth call of a kind (1-based; 0: none) with EIO. */
 static enum ev_kind fail_kind;
 static unsigned fail_nth, seen[EV_PUBLISH + 1];
+
+/* The nth strdup of a fork fails (ENOMEM) while strdup_fail_nth is set. */
+static unsigned strdup_fail_nth, strdups;
+
+char *__real_strdup(const char *s);
+char *__wrap_strdup(const char *s);
+char *__wrap_strdup(const char *s)
+{
+	if (armed && strdup_fail_nth && ++strdups == strdup_fail_nth) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_strdup(s);
+}
 
 static int record(enum ev_kind k, int fd)
 {
@@ -333,11 +347,42 @@ static void test_a_failed_close_fails_the_fork(void **state)
 	assert_true(hit);
 }
 
+/* No memory to name a file held for its writeback: the fork fails
+ * (ENOMEM, "out of memory", said of DST), its descriptor closed, nothing
+ * left.  Each strdup of the fork fails in turn until one is that. */
+static void test_no_memory_for_the_window(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	int hit = 0, fds = tt_open_fds();
+	for (unsigned nth = 1; nth < 400 && !hit; nth++) {
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		strdups = 0;
+		strdup_fail_nth = nth;
+		int r = fork_watched(t, 0, &rep);
+		strdup_fail_nth = 0;
+		if (r == 0) {
+			tt_rm_rf(t->dst);
+			if (strdups < nth)
+				break; /* past the last strdup */
+			continue;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_false(tt_exists(t->dst));
+		assert_int_equal(tt_count_named(t->dir, ".snapfork-"), 0);
+		assert_int_equal(tt_open_fds(), fds);
+		hit |= rep.error_side == SNAPFORK_SIDE_DST && rep.error_reason &&
+		       strcmp(rep.error_reason, "out of memory") == 0;
+	}
+	if (!hit)
+		fail_msg("no strdup failure was the writeback window's (\"out of memory\", DST)");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, tt_place_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_each_copy_written_back_before_publishing),
+		T(test_no_memory_for_the_window),
 		T(test_btrfs_waits_with_fdatasync),
 		T(test_fsync_and_no_writeback_skip_it),
 		T(test_a_failed_writeback_fails_the_fork),
