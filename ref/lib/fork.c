@@ -39,17 +39,13 @@ static int open_dst_parent(struct ctx *c, int dirfd, const char *dst, char *base
 }
 
 /* 1 if the directory fd is root or lies below it (dev/ino of each ancestor,
- * walked up through ".."), 0 if not, -errno on error.  The walk needs no
- * bound: ".." is resolved by the VFS, not by the filesystem (follow_dotdot
- * in fs/namei.c takes d_parent, crossing into the parent mount at a
- * mount's root), so it ends at "/" (or the caller's chroot), whose ".."
- * is itself. */
+ * walked up through ".."), 0 if not, -errno on error. */
 static int is_below(int fd, const struct stat *root)
 {
 	int cur = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (cur < 0)
 		return -errno;
-	for (;;) {
+	for (int i = 0; i < 4096; i++) {
 		struct stat st, up;
 		if (fstat(cur, &st) < 0)
 			break;

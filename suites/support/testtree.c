@@ -264,14 +264,18 @@ int tt_is_root(void)
 	return geteuid() == 0;
 }
 
-/* gcov's dump (libgcov; absent outside a coverage build): _exit skips
- * the atexit handler that would write the child's counters. */
-extern void __gcov_dump(void) __attribute__((weak));
+/* _exit skips the atexit handler that writes gcov's counters: in a
+ * coverage build (-DSNAPFORK_COVERAGE=ON, as ref/cli/cli.c) libgcov's
+ * dump writes them first. */
+#ifdef SNAPFORK_COVERAGE
+void __gcov_dump(void);
+#endif
 
 void tt_child_exit(int code)
 {
-	if (__gcov_dump)
-		__gcov_dump();
+#ifdef SNAPFORK_COVERAGE
+	__gcov_dump();
+#endif
 	_exit(code);
 }
 

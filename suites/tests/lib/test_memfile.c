@@ -29,6 +29,7 @@
  * with truncate_err (the decompression's last step) (--wrap). */
 static int link_err, truncate_err;
 static const char *link_to_symlink;
+static struct tt_cloexec *audit; /* non-NULL: checked at ftruncate */
 
 int __real_linkat(int od, const char *o, int nd, const char *n, int flags);
 int __wrap_linkat(int od, const char *o, int nd, const char *n, int flags);
@@ -51,6 +52,10 @@ int __real_ftruncate(int fd, off_t n);
 int __wrap_ftruncate(int fd, off_t n);
 int __wrap_ftruncate(int fd, off_t n)
 {
+	/* The decompression's end: the compressed file's descriptor and the
+	 * raw file's are the library's, open here. */
+	if (audit)
+		tt_cloexec_check(audit, "ftruncate of the raw file", -1);
 	if (truncate_err) {
 		errno = truncate_err;
 		return -1;
@@ -274,8 +279,9 @@ struct mat {
 	struct snapfork_report rep;
 };
 
-/* find, then (between them, swap) sf_memfile_materialize. */
-static void materialize(const char *root, struct mat *m, void (*swap)(const char *root))
+/* find, then (between them, swap) sf_memfile_materialize; with close0,
+ * descriptor 0 free for it (after the root's own open). */
+static void materialize(const char *root, struct mat *m, void (*swap)(const char *root), int close0)
 {
 	memset(m, 0, sizeof *m);
 	m->rep = (struct snapfork_report)SNAPFORK_REPORT_INIT;
@@ -286,9 +292,21 @@ static void materialize(const char *root, struct mat *m, void (*swap)(const char
 	assert_int_equal(m->c.mem.kind, SNAPFORK_KIND_COMPRESSED);
 	if (swap)
 		swap(root);
+	int saved = -1;
+	if (close0) {
+		saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
+		assert_true(saved >= 0);
+		close(0);
+	}
 	alarm(20); /* a hang is a failure */
 	m->r = sf_memfile_materialize(&m->c, fd);
 	alarm(0);
+	if (saved >= 0) {
+		int open0 = fcntl(0, F_GETFD) >= 0;
+		assert_int_equal(dup2(saved, 0), 0);
+		close(saved);
+		assert_false(open0); /* nothing of its own left on 0 */
+	}
 	close(fd);
 }
 
@@ -313,18 +331,14 @@ static void test_materialize(void **state)
 		packed(dir, name, rels[k % 2]);
 		snprintf(root, sizeof root, "%s", tt_p(dir, name));
 		raw_of(rels[k % 2], raw, sizeof raw);
-		int saved = -1;
-		if (k >= 2) { /* stdin closed */
-			saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
-			assert_true(saved >= 0);
-			close(0);
-		}
 		struct mat m;
-		materialize(root, &m, NULL);
-		if (saved >= 0) {
-			assert_int_equal(dup2(saved, 0), 0);
-			close(saved);
-		}
+		struct tt_cloexec au;
+		tt_cloexec_start(&au);
+		audit = &au;
+		materialize(root, &m, NULL, k >= 2); /* k 2, 3: stdin closed */
+		audit = NULL;
+		if (au.leak[0])
+			fail_msg("%s", au.leak);
 		if (m.r != 0)
 			fail_msg("%s: %d (%s)", rels[k % 2], m.r, m.rep.error_reason);
 		assert_int_equal(m.c.mem.kind, SNAPFORK_KIND_RAW);
@@ -400,7 +414,7 @@ static void test_materialize_refuses_a_swap(void **state)
 		packed(dir, name, "memory.zst");
 		snprintf(root, sizeof root, "%s", tt_p(dir, name));
 		struct mat m;
-		materialize(root, &m, swaps[k]);
+		materialize(root, &m, swaps[k], 0);
 		if (m.r != err[k])
 			fail_msg("swap %d: %d (%s), not %d", k, m.r,
 				 m.rep.error_reason ? m.rep.error_reason : "no reason", err[k]);

@@ -49,7 +49,7 @@ int __wrap_openat(int dir, const char *name, int flags, ...)
 {
 	va_list ap;
 	va_start(ap, flags);
-	mode_t mode = (mode_t)va_arg(ap, int);
+	mode_t mode = flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
 	va_end(ap);
 	long r;
 	return gate("openat", name, &r) ? (int)r : __real_openat(dir, name, flags, mode);

@@ -2,6 +2,7 @@
  * failed fork leaves nothing (CONTRACT.md F13); the snapshot is untouched. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +61,21 @@ int __wrap_fstatat(int dir, const char *name, struct stat *st, int flags)
 	return r;
 }
 
+/* readlinkat of "ln" answers readlink_ret bytes ('a's) while it is not
+ * -1 (--wrap): 0 as for an empty target (NFS from a BSD server, FUSE),
+ * the buffer's whole size as for one too long. */
+static ssize_t readlink_ret = -1;
+
+ssize_t __real_readlinkat(int dir, const char *name, char *buf, size_t size);
+ssize_t __wrap_readlinkat(int dir, const char *name, char *buf, size_t size);
+ssize_t __wrap_readlinkat(int dir, const char *name, char *buf, size_t size)
+{
+	if (readlink_ret < 0 || strcmp(name, "ln") != 0)
+		return __real_readlinkat(dir, name, buf, size);
+	memset(buf, 'a', (size_t)readlink_ret < size ? (size_t)readlink_ret : size);
+	return readlink_ret;
+}
+
 /* calloc fails (ENOMEM) while set (--wrap). */
 static int calloc_fail;
 
@@ -79,6 +95,7 @@ static int setup(void **state)
 	dup_err = calloc_fail = 0;
 	stat_fail_name = gone_after_stat = NULL;
 	swap_in = 0;
+	readlink_ret = -1;
 	tt_place_setup(state, "refuse");
 	struct tt_place *t = *state;
 	tt_snapshot(t->src, "memory-ranges", (off_t)64 << 20);
@@ -389,6 +406,31 @@ static void test_directory_swapped_during_the_walk(void **state)
 	}
 }
 
+/* A symlink whose target reads as empty cannot be made again (symlink(2)
+ * refuses "": ENOENT), said of DST; one that fills readlinkat's whole
+ * buffer is longer than PATH_MAX: ENAMETOOLONG, said of SRC.  Either
+ * fails the fork, nothing left. */
+static void test_symlink_targets_out_of_range(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_symlink(t->src, "ln", "config.json");
+	static const ssize_t rets[] = { 0, PATH_MAX + 1 };
+	static const int errs[] = { -ENOENT, -ENAMETOOLONG };
+	static const char *const why[] = { "symlink failed", "symlink target too long" };
+	static const enum snapfork_side side[] = { SNAPFORK_SIDE_DST, SNAPFORK_SIDE_SRC };
+	for (int i = 0; i < 2; i++) {
+		readlink_ret = rets[i];
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+		readlink_ret = -1;
+		assert_int_equal(r, errs[i]);
+		assert_string_equal(rep.error_reason, why[i]);
+		assert_int_equal(rep.error_side, side[i]);
+		assert_string_equal(rep.error_path, "ln");
+		assert_nothing_left(t);
+	}
+}
+
 /* No memory for the skip list: ENOMEM, nothing made. */
 static void test_out_of_memory(void **state)
 {
@@ -541,6 +583,7 @@ int main(void)
 		T(test_out_of_memory),
 		T(test_entry_cannot_be_stated),
 		T(test_directory_swapped_during_the_walk),
+		T(test_symlink_targets_out_of_range),
 		T(test_src_symlink_file_missing),
 		T(test_dst_parent_missing),
 		T(test_dst_spellings),

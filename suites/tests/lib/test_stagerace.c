@@ -122,11 +122,17 @@ int __wrap_renameat2(int od, const char *o, int nd, const char *n, unsigned flag
  * a symlink to the scratch's "victim" put in its place, before the
  * removal opens it. */
 static const char *swap_dir;
+/* unlinkat of this name (a file) fails with EBUSY while set. */
+static const char *busy_name;
 
 int __real_unlinkat(int dir, const char *name, int flags);
 int __wrap_unlinkat(int dir, const char *name, int flags);
 int __wrap_unlinkat(int dir, const char *name, int flags)
 {
+	if (busy_name && !(flags & AT_REMOVEDIR) && strcmp(name, busy_name) == 0) {
+		errno = EBUSY;
+		return -1;
+	}
 	int r = __real_unlinkat(dir, name, flags);
 	if (r < 0 && swap_dir && (flags & AT_REMOVEDIR) && strcmp(name, swap_dir) == 0) {
 		int e = errno;
@@ -141,7 +147,7 @@ int __wrap_unlinkat(int dir, const char *name, int flags)
 static int setup(void **state)
 {
 	rename2_err = 0;
-	swap_dir = NULL;
+	swap_dir = busy_name = NULL;
 	after_mkdir = SWAP_NONE;
 	memset(&lk, 0, sizeof lk);
 	fstat_err = fstatat_err = fstatat_nth = 0;
@@ -351,6 +357,26 @@ static void test_rmtree_never_follows(void **state)
 	assert_int_not_equal(r, 0);
 }
 
+/* A removal cut short (a file busy) leaves the directories it opened
+ * at 0700, whatever their mode was: what is left of a fork is no one
+ * else's to enter; the error is the file's. */
+static void test_rmtree_cut_short(void **state)
+{
+	const char *dir = *state;
+	tt_mkdir(dir, "t", 0755);
+	tt_mkdir(dir, "t/sub", 0755);
+	assert_int_equal(chmod(tt_p(dir, "t/sub"), 0755), 0);
+	tt_text(dir, "t/sub/f", 0644, "f\n");
+	busy_name = "f";
+	int r = sf_rmtree_at(parent, "t");
+	busy_name = NULL;
+	assert_int_equal(r, -EBUSY);
+	struct stat st;
+	assert_int_equal(stat(tt_p(dir, "t/sub"), &st), 0);
+	if ((st.st_mode & 07777) != 0700)
+		fail_msg("t/sub left at %04o, not 0700", (unsigned)(st.st_mode & 07777));
+}
+
 /* With descriptor 0 free, a directory the removal opens gets it: the
  * tree goes all the same, and 0 is not kept. */
 static void test_rmtree_stdin_closed(void **state)
@@ -379,9 +405,13 @@ int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_mkdir_then_swapped),          T(test_lock_answers),
-		T(test_name_checked_after_the_lock), T(test_publish_without_noreplace),
-		T(test_rmtree_never_follows),        T(test_rmtree_stdin_closed),
+		T(test_mkdir_then_swapped),
+		T(test_lock_answers),
+		T(test_name_checked_after_the_lock),
+		T(test_publish_without_noreplace),
+		T(test_rmtree_never_follows),
+		T(test_rmtree_stdin_closed),
+		T(test_rmtree_cut_short),
 	};
 	return cmocka_run_group_tests_name("staging races", tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 static int fd0_at;    /* free descriptor 0 before this open (1-based) */
 static int openats;   /* open and openat calls so far */
 static int chown_err; /* fchown fails with it */
+static int refill;    /* after the rename, a file appears at the old name */
 static int dup_fail;  /* strdup and strndup give NULL (ENOMEM) */
 static struct tt_cloexec *audit;
 
@@ -32,7 +33,7 @@ int __wrap_openat(int dir, const char *name, int flags, ...)
 {
 	va_list ap;
 	va_start(ap, flags);
-	mode_t mode = (mode_t)va_arg(ap, int);
+	mode_t mode = flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
 	va_end(ap);
 	if (++openats == fd0_at)
 		close(0);
@@ -46,11 +47,26 @@ int __wrap_open(const char *name, int flags, ...)
 {
 	va_list ap;
 	va_start(ap, flags);
-	mode_t mode = (mode_t)va_arg(ap, int);
+	mode_t mode = flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
 	va_end(ap);
 	if (++openats == fd0_at)
 		close(0);
 	return __real_open(name, flags, mode);
+}
+
+int __real_renameat(int od, const char *o, int nd, const char *n);
+int __wrap_renameat(int od, const char *o, int nd, const char *n);
+int __wrap_renameat(int od, const char *o, int nd, const char *n)
+{
+	int r = __real_renameat(od, o, nd, n);
+	if (r == 0 && refill) {
+		int fd = openat(od, o, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0)
+			abort();
+		close(fd);
+		refill = 0;
+	}
+	return r;
 }
 
 int __real_fchown(int fd, uid_t u, gid_t g);
@@ -100,7 +116,7 @@ char *__wrap_strndup(const char *s, size_t n)
  * mode 0640. */
 static int setup(void **state)
 {
-	fd0_at = openats = tt_fixed_random = chown_err = dup_fail = 0;
+	fd0_at = openats = tt_fixed_random = chown_err = dup_fail = refill = 0;
 	audit = NULL;
 	int r = tt_scratch_setup(state);
 	const char *dir = *state;
@@ -117,8 +133,9 @@ static ino_t ino(const char *path)
 	return st.st_ino;
 }
 
-/* dir/fork is its own inode now, dir/snap alone on the old one. */
-static void unshared(const char *dir, const char *when)
+/* dir/fork is its own inode now, dir/snap alone on the old one; n
+ * staging-like names left (someone's). */
+static void unshared_n(const char *dir, const char *when, int n)
 {
 	if (ino(tt_p(dir, "fork")) == ino(tt_p(dir, "snap")))
 		fail_msg("%s: fork still shares the inode", when);
@@ -126,7 +143,12 @@ static void unshared(const char *dir, const char *when)
 	assert_int_equal(stat(tt_p(dir, "fork"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(st.st_size, 1 << 20);
-	assert_int_equal(tt_count_named(dir, "snapfork"), 0);
+	assert_int_equal(tt_count_named(dir, "snapfork"), n);
+}
+
+static void unshared(const char *dir, const char *when)
+{
+	unshared_n(dir, when, 0);
 }
 
 /* Descriptor 0 free before each of its opens in turn (by path, in the
@@ -186,7 +208,9 @@ static void test_copy_private_until_its_mode(void **state)
 	audit = &a;
 	tt_mode_before_chmod = 07777;
 	int u = 0;
+	mode_t mask = umask(0); /* 0600 exactly: no umask hides a bit */
 	int r = snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fork"), &u);
+	umask(mask);
 	audit = NULL;
 	assert_int_equal(r, 0);
 	if (a.leak[0])
@@ -195,6 +219,31 @@ static void test_copy_private_until_its_mode(void **state)
 		fail_msg("the copy was %04o before its fchmod, not 0600",
 			 (unsigned)(tt_mode_before_chmod & 07777));
 	unshared(dir, "private");
+	/* By bare name in the cwd (the directory opened as "."), the same. */
+	assert_int_equal(unlink(tt_p(dir, "fork")), 0);
+	assert_int_equal(link(tt_p(dir, "snap"), tt_p(dir, "fork")), 0);
+	char cwd[4200];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(dir), 0);
+	tt_cloexec_start(&a);
+	audit = &a;
+	r = snapfork_unshare("fork", NULL);
+	audit = NULL;
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(r, 0);
+	if (a.leak[0])
+		fail_msg("by bare name: %s", a.leak);
+}
+
+/* Done, it removes nothing more: a file someone makes at the old
+ * temporary name just after the rename is theirs, and stays. */
+static void test_nothing_removed_after_the_rename(void **state)
+{
+	const char *dir = *state;
+	refill = 1;
+	assert_int_equal(snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fork"), NULL), 0);
+	assert_int_equal(refill, 0);
+	unshared_n(dir, "a file at the old name", 1);
 }
 
 /* The temporary name taken (by anyone: it is in the snapshot's own
@@ -203,9 +252,9 @@ static void test_temporary_name_taken(void **state)
 {
 	const char *dir = *state;
 	tt_fixed_random = 1;
-	char tmp[NAME_MAX + 1], rel[NAME_MAX + 8];
-	sf_tmpname("fork", tmp);
-	snprintf(rel, sizeof rel, "%s", tmp);
+	char rel[NAME_MAX + 8];
+	/* Its name, written out here: "." BASE ".snapfork-" PID "-" 8 hex. */
+	snprintf(rel, sizeof rel, ".fork.snapfork-%ld-5e5e5e5e", (long)getpid());
 	tt_text(dir, rel, 0644, "someone's\n");
 	int u = -1;
 	assert_int_equal(snapfork_unshare_at(AT_FDCWD, tt_p(dir, "fork"), &u), -EEXIST);
@@ -261,7 +310,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_fd0_at_every_open),    T(test_copy_private_until_its_mode),
 		T(test_temporary_name_taken), T(test_chown_answers),
-		T(test_parent_problems),
+		T(test_parent_problems),      T(test_nothing_removed_after_the_rename),
 	};
 	return cmocka_run_group_tests_name("unshare, failing", tests, NULL, NULL);
 }
