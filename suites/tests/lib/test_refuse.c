@@ -283,6 +283,42 @@ static void test_dst_parent_missing(void **state)
 	expect_fail(t->src, "..", -EINVAL, SNAPFORK_SIDE_ARG, "..");
 }
 
+/* A chain of n directories "d" below dir; its bottom, opened. */
+static int chain_below(const char *dir, int n)
+{
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(mkdirat(d, "d", 0755), 0);
+		int next = openat(d, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(next >= 0);
+		close(d);
+		d = next;
+	}
+	return d;
+}
+
+/* The walk up from DST's parent looks 4096 levels for SRC: DST 4095
+ * levels down is refused as inside SRC; 4096 down is past that look,
+ * and the walk's own depth limit refuses it instead (ELOOP). */
+static void test_dst_deep_inside_src(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_mkdir(t->src, "deep", 0755);
+	int at = chain_below(tt_p(t->src, "deep"), 4094); /* DST's parent: 4095 down */
+	struct snapfork_options o = { .size = sizeof o, .max_depth = 8 };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	assert_int_equal(snapfork_fork_at(AT_FDCWD, t->src, at, "fork", &o, &rep), -EINVAL);
+	assert_string_equal(rep.error_reason, "DST is inside SRC");
+	assert_int_equal(mkdirat(at, "d", 0755), 0);
+	int deeper = openat(at, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(at);
+	rep = (struct snapfork_report)SNAPFORK_REPORT_INIT;
+	assert_int_equal(snapfork_fork_at(AT_FDCWD, t->src, deeper, "fork", &o, &rep), -ELOOP);
+	assert_string_equal(rep.error_reason, "directory nesting exceeds the depth limit");
+	assert_false(faccessat(deeper, "fork", F_OK, AT_SYMLINK_NOFOLLOW) == 0);
+	close(deeper);
+}
+
 /* Deeper: DST three levels inside SRC, SRC three inside DST. */
 static void test_nested_deeper(void **state)
 {
@@ -584,6 +620,7 @@ int main(void)
 		T(test_entry_cannot_be_stated),
 		T(test_directory_swapped_during_the_walk),
 		T(test_symlink_targets_out_of_range),
+		T(test_dst_deep_inside_src),
 		T(test_src_symlink_file_missing),
 		T(test_dst_parent_missing),
 		T(test_dst_spellings),
