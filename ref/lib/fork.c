@@ -245,11 +245,12 @@ static int fork_with(struct ctx *c, int src_dirfd, const char *src, int dst_dirf
 	if ((unsigned)c->opt.method > SNAPFORK_METHOD_RW)
 		return sf_fail_path(c, -EINVAL, "", "unknown copy method");
 	int r = normalise_skip(c, &skip);
-	if (r < 0)
-		sf_fail_path(c, r, "", NULL);
 	c->skip = (const char *const *)skip;
 	if (r == 0)
 		r = fork_roots(c, src_dirfd, src, dst_dirfd, dst);
+	else /* a bad path was said with its name already (the first error is
+	      * kept): only ENOMEM is said here */
+		sf_fail_path(c, r, "", "out of memory");
 	free_strv(skip);
 	return r;
 }

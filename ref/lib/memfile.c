@@ -247,5 +247,6 @@ int sf_memfile_materialize(struct ctx *c, int sroot)
 	free(c->mem.raw_rel);
 	memset(&c->mem, 0, sizeof c->mem);
 	c->rep->mem_source[0] = '\0';
+	c->rep->mem_path[0] = '\0'; /* the lookup names the raw file, if it finds one */
 	return sf_memfile_find(c, sroot);
 }

@@ -72,6 +72,25 @@ void tt_mkdir(const char *root, const char *rel, mode_t mode)
 		DIE("%s: chmod: %s", p, strerror(errno));
 }
 
+int tt_chain(const char *dir, int n)
+{
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		DIE("%s: open: %s", dir, strerror(errno));
+	/* Fd-relative, one level at a time: the chain may be deeper than
+	 * PATH_MAX lets a path name. */
+	for (int i = 0; i < n; i++) {
+		int next = mkdirat(d, "d", 0755) < 0
+				   ? -1
+				   : openat(d, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0)
+			DIE("%s: level %d of the chain: %s", dir, i + 1, strerror(errno));
+		close(d);
+		d = next;
+	}
+	return d;
+}
+
 static void pattern(char *buf, size_t len, unsigned seed, off_t off)
 {
 	uint32_t x = seed * 2654435761u + (uint32_t)(off >> 12) + 1;

@@ -30,6 +30,8 @@ void tt_rm_rf(const char *path);
 const char *tt_p(const char *dir, const char *rel);
 
 void tt_mkdir(const char *root, const char *rel, mode_t mode);
+/* A chain of n directories "d" below dir; its bottom, opened. */
+int tt_chain(const char *dir, int n);
 void tt_file(const char *root, const char *rel, mode_t mode, off_t size,
 	      const struct tt_extent *ext, size_t n);
 void tt_text(const char *root, const char *rel, mode_t mode, const char *text);

@@ -23,22 +23,7 @@
 #include "testtree.h"
 #include "wrapio.h"
 
-static int ranges, truncate_err, no_archive;
-static struct tt_cloexec *audit; /* non-NULL: checked at ftruncate */
-
-int __real_ftruncate(int fd, off_t n);
-int __wrap_ftruncate(int fd, off_t n);
-int __wrap_ftruncate(int fd, off_t n)
-{
-	/* The raw file's descriptor is open here, the library's own. */
-	if (audit)
-		tt_cloexec_check(audit, "ftruncate of the raw file", -1);
-	if (truncate_err) {
-		errno = truncate_err;
-		return -1;
-	}
-	return __real_ftruncate(fd, n);
-}
+static int ranges, no_archive;
 
 /* The reader gives an entry with no data (EOF at once) while set: a
  * reader other than libarchive 3.6's raw one might (--wrap). */
@@ -85,8 +70,9 @@ enum { MEM = 3 << 20 };
  * memory.lz4 of it (mode 0751), and junk.zst / junk.lz4 that are not. */
 static int setup(void **state)
 {
-	truncate_err = no_archive = tt_fixed_random = tt_fsync_err = tt_close_err = empty_entry = 0;
-	audit = NULL;
+	tt_truncate_err = no_archive = tt_fixed_random = tt_fsync_err = tt_close_err = empty_entry =
+		0;
+	tt_truncate_audit = NULL;
 	int r = tt_scratch_setup(state);
 	const char *d = *state;
 	tt_file(d, "memory", 0644, MEM,
@@ -254,9 +240,9 @@ static void test_failures_leave_nothing(void **state)
 	no_archive = 0;
 	assert_int_equal(x.r, -ENOMEM);
 	assert_int_equal(in_out(d), 0);
-	truncate_err = EFBIG;
+	tt_truncate_err = EFBIG;
 	x = decompress(d, "memory.lz4", "memory", SF_DURABLE_NONE);
-	truncate_err = 0;
+	tt_truncate_err = 0;
 	assert_int_equal(x.r, -EFBIG);
 	assert_string_equal(x.reason, "sizing the decompressed mem-file failed");
 	assert_int_equal(in_out(d), 0);
@@ -335,12 +321,12 @@ static void test_own_name_taken(void **state)
 	assert_int_equal(unlink(tt_p(d, rel)), 0);
 	struct tt_cloexec a;
 	tt_cloexec_start(&a);
-	audit = &a;
+	tt_truncate_audit = &a;
 	tt_mode_before_chmod = 07777;
 	mode_t mask = umask(0);
 	x = decompress(d, "memory.zst", "memory", SF_DURABLE_NONE);
 	umask(mask);
-	audit = NULL;
+	tt_truncate_audit = NULL;
 	assert_int_equal(x.r, 0);
 	assert_int_equal(tt_mode_before_chmod & 07777, 0600);
 	if (a.leak[0])

@@ -276,6 +276,41 @@ static void test_no_link_option_copies_mem_file(void **state)
 	judge_result_free(&res);
 }
 
+/* The report counts each copied file by the rung that copied it: a forced
+ * method puts every file under its own counter and none under another's.
+ * RW works everywhere; RANGE where copy_file_range does (a skip, with the
+ * library's reason, where it does not). */
+static void test_method_counts_files_by_rung(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	tt_snapshot(t->src, "memory-ranges", (off_t)64 << 20);
+	static const struct {
+		enum snapfork_method m;
+		const char *dst;
+	} cases[] = { { SNAPFORK_METHOD_RW, "rw" }, { SNAPFORK_METHOD_RANGE, "range" } };
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct snapfork_options o = { .size = sizeof o, .method = cases[i].m };
+		struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+		int r = snapfork_fork(t->src, tt_p(t->dir, cases[i].dst), &o, &rep);
+		if (r != 0 && cases[i].m == SNAPFORK_METHOD_RANGE && rep.error_reason &&
+		    strcmp(rep.error_reason, "copy_file_range not supported here") == 0) {
+			print_message("skip: the RANGE case: copy_file_range refused here (%s)\n",
+				      strerror(-r));
+			skip();
+		}
+		if (r != 0)
+			fail_msg("%s: %s: %s (%s)", cases[i].dst, rep.error_path,
+				 rep.error_reason ? rep.error_reason : "", strerror(-r));
+		assert_int_equal(rep.files, 3); /* config.json, state.json, overlay.raw */
+		assert_int_equal(rep.files_reflinked, 0);
+		assert_int_equal(rep.files_range,
+				 cases[i].m == SNAPFORK_METHOD_RANGE ? rep.files : 0);
+		assert_int_equal(rep.files_rw, cases[i].m == SNAPFORK_METHOD_RW ? rep.files : 0);
+		assert_true(rep.bytes_copied > 0);
+		tt_verify_ok(t->src, tt_p(t->dir, cases[i].dst), NULL);
+	}
+}
+
 /* EXDEV: the snapshot on one filesystem, the fork on another. */
 static void test_F11_link_fallback_across_filesystems(void **state)
 {
@@ -402,14 +437,7 @@ static void test_default_depth_limit(void **state)
 		rl.rlim_cur = 4096;
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	}
-	int d = open(t->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (int i = 0; i < 1023; i++) {
-		assert_int_equal(mkdirat(d, "d", 0755), 0);
-		int n = openat(d, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		assert_true(n >= 0);
-		close(d);
-		d = n;
-	}
+	int d = tt_chain(t->src, 1023);
 	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	if (snapfork_fork(t->src, t->dst, NULL, &rep) != 0)
 		fail_msg("1023 levels: %s (%s)", strerrorname_np(-rep.error), rep.error_reason);
@@ -502,6 +530,7 @@ int main(void)
 		T(test_mem_file_lookup_order),
 		T(test_mem_file_behind_symlinked_dir_is_not_used),
 		T(test_no_link_option_copies_mem_file),
+		T(test_method_counts_files_by_rung),
 		T(test_F11_link_fallback_across_filesystems),
 		T(test_link_fallback_immutable_mem_file),
 		T(test_tree_deeper_than_PATH_MAX),

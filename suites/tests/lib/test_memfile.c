@@ -23,13 +23,13 @@
 #include "internal.h"
 #include "judge.h"
 #include "testtree.h"
+#include "wrapio.h"
 
 /* linkat fails with link_err, or, link_to_symlink set, its new name is
- * swapped for a symlink to the same file just after; ftruncate fails
- * with truncate_err (the decompression's last step) (--wrap). */
-static int link_err, truncate_err;
+ * swapped for a symlink to the same file just after (--wrap).  ftruncate
+ * is wrapio's (the decompression's last step). */
+static int link_err;
 static const char *link_to_symlink;
-static struct tt_cloexec *audit; /* non-NULL: checked at ftruncate */
 
 int __real_linkat(int od, const char *o, int nd, const char *n, int flags);
 int __wrap_linkat(int od, const char *o, int nd, const char *n, int flags);
@@ -46,21 +46,6 @@ int __wrap_linkat(int od, const char *o, int nd, const char *n, int flags)
 		link_to_symlink = NULL;
 	}
 	return r;
-}
-
-int __real_ftruncate(int fd, off_t n);
-int __wrap_ftruncate(int fd, off_t n);
-int __wrap_ftruncate(int fd, off_t n)
-{
-	/* The decompression's end: the compressed file's descriptor and the
-	 * raw file's are the library's, open here. */
-	if (audit)
-		tt_cloexec_check(audit, "ftruncate of the raw file", -1);
-	if (truncate_err) {
-		errno = truncate_err;
-		return -1;
-	}
-	return __real_ftruncate(fd, n);
 }
 
 /* The order the lookup must take, written out here, not read from it. */
@@ -334,9 +319,9 @@ static void test_materialize(void **state)
 		struct mat m;
 		struct tt_cloexec au;
 		tt_cloexec_start(&au);
-		audit = &au;
+		tt_truncate_audit = &au;
 		materialize(root, &m, NULL, k >= 2); /* k 2, 3: stdin closed */
-		audit = NULL;
+		tt_truncate_audit = NULL;
 		if (au.leak[0])
 			fail_msg("%s", au.leak);
 		if (m.r != 0)
@@ -375,6 +360,43 @@ static void test_materialize(void **state)
 		assert_int_equal(m.c.mem.kind, SNAPFORK_KIND_RAW);
 		mat_free(&m);
 	}
+}
+
+/* Materialized, and then the lookup finds nothing (here the skip list
+ * hides both files, as if another process had taken them): memoryless,
+ * and nothing of the compressed file's lookup kept: no names (a stale
+ * pointer would be freed twice below), an empty mem_path and source. */
+static void test_materialize_then_nothing_found(void **state)
+{
+	const char *dir = *state;
+	packed(dir, "gone", "memory.zst");
+	char root[4200];
+	snprintf(root, sizeof root, "%s", tt_p(dir, "gone"));
+	static const char *const hide[] = { "memory", "memory.zst", NULL };
+	struct mat m;
+	materialize(root, &m, NULL, 0);
+	assert_int_equal(m.r, 0);
+	assert_int_equal(m.c.mem.kind, SNAPFORK_KIND_RAW);
+	mat_free(&m);
+	/* Again from the compressed file, hidden once it is decompressed. */
+	assert_int_equal(unlink(tt_p(root, "memory")), 0);
+	memset(&m.c.mem, 0, sizeof m.c.mem);
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(sf_memfile_find(&m.c, fd), 0);
+	assert_int_equal(m.c.mem.kind, SNAPFORK_KIND_COMPRESSED);
+	m.c.skip = hide;
+	assert_int_equal(sf_memfile_materialize(&m.c, fd), 0);
+	close(fd);
+	assert_int_equal(m.rep.kind, SNAPFORK_KIND_MEMORYLESS);
+	assert_int_equal(m.c.mem.kind, SNAPFORK_KIND_MEMORYLESS);
+	assert_null(m.c.mem.rel);
+	assert_null(m.c.mem.raw_rel);
+	assert_int_equal(m.c.mem.size, 0);
+	assert_string_equal(m.rep.mem_source, "");
+	assert_string_equal(m.rep.mem_path, "");
+	assert_true(tt_exists(tt_p(root, "memory")));
+	mat_free(&m);
 }
 
 static void to_fifo(const char *root)
@@ -529,13 +551,13 @@ static void test_place_decompress_answers(void **state)
 		packed(dir, name, "memory-ranges.zst");
 		snprintf(root, sizeof root, "%s", tt_p(dir, name));
 		if (k == 2)
-			truncate_err = EFBIG;
+			tt_truncate_err = EFBIG;
 		struct placed p = place(root,
 					k == 0   ? zst_to_fifo
 					: k == 1 ? zst_to_symlink
 						 : NULL,
 					SNAPFORK_NO_WRITEBACK);
-		truncate_err = 0;
+		tt_truncate_err = 0;
 		if (k == 0) {
 			assert_int_equal(p.r, 0);
 			assert_int_equal(p.via, SNAPFORK_VIA_COMPRESSED_COPY);
@@ -560,6 +582,7 @@ int main(void)
 		T(test_open_parent),
 		T(test_raw_name_taken),
 		T(test_materialize),
+		T(test_materialize_then_nothing_found),
 		T(test_materialize_refuses_a_swap),
 		T(test_place_link_answers),
 		T(test_place_decompress_answers),

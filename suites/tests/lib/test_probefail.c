@@ -22,6 +22,7 @@
 
 #include "snapfork.h"
 #include "testtree.h"
+#include "wrapio.h"
 
 /* The one fault of a case: calls of fn (to name, when given) fail with
  * err, or, err 0, return ret without being made. */
@@ -47,10 +48,8 @@ int __real_openat(int dir, const char *name, int flags, ...);
 int __wrap_openat(int dir, const char *name, int flags, ...);
 int __wrap_openat(int dir, const char *name, int flags, ...)
 {
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
-	va_end(ap);
+	mode_t mode;
+	TT_OPEN_MODE(flags, mode);
 	long r;
 	return gate("openat", name, &r) ? (int)r : __real_openat(dir, name, flags, mode);
 }

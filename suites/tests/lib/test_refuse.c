@@ -1,5 +1,6 @@
 /* test_refuse.c - bad input gets a clear error naming the path, and a
  * failed fork leaves nothing (CONTRACT.md F13); the snapshot is untouched. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -90,9 +91,26 @@ void *__wrap_calloc(size_t n, size_t size)
 	return __real_calloc(n, size);
 }
 
+/* realloc of this many bytes or more fails (ENOMEM) while set (--wrap):
+ * the walk's path buffer starts at 256 and doubles; its lists of names
+ * (8 bytes a name) reach 512 only in a directory of over 32 entries. */
+static size_t realloc_fail_from;
+
+void *__real_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size)
+{
+	if (realloc_fail_from && size >= realloc_fail_from) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_realloc(p, size);
+}
+
 static int setup(void **state)
 {
 	dup_err = calloc_fail = 0;
+	realloc_fail_from = 0;
 	stat_fail_name = gone_after_stat = NULL;
 	swap_in = 0;
 	readlink_ret = -1;
@@ -283,20 +301,6 @@ static void test_dst_parent_missing(void **state)
 	expect_fail(t->src, "..", -EINVAL, SNAPFORK_SIDE_ARG, "..");
 }
 
-/* A chain of n directories "d" below dir; its bottom, opened. */
-static int chain_below(const char *dir, int n)
-{
-	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (int i = 0; i < n; i++) {
-		assert_int_equal(mkdirat(d, "d", 0755), 0);
-		int next = openat(d, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		assert_true(next >= 0);
-		close(d);
-		d = next;
-	}
-	return d;
-}
-
 /* The walk up from DST's parent looks 4096 levels for SRC: DST 4095
  * levels down is refused as inside SRC; 4096 down is past that look,
  * and the walk's own depth limit refuses it instead (ELOOP). */
@@ -304,7 +308,7 @@ static void test_dst_deep_inside_src(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	tt_mkdir(t->src, "deep", 0755);
-	int at = chain_below(tt_p(t->src, "deep"), 4094); /* DST's parent: 4095 down */
+	int at = tt_chain(tt_p(t->src, "deep"), 4094); /* DST's parent: 4095 down */
 	struct snapfork_options o = { .size = sizeof o, .max_depth = 8 };
 	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
 	assert_int_equal(snapfork_fork_at(AT_FDCWD, t->src, at, "fork", &o, &rep), -EINVAL);
@@ -480,6 +484,29 @@ static void test_out_of_memory(void **state)
 	assert_int_equal(r, -ENOMEM);
 	assert_int_equal(rep.error, -ENOMEM);
 	assert_int_equal(rep.error_side, SNAPFORK_SIDE_ARG);
+	assert_string_equal(rep.error_reason, "out of memory");
+	assert_nothing_left(t);
+}
+
+/* No memory to grow the walk's path: the fork fails "out of memory" at
+ * the directory it was in, and nothing is left. */
+static void test_out_of_memory_for_the_path(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	tt_mkdir(t->src, name, 0755);
+	tt_text(t->src, tt_p(name, name), 0644, "x"); /* 401 bytes of path */
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	realloc_fail_from = 512;
+	int r = snapfork_fork(t->src, t->dst, NULL, &rep);
+	realloc_fail_from = 0;
+	assert_int_equal(r, -ENOMEM);
+	assert_int_equal(rep.error, -ENOMEM);
+	assert_int_equal(rep.error_side, SNAPFORK_SIDE_SRC);
+	assert_string_equal(rep.error_path, name);
+	assert_string_equal(rep.error_reason, "out of memory");
 	assert_nothing_left(t);
 }
 
@@ -592,6 +619,62 @@ static void test_long_error_path(void **state)
 	assert_false(tt_exists(t->dst));
 }
 
+/* readdir's first name in dir (not "." or ".."). */
+static void first_listed(const char *dir, char *name, size_t len)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)) && de->d_name[0] == '.')
+		;
+	assert_non_null(de);
+	snprintf(name, len, "%s", de->d_name);
+	closedir(d);
+}
+
+/* The walk goes in name order whatever order readdir gives (tmpfs gives
+ * creation order, or newest first before Linux 6.6; ext4 hash order), so
+ * of several refused entries the error names the first by name, the same
+ * on every filesystem and run.  FIFOs named by two digits, made in an
+ * order not sorted; while readdir would give the least name first anyway,
+ * that one goes and a name above all is made (newest: last or first in
+ * creation order, anywhere in hash order), so that the test tells. */
+static void test_error_names_first_by_name(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	char q[4200];
+	snprintf(q, sizeof q, "%s/q", t->src);
+	static const int counts[] = { 2, 26 };
+	for (int k = 0; k < 2; k++) {
+		int n = counts[k], least = 0, next = n, tries = 0;
+		char name[16], first[256];
+		tt_mkdir(t->src, "q", 0755);
+		for (int i = 0; i < n; i++) {
+			snprintf(name, sizeof name, "%02d", (i + n / 2) % n);
+			tt_fifo(q, name);
+		}
+		for (;;) {
+			snprintf(name, sizeof name, "%02d", least);
+			first_listed(q, first, sizeof first);
+			if (strcmp(first, name) != 0)
+				break;
+			if (++tries == 20) { /* a filesystem that lists names sorted */
+				print_message("note: readdir lists the least name first here: the "
+					      "walk's own order is not put to the test\n");
+				break;
+			}
+			assert_int_equal(unlink(tt_p(q, name)), 0);
+			least++;
+			snprintf(name, sizeof name, "%02d", next++);
+			tt_fifo(q, name);
+		}
+		snprintf(name, sizeof name, "q/%02d", least);
+		expect_fail(t->src, t->dst, -EINVAL, SNAPFORK_SIDE_SRC, name);
+		assert_nothing_left(t);
+		tt_rm_rf(q);
+	}
+}
+
 static void test_bad_method(void **state)
 {
 	struct tt_place *t = tt_place(state);
@@ -628,6 +711,8 @@ int main(void)
 		T(test_dst_parent_not_a_directory),
 		T(test_where_dst_lies_unknown),
 		T(test_skip_spellings),
+		T(test_out_of_memory_for_the_path),
+		T(test_error_names_first_by_name),
 		T(test_bad_method),
 		T(test_long_error_path),
 	};

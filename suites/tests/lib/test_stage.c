@@ -221,17 +221,10 @@ static void test_publish_never_replaces(void **state)
 }
 
 /* A chain of depth directories below dir/name, a file at the bottom. */
-static void chain(int dir, const char *name, unsigned depth)
+static void chain(const char *dir, const char *name, int depth)
 {
-	assert_int_equal(mkdirat(dir, name, 0755), 0);
-	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (unsigned i = 0; i < depth; i++) {
-		assert_int_equal(mkdirat(fd, "d", 0755), 0);
-		int next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		assert_true(next >= 0);
-		close(fd);
-		fd = next;
-	}
+	tt_mkdir(dir, name, 0755);
+	int fd = tt_chain(tt_p(dir, name), depth);
 	int f = openat(fd, "bottom", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	assert_true(f >= 0);
 	close(f);
@@ -280,11 +273,11 @@ static void test_rmtree_depth_limit(void **state)
 		close(d);
 		skip();
 	}
-	chain(d, "deep", 4096);
+	chain(dir, "deep", 4096);
 	assert_int_equal(sf_rmtree_at(d, "deep"), 0);
 	assert_false(tt_exists(tt_p(dir, "deep")));
 	/* ...one more is ELOOP, and the bottom is still there. */
-	chain(d, "deeper", 4097);
+	chain(dir, "deeper", 4097);
 	assert_int_equal(sf_rmtree_at(d, "deeper"), -ELOOP);
 	assert_true(tt_exists(tt_p(dir, "deeper")));
 	int fd = openat(d, "deeper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -5,6 +5,7 @@
  * lock is held.  Each step is made to race through the linker's --wrap
  * (mkdirat, flock, fstat, fstatat): a hook after the real call does what
  * a sweep or an attacker would have done in between. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -122,8 +123,14 @@ int __wrap_renameat2(int od, const char *o, int nd, const char *n, unsigned flag
  * a symlink to the scratch's "victim" put in its place, before the
  * removal opens it. */
 static const char *swap_dir;
-/* unlinkat of this name (a file) fails with EBUSY while set. */
-static const char *busy_name;
+/* ...with a FIFO swapped in instead of the symlink, when set. */
+static int swap_fifo;
+/* unlinkat of this name (a file) fails with EBUSY while set; of that one
+ * with EPERM. */
+static const char *busy_name, *perm_name;
+/* Once unlinkat(name, 0) of this directory has said EISDIR, it is renamed
+ * away (another remover got there first). */
+static const char *vanish_name;
 
 int __real_unlinkat(int dir, const char *name, int flags);
 int __wrap_unlinkat(int dir, const char *name, int flags);
@@ -133,21 +140,46 @@ int __wrap_unlinkat(int dir, const char *name, int flags)
 		errno = EBUSY;
 		return -1;
 	}
+	if (perm_name && !(flags & AT_REMOVEDIR) && strcmp(name, perm_name) == 0) {
+		errno = EPERM;
+		return -1;
+	}
 	int r = __real_unlinkat(dir, name, flags);
+	int e = errno;
 	if (r < 0 && swap_dir && (flags & AT_REMOVEDIR) && strcmp(name, swap_dir) == 0) {
-		int e = errno;
-		if (renameat(dir, name, dir, "aside") < 0 || symlinkat("../victim", dir, name) < 0)
+		if (renameat(dir, name, dir, "aside") < 0 ||
+		    (swap_fifo ? mkfifoat(dir, name, 0600) : symlinkat("../victim", dir, name)) < 0)
 			abort();
 		swap_dir = NULL;
-		errno = e;
 	}
+	if (r < 0 && e == EISDIR && vanish_name && strcmp(name, vanish_name) == 0) {
+		if (renameat(dir, name, dir, "aside") < 0)
+			abort();
+		vanish_name = NULL;
+	}
+	errno = e;
 	return r;
+}
+
+/* Remove what dir holds under names starting with prefix (by the test's
+ * own rm -rf, not the library's removal under test). */
+static void rm_named(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			tt_rm_rf(tt_p(dir, de->d_name));
+	closedir(d);
+	assert_int_equal(tt_count_named(dir, prefix), 0);
 }
 
 static int setup(void **state)
 {
 	rename2_err = 0;
-	swap_dir = busy_name = NULL;
+	swap_dir = busy_name = perm_name = vanish_name = NULL;
+	swap_fifo = 0;
 	after_mkdir = SWAP_NONE;
 	memset(&lk, 0, sizeof lk);
 	fstat_err = fstatat_err = fstatat_nth = 0;
@@ -160,6 +192,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	/* The scratch's removal goes through the same unlinkat wrapper: a
+	 * test that failed before its call must not leave it armed. */
+	swap_dir = busy_name = perm_name = vanish_name = NULL;
+	swap_fifo = 0;
 	close(parent);
 	return tt_scratch_teardown(state);
 }
@@ -225,9 +261,7 @@ static void test_lock_answers(void **state)
 	assert_int_equal(fstatat(parent, name, &named, AT_SYMLINK_NOFOLLOW), 0);
 	assert_true(st.st_ino == named.st_ino && st.st_dev == named.st_dev);
 	close(fd);
-	char cmd[4300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'/.w.snapfork-*", dir);
-	assert_int_equal(system(cmd), 0);
+	rm_named(dir, ".w.snapfork-");
 
 	static const int unlocked[] = { EOPNOTSUPP, EINVAL, EBADF, ENOSYS };
 	for (int i = 0; i < 4; i++) {
@@ -277,9 +311,7 @@ static void test_name_checked_after_the_lock(void **state)
 	assert_int_equal(fstatat(parent, name, &named, AT_SYMLINK_NOFOLLOW), 0);
 	assert_true(st.st_ino == named.st_ino);
 	close(fd);
-	char cmd[4300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'/.r.snapfork-*", dir);
-	assert_int_equal(system(cmd), 0);
+	rm_named(dir, ".r.snapfork-");
 
 	/* claim's fstatat ENOENT: swept meanwhile, another name (the first
 	 * left: a sweep removes what it takes); EIO: the answer, the
@@ -291,8 +323,7 @@ static void test_name_checked_after_the_lock(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	assert_int_equal(staged(dir), 2);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'/.e.snapfork-*", dir);
-	assert_int_equal(system(cmd), 0);
+	rm_named(dir, ".e.snapfork-");
 	fstatat_err = EIO;
 	fstatat_nth = 2;
 	assert_int_equal(sf_stage_create(parent, "x", name), -EIO);
@@ -338,23 +369,83 @@ static void test_publish_without_noreplace(void **state)
 	}
 }
 
-/* Removing a tree never follows a symlink swapped in for one of its
- * directories: the directory it points to keeps what it holds. */
-static void test_rmtree_never_follows(void **state)
+/* dir/t/sub/f; sf_rmtree_at(t, "sub") with sub swapped, once its rmdir
+ * has failed, for a FIFO (fifo) or a symlink to ../victim: its result,
+ * and the swap checked to have happened. */
+static int rmtree_swapped(const char *dir, int fifo)
 {
-	const char *dir = *state;
-	tt_text(dir, "victim/keep", 0644, "k\n");
 	tt_mkdir(dir, "t", 0755);
 	tt_mkdir(dir, "t/sub", 0755);
 	tt_text(dir, "t/sub/f", 0644, "f\n");
 	int t = open(tt_p(dir, "t"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(t >= 0);
 	swap_dir = "sub";
+	swap_fifo = fifo;
+	alarm(5); /* a hang is a failure */
 	int r = sf_rmtree_at(t, "sub");
-	assert_null(swap_dir); /* the swap happened */
+	alarm(0);
+	const char *left = swap_dir;
+	swap_dir = NULL;
+	swap_fifo = 0;
 	close(t);
+	assert_null(left); /* the swap happened */
+	return r;
+}
+
+/* Removing a tree never follows a symlink swapped in for one of its
+ * directories: the directory it points to keeps what it holds. */
+static void test_rmtree_never_follows(void **state)
+{
+	const char *dir = *state;
+	tt_text(dir, "victim/keep", 0644, "k\n");
+	assert_int_not_equal(rmtree_swapped(dir, 0), 0);
 	assert_true(tt_exists(tt_p(dir, "victim/keep")));
-	assert_int_not_equal(r, 0);
+}
+
+/* ...nor opens a FIFO swapped in for one: that open would wait for a
+ * writer forever (O_DIRECTORY makes it ENOTDIR instead). */
+static void test_rmtree_never_opens_a_fifo(void **state)
+{
+	assert_int_equal(rmtree_swapped(*state, 1), -ENOTDIR);
+}
+
+/* A directory another remover took away between our two unlinkat calls
+ * is gone, as asked: 0, not its ENOENT. */
+static void test_rmtree_directory_gone_meanwhile(void **state)
+{
+	const char *dir = *state;
+	tt_mkdir(dir, "t", 0755);
+	tt_text(dir, "t/f", 0644, "f\n");
+	vanish_name = "t";
+	int r = sf_rmtree_at(parent, "t");
+	const char *left = vanish_name;
+	vanish_name = NULL;
+	assert_null(left); /* it went away */
+	assert_int_equal(r, 0);
+	assert_false(tt_exists(tt_p(dir, "t")));
+}
+
+/* Of several entries that cannot go, the error is the first one met's
+ * (readdir's order, read here too). */
+static void test_rmtree_first_error_kept(void **state)
+{
+	const char *dir = *state;
+	tt_mkdir(dir, "t", 0755);
+	tt_text(dir, "t/f", 0644, "f\n");
+	tt_text(dir, "t/g", 0644, "g\n");
+	DIR *d = opendir(tt_p(dir, "t"));
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)) && de->d_name[0] == '.')
+		;
+	assert_non_null(de);
+	int want = strcmp(de->d_name, "f") == 0 ? -EBUSY : -EPERM;
+	closedir(d);
+	busy_name = "f";
+	perm_name = "g";
+	int r = sf_rmtree_at(parent, "t");
+	busy_name = perm_name = NULL;
+	assert_int_equal(r, want);
 }
 
 /* A removal cut short (a file busy) leaves the directories it opened
@@ -412,6 +503,9 @@ int main(void)
 		T(test_rmtree_never_follows),
 		T(test_rmtree_stdin_closed),
 		T(test_rmtree_cut_short),
+		T(test_rmtree_never_opens_a_fifo),
+		T(test_rmtree_directory_gone_meanwhile),
+		T(test_rmtree_first_error_kept),
 	};
 	return cmocka_run_group_tests_name("staging races", tests, NULL, NULL);
 }

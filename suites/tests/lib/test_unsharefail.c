@@ -31,10 +31,8 @@ int __real_openat(int dir, const char *name, int flags, ...);
 int __wrap_openat(int dir, const char *name, int flags, ...);
 int __wrap_openat(int dir, const char *name, int flags, ...)
 {
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
-	va_end(ap);
+	mode_t mode;
+	TT_OPEN_MODE(flags, mode);
 	if (++openats == fd0_at)
 		close(0);
 	return __real_openat(dir, name, flags, mode);
@@ -45,10 +43,8 @@ int __real_open(const char *name, int flags, ...);
 int __wrap_open(const char *name, int flags, ...);
 int __wrap_open(const char *name, int flags, ...)
 {
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
-	va_end(ap);
+	mode_t mode;
+	TT_OPEN_MODE(flags, mode);
 	if (++openats == fd0_at)
 		close(0);
 	return __real_open(name, flags, mode);

@@ -310,6 +310,18 @@ static void test_a_failed_writeback_fails_the_fork(void **state)
 {
 	struct tt_place *t = tt_place(state);
 	fails(t, EV_START, 5, 0, "writeback failed");
+	/* The four files held when it failed are closed, not waited for: a
+	 * failed fork's data is thrown away. */
+	assert_int_equal(count(EV_START), 5);
+	assert_int_equal(count(EV_WAIT), 0);
+	for (size_t i = 0; i < nev; i++) {
+		size_t j = i + 1;
+		while (evs[i].kind == EV_START && j < nev &&
+		       !(evs[j].kind == EV_CLOSE && evs[j].fd == evs[i].fd))
+			j++;
+		if (evs[i].kind == EV_START && j == nev)
+			fail_msg("the file started on fd %d was not closed", evs[i].fd);
+	}
 	fails(t, EV_START, 1, 0, "writeback failed");
 	fails(t, EV_WAIT, 3, 0, "writeback failed");
 	fails(t, EV_WAIT, NFILES, 0, "writeback failed"); /* one waited at the end */
