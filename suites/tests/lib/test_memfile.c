@@ -31,6 +31,23 @@
 static int link_err;
 static const char *link_to_symlink;
 
+/* Descriptor 0 is closed just before the open of this name (--wrap): the
+ * open that follows gets it. */
+static const char *close0_before;
+
+int __real_openat(int dir, const char *name, int flags, ...);
+int __wrap_openat(int dir, const char *name, int flags, ...);
+int __wrap_openat(int dir, const char *name, int flags, ...)
+{
+	mode_t mode;
+	TT_OPEN_MODE(flags, mode);
+	if (close0_before && strcmp(name, close0_before) == 0) {
+		close(0);
+		close0_before = NULL;
+	}
+	return __real_openat(dir, name, flags, mode);
+}
+
 int __real_linkat(int od, const char *o, int nd, const char *n, int flags);
 int __wrap_linkat(int od, const char *o, int nd, const char *n, int flags);
 int __wrap_linkat(int od, const char *o, int nd, const char *n, int flags)
@@ -265,7 +282,8 @@ struct mat {
 };
 
 /* find, then (between them, swap) sf_memfile_materialize; with close0,
- * descriptor 0 free for it (after the root's own open). */
+ * descriptor 0 free for it (after the root's own open): 1, from its
+ * start (its first open gets 0); 2, from the compressed file's open. */
 static void materialize(const char *root, struct mat *m, void (*swap)(const char *root), int close0)
 {
 	memset(m, 0, sizeof *m);
@@ -281,17 +299,24 @@ static void materialize(const char *root, struct mat *m, void (*swap)(const char
 	if (close0) {
 		saved = fcntl(0, F_DUPFD_CLOEXEC, 10);
 		assert_true(saved >= 0);
-		close(0);
+		if (close0 == 1)
+			close(0);
+		else
+			close0_before = strrchr(m->c.mem.rel, '/') ? strrchr(m->c.mem.rel, '/') + 1
+								   : m->c.mem.rel;
 	}
 	alarm(20); /* a hang is a failure */
 	m->r = sf_memfile_materialize(&m->c, fd);
 	alarm(0);
+	const char *not_opened = close0_before;
+	close0_before = NULL;
 	if (saved >= 0) {
 		int open0 = fcntl(0, F_GETFD) >= 0;
 		assert_int_equal(dup2(saved, 0), 0);
 		close(saved);
 		assert_false(open0); /* nothing of its own left on 0 */
 	}
+	assert_null(not_opened); /* the open came */
 	close(fd);
 }
 
@@ -310,7 +335,7 @@ static void test_materialize(void **state)
 	const char *dir = *state;
 	static const char *const rels[] = { "memory.zst",
 					    "snapshots/snapshot-latest/memory-ranges.lz4" };
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 6; k++) {
 		char name[16], root[4200], raw[256], path[4600];
 		snprintf(name, sizeof name, "snap%d", k);
 		packed(dir, name, rels[k % 2]);
@@ -320,7 +345,7 @@ static void test_materialize(void **state)
 		struct tt_cloexec au;
 		tt_cloexec_start(&au);
 		tt_truncate_audit = &au;
-		materialize(root, &m, NULL, k >= 2); /* k 2, 3: stdin closed */
+		materialize(root, &m, NULL, k / 2); /* k 2..5: descriptor 0 free */
 		tt_truncate_audit = NULL;
 		if (au.leak[0])
 			fail_msg("%s", au.leak);

@@ -129,8 +129,10 @@ static int swap_fifo;
  * with EPERM. */
 static const char *busy_name, *perm_name;
 /* Once unlinkat(name, 0) of this directory has said EISDIR, it is renamed
- * away (another remover got there first). */
+ * away (another remover got there first); with vanish_late, just before
+ * its second rmdir instead (the one after its entries went). */
 static const char *vanish_name;
+static int vanish_late, vanish_rmdirs;
 
 int __real_unlinkat(int dir, const char *name, int flags);
 int __wrap_unlinkat(int dir, const char *name, int flags);
@@ -144,6 +146,12 @@ int __wrap_unlinkat(int dir, const char *name, int flags)
 		errno = EPERM;
 		return -1;
 	}
+	if (vanish_name && vanish_late && (flags & AT_REMOVEDIR) &&
+	    strcmp(name, vanish_name) == 0 && ++vanish_rmdirs == 2) {
+		if (renameat(dir, name, dir, "aside") < 0)
+			abort();
+		vanish_name = NULL;
+	}
 	int r = __real_unlinkat(dir, name, flags);
 	int e = errno;
 	if (r < 0 && swap_dir && (flags & AT_REMOVEDIR) && strcmp(name, swap_dir) == 0) {
@@ -152,7 +160,7 @@ int __wrap_unlinkat(int dir, const char *name, int flags)
 			abort();
 		swap_dir = NULL;
 	}
-	if (r < 0 && e == EISDIR && vanish_name && strcmp(name, vanish_name) == 0) {
+	if (r < 0 && e == EISDIR && vanish_name && !vanish_late && strcmp(name, vanish_name) == 0) {
 		if (renameat(dir, name, dir, "aside") < 0)
 			abort();
 		vanish_name = NULL;
@@ -179,7 +187,7 @@ static int setup(void **state)
 {
 	rename2_err = 0;
 	swap_dir = busy_name = perm_name = vanish_name = NULL;
-	swap_fifo = 0;
+	swap_fifo = vanish_late = vanish_rmdirs = 0;
 	after_mkdir = SWAP_NONE;
 	memset(&lk, 0, sizeof lk);
 	fstat_err = fstatat_err = fstatat_nth = 0;
@@ -195,7 +203,7 @@ static int teardown(void **state)
 	/* The scratch's removal goes through the same unlinkat wrapper: a
 	 * test that failed before its call must not leave it armed. */
 	swap_dir = busy_name = perm_name = vanish_name = NULL;
-	swap_fifo = 0;
+	swap_fifo = vanish_late = vanish_rmdirs = 0;
 	close(parent);
 	return tt_scratch_teardown(state);
 }
@@ -409,20 +417,27 @@ static void test_rmtree_never_opens_a_fifo(void **state)
 	assert_int_equal(rmtree_swapped(*state, 1), -ENOTDIR);
 }
 
-/* A directory another remover took away between our two unlinkat calls
- * is gone, as asked: 0, not its ENOENT. */
+/* A directory another remover took away between our two unlinkat calls,
+ * or after we emptied it and before our last rmdir, is gone, as asked:
+ * 0, not its ENOENT. */
 static void test_rmtree_directory_gone_meanwhile(void **state)
 {
 	const char *dir = *state;
-	tt_mkdir(dir, "t", 0755);
-	tt_text(dir, "t/f", 0644, "f\n");
-	vanish_name = "t";
-	int r = sf_rmtree_at(parent, "t");
-	const char *left = vanish_name;
-	vanish_name = NULL;
-	assert_null(left); /* it went away */
-	assert_int_equal(r, 0);
-	assert_false(tt_exists(tt_p(dir, "t")));
+	for (int late = 0; late < 2; late++) {
+		tt_mkdir(dir, "t", 0755);
+		tt_text(dir, "t/f", 0644, "f\n");
+		vanish_name = "t";
+		vanish_late = late;
+		vanish_rmdirs = 0;
+		int r = sf_rmtree_at(parent, "t");
+		const char *left = vanish_name;
+		vanish_name = NULL;
+		vanish_late = 0;
+		assert_null(left); /* it went away */
+		assert_int_equal(r, 0);
+		assert_false(tt_exists(tt_p(dir, "t")));
+		tt_rm_rf(tt_p(dir, "aside"));
+	}
 }
 
 /* Of several entries that cannot go, the error is the first one met's
