@@ -212,6 +212,37 @@ static void test_caller_skip_prunes_a_directory(void **state)
 	assert_string_equal(rep.error_path, "../etc");
 }
 
+/* Skip paths of one, two and three bytes: the "/.." suffix test looks at a
+ * path's last three bytes only when it has three (under ASan a look one
+ * byte before a two-byte path's copy fails here); "a/.." ends in ".." and
+ * is refused. */
+static void test_skip_short_names(void **state)
+{
+	struct tt_place *t = tt_place(state);
+	static const char *const names[] = { "a", "ab", "abc" };
+	for (size_t i = 0; i < 3; i++) {
+		tt_mkdir(t->src, names[i], 0755);
+		char fifo[16];
+		snprintf(fifo, sizeof fifo, "%s/fifo", names[i]);
+		tt_fifo(t->src, fifo); /* would be refused if walked */
+	}
+	tt_text(t->src, "keep", 0644, "k");
+	const char *const skip[] = { "a", "ab/", "./abc", NULL };
+	struct snapfork_options o = { .size = sizeof o, .skip = skip };
+	struct snapfork_report rep = SNAPFORK_REPORT_INIT;
+	fork_ok(t, &o, &rep);
+	for (size_t i = 0; i < 3; i++)
+		assert_false(tt_exists(tt_p(t->dst, names[i])));
+	assert_true(tt_exists(tt_p(t->dst, "keep")));
+	const char *const bad[] = { "ab", "a/..", NULL };
+	o.skip = bad;
+	char dst2[4200];
+	snprintf(dst2, sizeof dst2, "%s/fork2", t->dir);
+	assert_int_equal(snapfork_fork(t->src, dst2, &o, &rep), -EINVAL);
+	assert_string_equal(rep.error_path, "a/..");
+	assert_false(tt_exists(dst2));
+}
+
 static void test_mem_file_lookup_order(void **state)
 {
 	struct tt_place *t = tt_place(state);
@@ -527,6 +558,7 @@ int main(void)
 		T(test_symlinks_keep_target_text),
 		T(test_skip_rules_in_a_fork),
 		T(test_caller_skip_prunes_a_directory),
+		T(test_skip_short_names),
 		T(test_mem_file_lookup_order),
 		T(test_mem_file_behind_symlinked_dir_is_not_used),
 		T(test_no_link_option_copies_mem_file),
