@@ -659,9 +659,10 @@ static void test_error_names_first_by_name(void **state)
 			if (strcmp(first, name) != 0)
 				break;
 			if (++tries == 20) { /* a filesystem that lists names sorted */
-				print_message("note: readdir lists the least name first here: the "
-					      "walk's own order is not put to the test\n");
-				break;
+				print_message("skip: readdir lists the least name first here: the "
+					      "walk's own order cannot be put to the test\n");
+				tt_rm_rf(q);
+				skip();
 			}
 			assert_int_equal(unlink(tt_p(q, name)), 0);
 			least++;
